@@ -1,0 +1,83 @@
+"""Configuration: pydantic-settings with the LOGOMESH_ env prefix and an optional TOML file."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import psutil
+from platformdirs import user_cache_dir, user_config_dir
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+APP_NAME = "logomesh-tui"
+
+
+def default_models_dir() -> Path:
+    return Path(os.environ.get("LOGOMESH_MODELS_DIR") or user_cache_dir(APP_NAME)) / "models"
+
+
+def default_sessions_dir() -> Path:
+    return Path(os.environ.get("LOGOMESH_SESSIONS_DIR") or "sessions")
+
+
+def default_config_file() -> Path:
+    return Path(os.environ.get("LOGOMESH_CONFIG") or Path(user_config_dir(APP_NAME)) / "config.toml")
+
+
+def default_memory_budget() -> int:
+    """Three quarters of the memory available now, so the OS and the dashboard keep room."""
+    return int(psutil.virtual_memory().available * 0.75)
+
+
+class RemoteEndpoint(BaseModel):
+    """An OpenAI-compatible server (llama-server, vLLM, Ollama). The key is read from the
+    environment variable named by ``api_key_env`` at request time and is never stored."""
+
+    name: str
+    base_url: str
+    model: str = Field(description="model name the server expects in requests")
+    api_key_env: str | None = None
+    n_ctx: int = 4096
+    timeout_s: float = 120.0
+    max_retries: int = 3
+
+
+class EngineConfig(BaseSettings):
+    """Settings of the model pool. Env vars: LOGOMESH_<FIELD>, e.g. LOGOMESH_MEMORY_BUDGET."""
+
+    model_config = SettingsConfigDict(env_prefix="LOGOMESH_", extra="forbid")
+
+    models_dir: Path = Field(default_factory=default_models_dir)
+    sessions_dir: Path = Field(default_factory=default_sessions_dir)
+    memory_budget: int = Field(default_factory=default_memory_budget, gt=0,
+                               description="bytes all local workers together may use")
+    n_ctx: int = Field(default=4096, ge=256, description="context window per local model")
+    n_threads: int = Field(default_factory=lambda: max(1, os.cpu_count() or 1), ge=1)
+    max_concurrent_turns: int | None = Field(default=None, ge=1,
+                                             description="None: derived from cores and threads")
+    turn_timeout_s: float = Field(default=300.0, gt=0)
+    load_timeout_s: float = Field(default=120.0, gt=0)
+    auto_restart_failed: bool = False
+    remotes: list[RemoteEndpoint] = Field(default_factory=list)
+    keymap: dict[str, str] = Field(default_factory=dict,
+                                   description="binding id -> key, for the dashboard")
+
+    @classmethod
+    def load(cls, path: Path | None = None, **overrides) -> EngineConfig:
+        """Read the TOML config file if it exists, then apply env vars and overrides."""
+        import tomllib
+
+        path = path or default_config_file()
+        data: dict = {}
+        if path.exists():
+            with path.open("rb") as f:
+                data = tomllib.load(f)
+        data.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**data)
+
+    def concurrency_limit(self) -> int:
+        if self.max_concurrent_turns:
+            return self.max_concurrent_turns
+        cores = os.cpu_count() or 1
+        return max(1, cores // max(1, self.n_threads))

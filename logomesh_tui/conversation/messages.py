@@ -1,0 +1,96 @@
+"""The structured messages models exchange, and the events a session records."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+
+class MessageType(StrEnum):
+    ANALYSIS = "analysis"
+    CRITIQUE = "critique"
+    PROPOSAL = "proposal"
+    QUESTION = "question"
+    CONSENSUS = "consensus"
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class LLMMessage(BaseModel):
+    """One attributed, typed contribution to a conversation (the seed's LLMMessage).
+
+    ``from_role`` is serialized as ``from``. ``short_id`` is what prompts show models so they
+    can cite earlier messages (``m1``, ``m2`` ... in order of the conversation).
+    """
+
+    model_config = {"populate_by_name": True}
+
+    id: str = Field(default_factory=new_id)
+    short_id: str = ""
+    from_role: str = Field(alias="from")
+    content: str
+    message_type: MessageType
+    references_to: list[str] = Field(default_factory=list, description="ids of earlier messages")
+    confidence: float = Field(ge=0.0, le=1.0)
+    timestamp: datetime = Field(default_factory=utcnow)
+    recipients: list[str] = Field(default_factory=list, description="empty: broadcast to all")
+    conversation_id: str = ""
+    round: int = 0
+    model_id: str = ""
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    latency_s: float = 0.0
+    self_rating: float | None = None
+    token_confidence: float | None = None
+    prompt_messages: list[dict[str, str]] | None = Field(
+        default=None, description="the exact chat the model saw for this turn (for export)")
+    meta: dict[str, Any] = Field(default_factory=dict)
+
+    def is_visible_to(self, role: str) -> bool:
+        return not self.recipients or role in self.recipients or role == self.from_role
+
+
+class Vote(BaseModel):
+    voter: str
+    target_id: str = Field(description="id of the proposal voted for")
+    weight: float = 1.0
+    approve: bool = True
+    round: int = 0
+    rationale: str = ""
+
+
+EventKind = Literal[
+    "session_started", "message", "swap", "vote", "consensus", "arbitration", "failure",
+    "turn_metrics", "summary", "load", "unload", "session_finished", "note",
+]
+
+
+class SessionEvent(BaseModel):
+    """One line of ``sessions/<id>.jsonl``. ``data`` holds the payload for the kind:
+
+    - message: LLMMessage.model_dump(mode="json", by_alias=True)
+    - swap: {"role", "old_model_id", "new_model_id", "seconds"}
+    - vote: Vote.model_dump()
+    - consensus: {"round", "score"}
+    - arbitration: {"choice_id", "decided_by", "policy", "reason"}
+    - failure: {"role", "model_id", "reason", "round"}
+    - turn_metrics: {"role", "model_id", "prompt_tokens", "completion_tokens",
+      "prompt_tokens_evaluated", "latency_s", "tokens_per_s", "ttft_s"}
+    - session_started: {"participants": {role: model_id}, "protocol", "prompt", "limits"}
+    """
+
+    seq: int
+    kind: EventKind
+    session_id: str
+    at: datetime = Field(default_factory=utcnow)
+    data: dict[str, Any] = Field(default_factory=dict)

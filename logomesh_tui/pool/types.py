@@ -1,0 +1,129 @@
+"""Data the pool speaks: requests, streamed tokens, results, model and memory reports."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from enum import StrEnum
+from typing import Any, Protocol, runtime_checkable
+
+from pydantic import BaseModel, Field
+
+
+class ModelStatus(StrEnum):
+    LOADING = "loading"
+    READY = "ready"
+    BUSY = "busy"
+    FAILED = "failed"
+    UNLOADED = "unloaded"
+
+
+class GenerationRequest(BaseModel):
+    """One chat completion. ``messages`` are OpenAI-style ``{"role", "content"}`` dicts."""
+
+    messages: list[dict[str, str]]
+    max_tokens: int = Field(default=256, ge=1)
+    temperature: float = Field(default=0.7, ge=0.0, le=2.0)
+    top_p: float = Field(default=0.95, gt=0.0, le=1.0)
+    json_schema: dict[str, Any] | None = Field(
+        default=None, description="constrain output to this JSON schema (llama.cpp grammar)")
+    stop: list[str] = Field(default_factory=list)
+    seed: int | None = None
+
+
+class Timings(BaseModel):
+    """Seconds spent per phase, as llama-swap / Ollama report them."""
+
+    queue_s: float = 0.0
+    prompt_eval_s: float = 0.0
+    generation_s: float = 0.0
+    total_s: float = 0.0
+    time_to_first_token_s: float | None = None
+
+
+class GenerationResult(BaseModel):
+    text: str
+    finish_reason: str = "stop"  # stop | length | cancelled | error
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    prompt_tokens_evaluated: int | None = Field(
+        default=None, description="prompt tokens not served from the KV cache (local only)")
+    timings: Timings = Field(default_factory=Timings)
+    mean_token_prob: float | None = Field(
+        default=None, description="geometric mean probability of the sampled tokens, 0..1")
+    model_id: str = ""
+
+    @property
+    def tokens_per_s(self) -> float:
+        g = self.timings.generation_s
+        return self.completion_tokens / g if g > 0 else 0.0
+
+
+TokenCallback = Callable[[str], Awaitable[None] | None]
+
+
+@runtime_checkable
+class Backend(Protocol):
+    """What serves one role: a local llama.cpp worker process or a remote OpenAI server."""
+
+    model_id: str
+    n_ctx: int
+    is_remote: bool
+
+    async def start(self) -> float:
+        """Bring the model up; return load seconds. Raises a LogoMeshError on failure."""
+
+    async def generate(self, request: GenerationRequest,
+                       on_token: TokenCallback | None = None) -> GenerationResult: ...
+
+    async def cancel(self) -> None:
+        """Cancel the generation in flight, if any; it returns finish_reason='cancelled'."""
+
+    async def count_tokens(self, text: str) -> int:
+        """Count tokens with this model's own tokenizer."""
+
+    def rss_bytes(self) -> int | None:
+        """Resident memory of the serving process; None when remote."""
+
+    def pid(self) -> int | None: ...
+
+    def alive(self) -> bool: ...
+
+    async def close(self) -> None: ...
+
+
+class ModelInfo(BaseModel):
+    role: str
+    model_id: str
+    status: ModelStatus
+    pid: int | None = None
+    rss_bytes: int | None = None
+    n_ctx: int = 0
+    remote: bool = False
+    pinned: bool = False
+    priority: int = 0
+    last_response_s: float | None = None
+    tokens_per_s: float | None = None
+    load_s: float | None = None
+    error: str | None = None
+    last_used: float = Field(default_factory=time.monotonic)
+
+
+class MemoryStats(BaseModel):
+    per_role: dict[str, int]
+    total: int
+    budget: int
+    system_available: int
+    system_total: int
+
+
+class PoolEvent(BaseModel):
+    """Something happened in the pool; the dashboard and sessions subscribe to these."""
+
+    kind: str  # loading | loaded | load_failed | unloaded | swap_started | swap_finished | failed | busy | idle | evicted
+    role: str
+    model_id: str = ""
+    detail: str = ""
+    seconds: float | None = None
+    old_model_id: str | None = None
+    at: float = Field(default_factory=time.time)
