@@ -94,7 +94,7 @@ class FakeBackend:
                     if inspect.isawaitable(r):
                         await r
             total = time.perf_counter() - t0
-            prompt_tokens = sum(await self.count_tokens(m["content"]) for m in request.messages)
+            prompt_tokens = sum([await self.count_tokens(m["content"]) for m in request.messages])
             return GenerationResult(
                 text="".join(out), finish_reason=finish, prompt_tokens=prompt_tokens,
                 completion_tokens=len(out), prompt_tokens_evaluated=prompt_tokens,

@@ -126,4 +126,5 @@ class PoolEvent(BaseModel):
     detail: str = ""
     seconds: float | None = None
     old_model_id: str | None = None
+    tokens_per_s: float | None = None
     at: float = Field(default_factory=time.time)

@@ -1,0 +1,21 @@
+"""LogoMesh TUI: several local LLMs in a structured, hot-swappable conversation.
+
+The engine (pool, conversation, sessions, export) is importable without Textual.
+"""
+
+from .config import EngineConfig, RemoteEndpoint
+from .errors import LogoMeshError
+from .pool.engine import HotSwapEngine, RoleExecutor
+from .pool.types import (
+    GenerationRequest,
+    GenerationResult,
+    MemoryStats,
+    ModelInfo,
+    ModelStatus,
+    PoolEvent,
+)
+
+__all__ = [
+    "EngineConfig", "GenerationRequest", "GenerationResult", "HotSwapEngine", "LogoMeshError",
+    "MemoryStats", "ModelInfo", "ModelStatus", "PoolEvent", "RemoteEndpoint", "RoleExecutor",
+]
