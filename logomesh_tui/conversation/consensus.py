@@ -1,0 +1,226 @@
+"""Consensus: weighted support for proposals, a 0..1 score after every round, arbitration.
+
+Each role backs at most one proposal at a time (its *standing support*):
+
+- an explicit vote (voting rounds) backs the proposal voted for;
+- otherwise a non-critique message that cites proposals backs the most recent one it cites;
+- otherwise a role's own newest proposal backs itself.
+
+A critique or question leaves a role's standing support unchanged. Every role has a *voice
+weight*: its role weight (from the scenario, default 1) times the confidence of the message
+that set its support (for a role backing nothing: of its latest message; 0.5 before it spoke).
+So an unsure "I agree" counts less than a sure one, and a confident dissenter more.
+
+``score = voice weight behind the leading proposal / voice weight of all participating roles``
+
+Roles that back nothing count in the denominator, so four equally sure roles each backing their
+own proposal give 0.25 and a unanimous vote gives 1.0 whatever the confidences. The
+conversation has converged when the score reaches the threshold; it is tied when two proposals
+share the top weight.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from pydantic import BaseModel
+
+from ..errors import LogoMeshError
+from .messages import LLMMessage, MessageType, Vote
+
+EPS = 1e-9
+
+
+@dataclass
+class Candidate:
+    """A proposal and the weight behind it."""
+
+    message: LLMMessage
+    weight: float = 0.0
+    backers: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ConsensusState:
+    """Result of scoring the conversation after a round."""
+
+    score: float
+    candidates: list[Candidate]
+    tied: bool
+    total_weight: float
+
+    @property
+    def leader(self) -> Candidate | None:
+        return self.candidates[0] if self.candidates else None
+
+
+class ConsensusTracker:
+    """Keeps each role's standing support and scores it."""
+
+    def __init__(self, role_weights: dict[str, float] | None = None, threshold: float = 0.75):
+        if not 0 < threshold <= 1:
+            raise LogoMeshError(f"consensus threshold must be in (0, 1], got {threshold}")
+        self.role_weights = dict(role_weights or {})
+        self.threshold = threshold
+        self.support: dict[str, tuple[str, float]] = {}  # role -> (proposal id, weight)
+        self.voice: dict[str, float] = {}  # role -> weight of its latest message
+        self.proposals: dict[str, LLMMessage] = {}
+        self.votes: list[Vote] = []
+
+    def weight_of(self, role: str) -> float:
+        return max(0.0, self.role_weights.get(role, 1.0))
+
+    def observe(self, message: LLMMessage) -> None:
+        """Update standing support from a posted message (votes come via :meth:`add_vote`)."""
+        role = message.from_role
+        if message.message_type == MessageType.PROPOSAL:
+            self.proposals[message.id] = message
+        if role in ("human", "system"):
+            return
+        self.voice[role] = self.weight_of(role) * message.confidence
+        if message.message_type in (MessageType.CRITIQUE, MessageType.QUESTION):
+            return
+        cited = [r for r in message.references_to if r in self.proposals and r != message.id]
+        if cited:
+            self.support[role] = (cited[-1], self.weight_of(role) * message.confidence)
+        elif message.message_type == MessageType.PROPOSAL:
+            self.support[role] = (message.id, self.weight_of(role) * message.confidence)
+
+    def add_vote(self, vote: Vote) -> None:
+        """An explicit vote replaces the voter's standing support."""
+        self.votes.append(vote)
+        if vote.approve and vote.target_id in self.proposals:
+            self.support[vote.voter] = (vote.target_id, vote.weight)
+        else:
+            self.support.pop(vote.voter, None)
+
+    def make_vote(self, message: LLMMessage, target_id: str, round_index: int) -> Vote:
+        return Vote(voter=message.from_role, target_id=target_id, round=round_index,
+                    weight=round(self.weight_of(message.from_role) * message.confidence, 4),
+                    rationale=message.content[:200])
+
+    def score(self, participants: list[str]) -> ConsensusState:
+        """Score the standing support of ``participants`` (roles that left are not counted)."""
+        total = sum(self.support[r][1] if r in self.support
+                    else self.voice.get(r, 0.5 * self.weight_of(r)) for r in participants)
+        tally: dict[str, Candidate] = {}
+        for role in participants:
+            if role not in self.support:
+                continue
+            pid, weight = self.support[role]
+            cand = tally.setdefault(pid, Candidate(self.proposals[pid]))
+            cand.weight += weight
+            cand.backers.append(role)
+        # Ties on weight go to the earlier proposal, so ordering is deterministic.
+        order = {pid: i for i, pid in enumerate(self.proposals)}
+        cands = sorted(tally.values(), key=lambda c: (-c.weight, order[c.message.id]))
+        score = cands[0].weight / total if cands and total > 0 else 0.0
+        tied = len(cands) > 1 and abs(cands[0].weight - cands[1].weight) < EPS
+        return ConsensusState(round(min(1.0, score), 4), cands, tied, total)
+
+    def converged(self, state: ConsensusState) -> bool:
+        return state.score + EPS >= self.threshold and not state.tied
+
+
+class ArbitrationDecision(BaseModel):
+    """What a person (or a headless policy) decided when the models did not agree."""
+
+    choice_id: str
+    decided_by: str  # "human" or "policy:<name>"
+    policy: str
+    reason: str = ""
+
+
+ArbitrationCallback = Callable[[ConsensusState, str], Awaitable[ArbitrationDecision]]
+"""async (state, reason) -> decision. ``reason`` says why: no consensus or a tie."""
+
+
+def _all_candidates(state: ConsensusState, proposals: list[LLMMessage]) -> list[Candidate]:
+    seen = {c.message.id for c in state.candidates}
+    return state.candidates + [Candidate(p) for p in proposals if p.id not in seen]
+
+
+def highest_score_policy() -> ArbitrationCallback:
+    """Pick the proposal with the most weight; ties go to the more confident, then earlier one."""
+
+    async def decide(state: ConsensusState, reason: str) -> ArbitrationDecision:
+        if not state.candidates:
+            raise LogoMeshError("nothing to arbitrate: no proposal was made")
+        top = state.candidates[0].weight
+        tied = [c for c in state.candidates if abs(c.weight - top) < EPS]
+        best = max(tied, key=lambda c: c.message.confidence)
+        return ArbitrationDecision(
+            choice_id=best.message.id, decided_by="policy:highest-score",
+            policy="highest-score",
+            reason=f"{reason}; picked {best.message.short_id} (weight {best.weight:.2f}, "
+                   f"confidence {best.message.confidence:.2f})")
+
+    return decide
+
+
+def first_policy() -> ArbitrationCallback:
+    """Pick the earliest proposal among those with any support (or the earliest at all)."""
+
+    async def decide(state: ConsensusState, reason: str) -> ArbitrationDecision:
+        if not state.candidates:
+            raise LogoMeshError("nothing to arbitrate: no proposal was made")
+        first = min(state.candidates, key=lambda c: c.message.timestamp)
+        return ArbitrationDecision(choice_id=first.message.id, decided_by="policy:first",
+                                   policy="first",
+                                   reason=f"{reason}; picked the first proposal "
+                                          f"{first.message.short_id}")
+
+    return decide
+
+
+def ask_policy(input_fn: Callable[[str], str] = input,
+               print_fn: Callable[[str], None] | None = None) -> ArbitrationCallback:
+    """Ask the person at the terminal to choose. Falls back to highest-score without a TTY."""
+    fallback = highest_score_policy()
+
+    async def decide(state: ConsensusState, reason: str) -> ArbitrationDecision:
+        if input_fn is input and not sys.stdin.isatty():
+            d = await fallback(state, reason + "; no terminal to ask")
+            return d
+        out = print_fn or (lambda s: print(s, flush=True))
+        out(f"The models did not agree ({reason}). Choose the proposal to adopt:")
+        for i, c in enumerate(state.candidates, 1):
+            text = c.message.content.replace("\n", " ")
+            out(f"  {i}. {c.message.short_id} by {c.message.from_role} "
+                f"(weight {c.weight:.2f}): {text[:160]}")
+        while True:
+            answer = (await asyncio.to_thread(input_fn, f"number 1-{len(state.candidates)}: "))
+            answer = answer.strip().lower()
+            for i, c in enumerate(state.candidates, 1):
+                if answer in (str(i), c.message.short_id):
+                    return ArbitrationDecision(choice_id=c.message.id, decided_by="human",
+                                               policy="ask",
+                                               reason=f"{reason}; chosen at the terminal")
+            out(f"'{answer}' is not one of 1-{len(state.candidates)}")
+
+    return decide
+
+
+ARBITRATION_POLICIES: dict[str, Callable[[], ArbitrationCallback]] = {
+    "highest-score": highest_score_policy,
+    "first": first_policy,
+    "ask": ask_policy,
+}
+
+
+def arbitration_policy(name: str) -> ArbitrationCallback:
+    """The headless arbitration callback named ``name``."""
+    if name not in ARBITRATION_POLICIES:
+        raise LogoMeshError(f"unknown arbitration policy {name!r}; choose one of: "
+                            f"{', '.join(ARBITRATION_POLICIES)}")
+    return ARBITRATION_POLICIES[name]()
+
+
+def candidates_with_unbacked(state: ConsensusState,
+                             proposals: list[LLMMessage]) -> ConsensusState:
+    """``state`` with every proposal listed (unbacked ones at weight 0), for arbitration."""
+    return ConsensusState(state.score, _all_candidates(state, proposals), state.tied,
+                          state.total_weight)

@@ -1,0 +1,147 @@
+"""The structured reply every turn must produce, how it is parsed, and what confidence means.
+
+Each turn asks the model for grammar-constrained JSON (``GenerationRequest.json_schema``)::
+
+    {"message_type": "proposal", "content": "...", "references": ["m3"], "confidence": 0.7}
+
+plus ``"vote": "m5"`` in rounds that hold a consensus vote. The schema enumerates the short ids
+a model may cite, so a constrained local model cannot invent one; replies from servers that
+ignore the schema are still checked, and ids that do not exist are dropped and flagged.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from .messages import MessageType
+
+#: Weight of the model's self-rating in the combined confidence; the rest is token probability.
+SELF_RATING_WEIGHT = 0.5
+
+_SHORT_ID = re.compile(r"^m[0-9]+$")
+
+
+def turn_schema(message_types: list[MessageType], citable: list[str], *,
+                vote_candidates: list[str] | None = None, max_refs: int = 4,
+                max_content_chars: int | None = None) -> dict[str, Any]:
+    """JSON schema for one turn.
+
+    ``citable`` are the short ids the speaker can see; ``vote_candidates`` (short ids of
+    proposals) adds a required ``vote`` field. ``max_content_chars`` bounds the content so the
+    grammar closes the JSON before ``max_tokens`` runs out (small models otherwise get cut off).
+    """
+    content: dict[str, Any] = {"type": "string", "minLength": 1}
+    if max_content_chars:
+        content["maxLength"] = max_content_chars
+    refs: dict[str, Any]
+    if citable:
+        refs = {"type": "array", "items": {"type": "string", "enum": list(citable)},
+                "maxItems": max_refs}
+    else:
+        refs = {"type": "array", "items": {"type": "string", "pattern": "^m[0-9]+$"},
+                "maxItems": 0}
+    props: dict[str, Any] = {
+        "message_type": {"type": "string", "enum": [t.value for t in message_types]},
+        "content": content,
+        "references": refs,
+        "confidence": {"type": "number", "minimum": 0, "maximum": 1},
+    }
+    required = ["message_type", "content", "references", "confidence"]
+    if vote_candidates:
+        props["vote"] = {"type": "string", "enum": list(vote_candidates)}
+        required.append("vote")
+    return {"type": "object", "properties": props, "required": required,
+            "additionalProperties": False}
+
+
+@dataclass
+class ParsedTurn:
+    """A usable structured reply, or the reason it is unusable (``error``)."""
+
+    message_type: MessageType | None = None
+    content: str = ""
+    references: list[str] = field(default_factory=list)
+    self_rating: float | None = None
+    vote: str | None = None
+    error: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def parse_turn(text: str, finish_reason: str, allowed_types: list[MessageType]) -> ParsedTurn:
+    """Parse a model's reply. Unusable when cut off, not a JSON object, or its content is empty.
+
+    A message type outside ``allowed_types`` is replaced by the round's first allowed type
+    (noted) rather than discarding the content: the words matter more than the label.
+    """
+    if finish_reason == "length":
+        return ParsedTurn(error="cut off at max_tokens")
+    if finish_reason in ("cancelled", "error"):
+        return ParsedTurn(error=f"generation {finish_reason}")
+    raw = text.strip()
+    if raw.startswith("```"):
+        # Servers without grammar support sometimes fence their JSON.
+        raw = raw.strip("`").removeprefix("json").strip()
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        return ParsedTurn(error=f"invalid JSON ({exc.msg} at char {exc.pos})")
+    if not isinstance(data, dict):
+        return ParsedTurn(error="reply is not a JSON object")
+    content = data.get("content")
+    if not isinstance(content, str) or not content.strip():
+        return ParsedTurn(error="empty content")
+    out = ParsedTurn(content=content.strip())
+    mtype = data.get("message_type")
+    try:
+        out.message_type = MessageType(mtype)
+    except ValueError:
+        out.message_type = allowed_types[0]
+        out.notes.append(f"message_type {mtype!r} replaced by {allowed_types[0].value}")
+    if out.message_type not in allowed_types:
+        out.notes.append(f"message_type {out.message_type.value} not expected this round")
+        out.message_type = allowed_types[0]
+    refs = data.get("references") or []
+    if isinstance(refs, list):
+        out.references = [str(r).strip() for r in refs if isinstance(r, (str, int))]
+    rating = data.get("confidence")
+    if isinstance(rating, (int, float)) and not isinstance(rating, bool) and math.isfinite(rating):
+        # Some models answer on a 0..10 or 0..100 scale despite the instructions.
+        if rating > 1:
+            rating = rating / 100 if rating > 10 else rating / 10
+        out.self_rating = min(1.0, max(0.0, float(rating)))
+    vote = data.get("vote")
+    if isinstance(vote, str) and vote.strip():
+        out.vote = vote.strip()
+    return out
+
+
+def combine_confidence(self_rating: float | None, mean_token_prob: float | None) -> float:
+    """The confidence recorded on a message, 0..1.
+
+    It blends what the model says about itself with how sure its sampling was:
+
+    ``confidence = w * self_rating + (1 - w) * token_confidence`` with ``w = SELF_RATING_WEIGHT``
+    (0.5), where ``token_confidence`` is ``GenerationResult.mean_token_prob``, the geometric mean
+    probability of the tokens the model sampled (high when the model had little doubt about
+    every token it wrote). When only one of the two is known it is used alone; when neither is
+    (a remote server with no log-probabilities that also gave no rating) the message gets 0.5,
+    meaning "unknown", and the message records both parts as ``None`` so readers can tell.
+    """
+    parts = [(SELF_RATING_WEIGHT, self_rating), (1 - SELF_RATING_WEIGHT, mean_token_prob)]
+    known = [(w, min(1.0, max(0.0, v))) for w, v in parts if v is not None and math.isfinite(v)]
+    if not known:
+        return 0.5
+    total = sum(w for w, _ in known)
+    return round(sum(w * v for w, v in known) / total, 4)
+
+
+def is_short_id(ref: str) -> bool:
+    return bool(_SHORT_ID.match(ref))
