@@ -1,0 +1,660 @@
+"""The LogoMesh dashboard: model registry, conversation timeline, metrics and the DevShell.
+
+The app is one client of the engine. It is handed a HotSwapEngine (tests hand it one whose
+backend_factory builds FakeBackends) and a conversation controller; every model operation runs
+in a worker and reports back with a message, so keys answer at once while models load and
+generate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.widgets import Footer
+
+from ..commands import CommandContext, Dispatcher, complete, signature_hint
+from ..commands.table import EXPORT_FORMATS, PROTOCOLS, Vocabulary
+from ..config import EngineConfig
+from ..conversation.context import ROLE_DESCRIPTIONS
+from ..conversation.messages import LLMMessage
+from ..errors import LogoMeshError
+from ..pool.types import MemoryStats, ModelInfo, PoolEvent
+from .commands import LogoMeshCommands
+from .conversation import DashboardConversation
+from .messages import (
+    CommandResult,
+    ConversationEvent,
+    ConversationMessage,
+    ConversationState,
+    ModelLoaded,
+    ModelUnloaded,
+    OperationFailed,
+    PoolChanged,
+    PullProgress,
+    SwapFinished,
+    TokenStreamed,
+    TurnFinished,
+    TurnStarted,
+)
+from .screens.detail import MessageDetailScreen
+from .screens.help import HelpScreen
+from .screens.open_session import OpenSessionScreen
+from .screens.pick import PickScreen, PromptScreen
+from .screens.pull import PullScreen
+from .stats import MetricsStore, human_bytes
+from .widgets.command import CommandInput, CommandPane
+from .widgets.metrics import MetricsPane
+from .widgets.registry import RegistryPane, RoleRow
+from .widgets.timeline import TimelinePane
+
+DEFAULT_ROLES = list(ROLE_DESCRIPTIONS)
+LIGHT_THEME = "textual-light"
+DARK_THEME = "textual-dark"
+
+
+def stylesheet_path() -> Path:
+    """``styles/app.tcss`` at the repository root, found from this package's location.
+
+    That is where it lives in a checkout and in an editable install (how the README installs).
+    """
+    return Path(__file__).resolve().parents[2] / "styles" / "app.tcss"
+
+
+class LogoMeshApp(App[int]):
+    """The dashboard. ``engine`` is a HotSwapEngine (or anything with its public API)."""
+
+    TITLE = "LogoMesh"
+    CSS_PATH = stylesheet_path() if stylesheet_path().exists() else None
+    COMMANDS = App.COMMANDS | {LogoMeshCommands}
+    COMMAND_PALETTE_BINDING = "ctrl+p"
+
+    BINDINGS = [
+        Binding("f1", "help", "Help", id="help"),
+        Binding("f2,l", "load", "Load", id="load"),
+        Binding("f3,u", "unload", "Unload", id="unload"),
+        Binding("f4,s", "swap", "Swap", id="swap"),
+        Binding("f5,r", "start", "Start", id="start"),
+        Binding("f6,space", "pause", "Pause", id="pause"),
+        Binding("f7,x", "stop", "Stop", id="stop"),
+        Binding("f8,p", "pin", "Pin", id="pin"),
+        Binding("f9,e", "export", "Export", id="export"),
+        Binding("f10,o", "open_session", "Open", id="open_session"),
+        Binding("colon,ctrl+g", "focus_command", "Command", id="focus_command", show=False),
+        Binding("ctrl+t", "toggle_theme", "Theme", id="toggle_theme", show=False),
+        Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
+    ]
+
+    def __init__(self, engine: Any, controller: Any | None = None,
+                 config: EngineConfig | None = None, *, catalog: Any | None = None,
+                 offer_pull: bool = True, refresh_s: float = 1.0) -> None:
+        super().__init__()
+        self.engine = engine
+        self.config = config or getattr(engine, "config", None) or EngineConfig()
+        self.catalog = (catalog if catalog is not None
+                        else getattr(engine, "catalog", None) or self._default_catalog())
+        self.controller = controller or DashboardConversation(self, engine, self.config)
+        self.metrics = MetricsStore()
+        self.dispatcher = Dispatcher(CommandContext(
+            engine=engine, conversation=self.controller, model_names=self.model_names,
+            session_names=self.session_names))
+        self.offer_pull = offer_pull
+        self.refresh_s = refresh_s
+        self.conversation_state = "idle"
+        self._transient: dict[str, str] = {}  # role -> status the engine has not reported yet
+        self._listener: Callable[[PoolEvent], None] | None = None
+        if self.config.keymap:
+            self.set_keymap(self.config.keymap)
+
+    def _default_catalog(self) -> Any | None:
+        try:
+            from ..catalog import Catalog
+
+            return Catalog.from_config(self.config)
+        except Exception:  # noqa: BLE001 - the dashboard works without a catalog
+            return None
+
+    # -- layout ----------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield RegistryPane(id="registry")
+        with Horizontal(id="middle"):
+            yield TimelinePane(id="timeline")
+            yield MetricsPane(self.metrics, id="metrics")
+        yield CommandPane(self.complete_command, id="command")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._listener = self._on_pool_event
+        self.engine.add_listener(self._listener)
+        self.refresh_registry()
+        self.set_interval(self.refresh_s, self._tick, name="refresh")
+        self.query_one(RegistryPane).focus()
+        self._set_state("idle")
+        if self.offer_pull:
+            self.call_after_refresh(self.maybe_offer_pull)
+
+    async def on_unmount(self) -> None:
+        if self._listener is not None:
+            self.engine.remove_listener(self._listener)
+
+    # -- names for completion, pickers and the palette -------------------------------------
+
+    def model_names(self) -> list[str]:
+        """Models that can be loaded now: on disk (or remote), else every catalog name."""
+        if self.catalog is None:
+            return []
+        on_disk = self.catalog.on_disk_names()
+        remotes = [n for n in self.catalog.names() if n.startswith("remote:")]
+        return on_disk + remotes
+
+    def pullable_names(self) -> list[str]:
+        """Offline catalog models that are not on disk yet."""
+        if self.catalog is None:
+            return []
+        on_disk = set(self.catalog.on_disk_names())
+        return [n for n in self.catalog.offline_names() if n not in on_disk]
+
+    def session_names(self) -> list[str]:
+        return [s.id for s in self._sessions()]
+
+    def _sessions(self) -> list[Any]:
+        from ..sessions.store import SessionStore
+
+        try:
+            return SessionStore(self.config.sessions_dir).list()
+        except (OSError, LogoMeshError):
+            return []
+
+    def loaded_roles(self) -> list[str]:
+        return [m.role for m in self.engine.get_active_models()]
+
+    def all_roles(self) -> list[str]:
+        return list(dict.fromkeys(DEFAULT_ROLES + self.loaded_roles()))
+
+    def vocabulary(self, text: str = "") -> Vocabulary:
+        return Vocabulary(roles=self.all_roles(), models=self.model_names(),
+                          sessions=self.session_names() if "session" in text else None)
+
+    def complete_command(self, text: str) -> list[str]:
+        """Whole-line completions for the command pane (names, roles, models, sessions)."""
+        return complete(text, self.vocabulary(text))
+
+    # -- engine events -> messages ---------------------------------------------------------
+
+    def _on_pool_event(self, event: PoolEvent) -> None:
+        # Called by the engine (in the loop, possibly from a worker): never touch widgets here.
+        self.post_message(PoolChanged(event))
+
+    def on_pool_changed(self, message: PoolChanged) -> None:
+        ev = message.event
+        if ev.kind in ("loading",):
+            self._transient[ev.role] = "loading"
+        elif ev.kind == "swap_started":
+            self._transient[ev.role] = "swapping"
+        elif ev.kind in ("loaded", "swap_finished", "unloaded", "load_failed", "failed",
+                         "evicted", "idle", "busy", "swap_failed"):
+            self._transient.pop(ev.role, None)
+        if ev.kind == "swap_finished":
+            self.metrics.swaps += 1
+            # The conversation records its own swap event; show pool swaps only outside one.
+            if self.conversation_state not in ("running", "paused"):
+                self.query_one(TimelinePane).add_event("swap", {
+                    "role": ev.role, "old_model_id": ev.old_model_id,
+                    "new_model_id": ev.model_id, "seconds": ev.seconds})
+        if ev.kind in ("load_failed", "failed", "evicted", "swap_failed"):
+            self.notify(ev.detail or f"{ev.kind}: {ev.role}", title=f"{ev.role}",
+                        severity="error" if ev.kind != "evicted" else "warning")
+        self.refresh_registry()
+
+    def _tick(self) -> None:
+        self.refresh_registry(record_memory=True)
+
+    def refresh_registry(self, record_memory: bool = False) -> None:
+        """Redraw the registry from the engine's current view."""
+        try:
+            infos = self.engine.get_active_models()
+            memory = self.engine.get_memory_usage()
+        except Exception as exc:  # noqa: BLE001 - a broken engine must not kill the UI
+            self.log.error(f"engine refresh failed: {exc}")
+            return
+        rows = self.build_rows(infos, memory)
+        self.query_one(RegistryPane).show(rows, memory)
+        if record_memory:
+            self.metrics.record_memory(memory.total)
+            self.query_one(MetricsPane).refresh_metrics()
+
+    def build_rows(self, infos: list[ModelInfo], memory: MemoryStats) -> list[RoleRow]:
+        by_role = {m.role: m for m in infos}
+        rows = []
+        for role in list(dict.fromkeys(DEFAULT_ROLES + list(by_role) + list(self._transient))):
+            info = by_role.get(role)
+            status = self._transient.get(role)
+            if info is None:
+                rows.append(RoleRow(role=role, status=status or "empty"))
+            else:
+                row = RoleRow.from_info(info, status)
+                if row.rss_bytes is None:
+                    row.rss_bytes = memory.per_role.get(role)
+                rows.append(row)
+        return rows
+
+    # -- conversation messages -------------------------------------------------------------
+
+    def on_turn_started(self, message: TurnStarted) -> None:
+        self.query_one(TimelinePane).start_turn(message.turn_id, message.role, message.model_id)
+
+    def on_token_streamed(self, message: TokenStreamed) -> None:
+        self.query_one(TimelinePane).stream(message.turn_id, message.text)
+
+    def on_turn_finished(self, message: TurnFinished) -> None:
+        self.metrics.record_turn(message.model_id, message.tokens_per_s, message.latency_s,
+                                 ok=message.finish_reason in ("stop", "length"))
+        self.query_one(MetricsPane).refresh_metrics()
+
+    def on_conversation_message(self, message: ConversationMessage) -> None:
+        self.query_one(TimelinePane).add_message(message.message)
+        self.metrics.record_round(message.message.round)
+
+    def on_conversation_event(self, message: ConversationEvent) -> None:
+        kind, data = message.kind, message.data
+        timeline = self.query_one(TimelinePane)
+        if kind == "message":
+            self.on_conversation_message(ConversationMessage(LLMMessage.model_validate(data)))
+            return
+        if kind == "turn_metrics":
+            # Live turns are measured by the streaming executors; these come from replays.
+            if data.get("replayed"):
+                self.metrics.record_turn(str(data.get("model_id", "?")),
+                                         float(data.get("tokens_per_s") or 0.0),
+                                         float(data.get("latency_s") or 0.0))
+                self.query_one(MetricsPane).refresh_metrics()
+            return
+        if kind == "replay_reset":
+            timeline.clear_entries()
+            self.metrics.reset_conversation()
+            self.query_one(MetricsPane).refresh_metrics()
+            return
+        if kind == "turn_failed":
+            timeline.end_turn(str(data.get("turn_id")), str(data.get("role")))
+            return
+        if kind == "consensus":
+            self.metrics.record_consensus(int(data.get("round", 0)), float(data.get("score", 0)))
+            self.query_one(MetricsPane).refresh_metrics()
+        if kind == "failure":
+            self.metrics.failures += 1
+        timeline.add_event(kind, data)
+
+    def on_conversation_state(self, message: ConversationState) -> None:
+        self._set_state(message.state, message.detail)
+        if message.state in ("finished", "stopped", "failed") and message.detail:
+            self.notify(message.detail, title=f"conversation {message.state}",
+                        severity="error" if message.state == "failed" else "information")
+
+    def _set_state(self, state: str, detail: str = "") -> None:
+        self.conversation_state = state
+        timeline = self.query_one(TimelinePane)
+        session = getattr(self.controller, "session_id", None)
+        timeline.border_subtitle = f"{state}" + (f" · {session}" if session else "")
+        self.refresh_bindings()
+
+    # -- results of workers ----------------------------------------------------------------
+
+    def on_model_loaded(self, message: ModelLoaded) -> None:
+        info = message.info
+        load = f" in {info.load_s:.1f}s" if info.load_s is not None else ""
+        self._command_line(f"loaded {info.model_id} as {info.role}{load}", ok=True)
+        self.refresh_registry()
+
+    def on_model_unloaded(self, message: ModelUnloaded) -> None:
+        self._command_line(f"unloaded {message.role}", ok=True)
+        self.refresh_registry()
+
+    def on_swap_finished(self, message: SwapFinished) -> None:
+        r = message.result
+        secs = r.get("seconds")
+        took = f" in {secs:.1f}s" if isinstance(secs, int | float) else ""
+        self._command_line(f"swapped {r.get('role')}: {r.get('old_model_id')} → "
+                           f"{r.get('new_model_id')}{took}", ok=True)
+        self.refresh_registry()
+
+    def on_operation_failed(self, message: OperationFailed) -> None:
+        self._command_line(f"{message.action}: {message.text}", ok=False)
+        self.refresh_registry()
+
+    def on_command_result(self, message: CommandResult) -> None:
+        self._command_line(message.text, ok=message.ok)
+        lines = message.text.splitlines()
+        if message.ok and len(lines) > 1:
+            # Tables (llm.registry.list, help) do not fit one line: show them in the timeline.
+            self.query_one(TimelinePane).add_event("note", {"text": message.text})
+        self.refresh_registry()
+
+    def on_pull_progress(self, message: PullProgress) -> None:
+        if message.finished and not message.error:
+            self.notify(f"{message.name} is on disk", title="pull")
+
+    def _command_line(self, text: str, ok: bool) -> None:
+        self.query_one(CommandPane).show_result(text, ok)
+
+    # -- workers: all model work happens here ----------------------------------------------
+
+    @work(group="models", exit_on_error=False)
+    async def load_into(self, model_id: str, role: str) -> None:
+        self._transient[role] = "loading"
+        self.refresh_registry()
+        try:
+            info = await self.engine.load_model(model_id, role)
+        except LogoMeshError as exc:
+            self.post_message(OperationFailed(f"load {model_id}", str(exc)))
+        except Exception as exc:  # noqa: BLE001 - show engine bugs instead of crashing
+            self.post_message(OperationFailed(f"load {model_id}", f"{type(exc).__name__}: {exc}"))
+        else:
+            self.post_message(ModelLoaded(info))
+        finally:
+            self._transient.pop(role, None)
+
+    @work(group="models", exit_on_error=False)
+    async def unload_role(self, role: str) -> None:
+        try:
+            await self.engine.unload_model(role)
+        except Exception as exc:  # noqa: BLE001
+            self.post_message(OperationFailed(f"unload {role}", str(exc)))
+        else:
+            self.post_message(ModelUnloaded(role))
+
+    @work(group="models", exit_on_error=False)
+    async def swap_role(self, role: str, model_id: str) -> None:
+        self._transient[role] = "swapping"
+        self.refresh_registry()
+        try:
+            result = await self.engine.hot_swap(role, model_id)
+        except Exception as exc:  # noqa: BLE001
+            self.post_message(OperationFailed(f"swap {role}", str(exc)))
+        else:
+            self.post_message(SwapFinished(dict(result)))
+        finally:
+            self._transient.pop(role, None)
+
+    @work(group="command", exit_on_error=False)
+    async def run_command(self, text: str) -> None:
+        result = await self.dispatcher.run(text)
+        if result.ok:
+            body = "\n".join(result.lines) or "ok"
+        else:
+            body = result.error or "failed"
+        self.post_message(CommandResult(text, result.ok, body))
+
+    @work(group="controller", exit_on_error=False)
+    async def call_controller(self, what: str, *args: Any, **kwargs: Any) -> None:
+        """Run one controller method (start, pause, export ...) and show its reply."""
+        try:
+            out = getattr(self.controller, what)(*args, **kwargs)
+            if asyncio.iscoroutine(out):
+                out = await out
+        except Exception as exc:  # noqa: BLE001 - LogoMeshError carries the user-facing line
+            self.post_message(OperationFailed(what.replace("_", " "), str(exc)))
+            return
+        if isinstance(out, list | tuple):
+            out = "\n".join(str(x) for x in out)
+        self.post_message(CommandResult(what, True, str(out or f"{what} ok")))
+
+    # -- the command pane ------------------------------------------------------------------
+
+    @on(CommandPane.Submitted)
+    def command_submitted(self, message: CommandPane.Submitted) -> None:
+        self.run_command(message.text)
+
+    @on(CommandInput.Changed)
+    def command_changed(self, event: CommandInput.Changed) -> None:
+        hint = signature_hint(event.value) if event.value else None
+        if hint:
+            self.query_one(CommandPane).show_result(hint, ok=True)
+
+    # -- the timeline ----------------------------------------------------------------------
+
+    @on(TimelinePane.Opened)
+    def open_entry(self, message: TimelinePane.Opened) -> None:
+        timeline = self.query_one(TimelinePane)
+        refs = [e for e in (timeline.entry_for(r) for r in message.entry.references) if e]
+
+        def jump(key: str | None) -> None:
+            if key:
+                timeline.focus()
+                timeline.select_key(key)
+
+        self.push_screen(MessageDetailScreen(message.entry, refs, timeline.short_of), jump)
+
+    # -- actions (keys and palette) --------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Grey out what makes no sense now (the footer and palette follow this)."""
+        state = self.conversation_state
+        if action == "pause":
+            return state in ("running", "paused")
+        if action == "stop":
+            return state in ("running", "paused")
+        if action in ("unload", "swap", "pin"):
+            try:
+                return bool(self.loaded_roles()) or None
+            except Exception:  # noqa: BLE001
+                return True
+        return True
+
+    def _highlighted_role(self) -> str | None:
+        return self.query_one(RegistryPane).highlighted_role
+
+    def _role_options(self, loaded_only: bool) -> list[tuple[str | None, str]]:
+        infos = {m.role: m for m in self.engine.get_active_models()}
+        roles = list(infos) if loaded_only else self.all_roles()
+        out: list[tuple[str | None, str]] = []
+        for role in roles:
+            info = infos.get(role)
+            label = f"{role:<24} {info.model_id if info else '(empty)'}"
+            if info and info.pinned:
+                label += "  pinned"
+            out.append((role, label))
+        return out
+
+    def _model_options(self, exclude: str | None = None) -> list[tuple[str | None, str]]:
+        options: list[tuple[str | None, str]] = []
+        specs = {s.name: s for s in self.catalog.specs()} if self.catalog is not None else {}
+        for name in self.model_names():
+            if name == exclude:
+                continue
+            spec = specs.get(name)
+            size = human_bytes(spec.size_bytes) if spec and spec.size_bytes else ""
+            desc = f"{spec.params} {spec.quant}" if spec else ""
+            options.append((name, f"{name:<22} {desc:<14} {size}"))
+        for name in self.pullable_names():
+            options.append((None, f"{name:<22} not on disk (palette: Pull {name})"))
+        if not options:
+            options.append((None, "no models found; pull some with `logomesh-tui models pull`"))
+        return options
+
+    def pick_role_then_model(self, title: str, loaded_only: bool,
+                             then: Callable[[str, str], None]) -> None:
+        """The terminal's stand-in for drag and drop: a role list, then a model list."""
+        role_options = self._role_options(loaded_only)
+        if not role_options:
+            self._command_line("no models loaded; press F2 to load one", ok=False)
+            return
+
+        def role_picked(role: str | None) -> None:
+            if not role:
+                return
+            current = next((m.model_id for m in self.engine.get_active_models()
+                            if m.role == role), None)
+            self.push_screen(
+                PickScreen(f"{title}: model for {role}", self._model_options(exclude=current)),
+                lambda model: then(role, model) if model else None)
+
+        self.push_screen(PickScreen(f"{title}: pick the role", role_options,
+                                    highlight=self._highlighted_role()), role_picked)
+
+    def action_load(self, model: str | None = None, role: str | None = None) -> None:
+        """Load a model into a role (pick both from lists unless given)."""
+        if model and role:
+            self.load_into(model, role)
+            return
+        self.pick_role_then_model("Load", loaded_only=False,
+                                  then=lambda r, m: self.load_into(m, r))
+
+    def action_swap(self, role: str | None = None, model: str | None = None) -> None:
+        """Hot-swap a role's model: pick the role, then the new model."""
+        if role and model:
+            self.swap_role(role, model)
+            return
+        self.pick_role_then_model("Hot-swap", loaded_only=True, then=self.swap_role)
+
+    def _pick_loaded_role(self, title: str, then: Callable[[str], None]) -> None:
+        options = self._role_options(loaded_only=True)
+        if not options:
+            self._command_line("no models loaded; press F2 to load one", ok=False)
+            return
+        self.push_screen(PickScreen(title, options, highlight=self._highlighted_role()),
+                         lambda role: then(role) if role else None)
+
+    def action_unload(self, role: str | None = None) -> None:
+        """Unload a role's model."""
+        if role:
+            self.unload_role(role)
+            return
+        self._pick_loaded_role("Unload which role?", self.unload_role)
+
+    def action_pin(self, role: str | None = None) -> None:
+        """Toggle whether a role's model is pinned (never evicted)."""
+        def toggle(r: str) -> None:
+            info = next((m for m in self.engine.get_active_models() if m.role == r), None)
+            pinned = not (info.pinned if info else False)
+            try:
+                self.engine.pin(r, pinned)
+            except LogoMeshError as exc:
+                self._command_line(str(exc), ok=False)
+                return
+            self._command_line(f"{'pinned' if pinned else 'unpinned'} {r}", ok=True)
+            self.refresh_registry()
+
+        if role:
+            toggle(role)
+            return
+        highlighted = self._highlighted_role()
+        if highlighted in self.loaded_roles() and self.focused is self.query_one(RegistryPane):
+            toggle(highlighted)
+        else:
+            self._pick_loaded_role("Pin or unpin which role?", toggle)
+
+    def action_start(self) -> None:
+        """Start a conversation (asks for the prompt and protocol); resumes when paused."""
+        if self.conversation_state == "paused":
+            self.call_controller("resume")
+            return
+        if self.conversation_state == "running":
+            self._command_line("a conversation is running; F7 stops it", ok=False)
+            return
+        if not self.loaded_roles():
+            self._command_line("load at least one model first (F2)", ok=False)
+            return
+
+        def protocol_picked(prompt: str, protocol: str | None) -> None:
+            if protocol:
+                self.call_controller("start", prompt, protocol)
+
+        def prompt_given(prompt: str | None) -> None:
+            if prompt:
+                self.push_screen(
+                    PickScreen("Protocol", [(p, p) for p in PROTOCOLS], highlight=PROTOCOLS[0]),
+                    lambda protocol: protocol_picked(prompt, protocol))
+
+        self.push_screen(PromptScreen("What should the models work on?",
+                                      placeholder="Analyse this component for performance…"),
+                         prompt_given)
+
+    def action_pause(self) -> None:
+        """Pause the conversation after the turns in flight; again to resume."""
+        self.call_controller("resume" if self.conversation_state == "paused" else "pause")
+
+    def action_stop(self) -> None:
+        """Stop the conversation."""
+        self.call_controller("stop")
+
+    def action_export(self) -> None:
+        """Export the current or opened conversation (pick the format, name the file)."""
+        def named(fmt: str, name: str | None) -> None:
+            if name:
+                self.call_controller("export", name, fmt)
+
+        def format_picked(fmt: str | None) -> None:
+            if fmt:
+                self.push_screen(PromptScreen(f"Export as {fmt}: file name",
+                                              value=getattr(self.controller, "session_id", "")
+                                              or "conversation"),
+                                 lambda name: named(fmt, name))
+
+        self.push_screen(PickScreen("Export format", [(f, f) for f in EXPORT_FORMATS],
+                                    highlight=EXPORT_FORMATS[0]), format_picked)
+
+    def action_open_session(self) -> None:
+        """Open a recorded session into the timeline."""
+        rows = []
+        for s in self._sessions():
+            when = s.started.strftime("%m-%d %H:%M") if s.started else "?"
+            done = "done" if s.finished else "open"
+            rows.append((s.id, f"{when} {done:<4} {s.message_count:>3} msgs  {s.prompt[:40]}"))
+
+        def picked(session_id: str | None) -> None:
+            if session_id:
+                self.call_controller("open_session", session_id)
+
+        self.push_screen(OpenSessionScreen(rows), picked)
+
+    def action_help(self) -> None:
+        """Show the keys and the command language."""
+        self.push_screen(HelpScreen(self.key_table()))
+
+    def key_table(self) -> list[tuple[str, str, str]]:
+        """(keys, binding id, description) for every app binding, after the user's keymap."""
+        rows = []
+        keymap = getattr(self, "_keymap", {}) or {}
+        for binding in self.BINDINGS:
+            if not isinstance(binding, Binding):
+                continue
+            keys = keymap.get(binding.id or "", binding.key)
+            rows.append((keys.replace(",", " / "), binding.id or "", binding.description))
+        rows.append(("ctrl+p", "command_palette", "Command palette"))
+        rows.append(("tab / shift+tab", "", "Move between panes"))
+        return rows
+
+    def action_focus_command(self) -> None:
+        self.query_one(CommandInput).focus()
+
+    def action_toggle_theme(self) -> None:
+        """Switch between the default (dark) theme and the light one."""
+        self.theme = DARK_THEME if self.theme == LIGHT_THEME else LIGHT_THEME
+
+    def action_pull(self, names: list[str] | None = None) -> None:
+        """Pull models (the default pool unless named) with a progress dialog."""
+        if self.catalog is None:
+            self._command_line("no model catalog available", ok=False)
+            return
+        from ..catalog import pull as pull_model
+
+        specs = {s.name: s for s in self.catalog.specs()}
+        names = names or [s.name for s in self.catalog.specs() if s.default_pool]
+        models = [(n, specs[n].size_bytes if n in specs else None) for n in names]
+        title = "Pull models" if len(names) > 1 else f"Pull {names[0]}"
+        self.push_screen(PullScreen(models, lambda n, cb: pull_model(self.catalog, n, cb),
+                                    title=title),
+                         lambda pulled: self.refresh_registry())
+
+    def maybe_offer_pull(self) -> None:
+        """First run: no model on disk, so offer to pull the default pool."""
+        if self.catalog is None or self.model_names():
+            return
+        self.action_pull()

@@ -1,0 +1,139 @@
+"""Textual messages: what the dashboard's panes react to.
+
+Workers and engine listeners never touch widgets; they post one of these to the app, and the
+app's handlers update the panes. Every message carries plain data (engine pydantic models or
+primitives), so tests can assert on what was posted with ``run_test(message_hook=...)``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.message import Message
+
+from ..conversation.messages import LLMMessage
+from ..pool.types import ModelInfo, PoolEvent
+
+
+class PoolChanged(Message):
+    """The engine reported a pool event (loading, loaded, swap_started, busy, failed ...)."""
+
+    def __init__(self, event: PoolEvent) -> None:
+        super().__init__()
+        self.event = event
+
+
+class ModelLoaded(Message):
+    """A load the user asked for finished."""
+
+    def __init__(self, info: ModelInfo) -> None:
+        super().__init__()
+        self.info = info
+
+
+class ModelUnloaded(Message):
+    def __init__(self, role: str) -> None:
+        super().__init__()
+        self.role = role
+
+
+class SwapFinished(Message):
+    """A hot-swap the user asked for finished; ``result`` is the engine's swap dict."""
+
+    def __init__(self, result: dict[str, Any]) -> None:
+        super().__init__()
+        self.result = result
+
+
+class OperationFailed(Message):
+    """A user action failed; ``text`` is the engine's one-line message."""
+
+    def __init__(self, action: str, text: str) -> None:
+        super().__init__()
+        self.action = action
+        self.text = text
+
+
+class TurnStarted(Message):
+    """A role began a turn; its tokens follow as TokenStreamed with the same ``turn_id``."""
+
+    def __init__(self, turn_id: str, role: str, model_id: str) -> None:
+        super().__init__()
+        self.turn_id = turn_id
+        self.role = role
+        self.model_id = model_id
+
+
+class TokenStreamed(Message):
+    def __init__(self, turn_id: str, role: str, text: str) -> None:
+        super().__init__()
+        self.turn_id = turn_id
+        self.role = role
+        self.text = text
+
+
+class TurnFinished(Message):
+    """A turn ended: generation metrics for the metrics pane."""
+
+    def __init__(self, turn_id: str, role: str, model_id: str, *, tokens_per_s: float,
+                 latency_s: float, completion_tokens: int, finish_reason: str) -> None:
+        super().__init__()
+        self.turn_id = turn_id
+        self.role = role
+        self.model_id = model_id
+        self.tokens_per_s = tokens_per_s
+        self.latency_s = latency_s
+        self.completion_tokens = completion_tokens
+        self.finish_reason = finish_reason
+
+
+class ConversationMessage(Message):
+    """A structured message was added to the conversation."""
+
+    def __init__(self, message: LLMMessage) -> None:
+        super().__init__()
+        self.message = message
+
+
+class ConversationEvent(Message):
+    """A non-message conversation event: swap, vote, consensus, arbitration, failure, note.
+
+    ``kind`` and ``data`` follow ``SessionEvent`` so sessions replay through the same path.
+    """
+
+    def __init__(self, kind: str, data: dict[str, Any]) -> None:
+        super().__init__()
+        self.kind = kind
+        self.data = data
+
+
+class ConversationState(Message):
+    """The conversation moved to ``state``: idle | running | paused | stopped | finished."""
+
+    def __init__(self, state: str, detail: str = "") -> None:
+        super().__init__()
+        self.state = state
+        self.detail = detail
+
+
+class CommandResult(Message):
+    """The command pane's command finished; ``ok`` False means ``text`` is an error."""
+
+    def __init__(self, command: str, ok: bool, text: str) -> None:
+        super().__init__()
+        self.command = command
+        self.ok = ok
+        self.text = text
+
+
+class PullProgress(Message):
+    """Download progress of one model; ``done`` and ``total`` are bytes (total may be 0)."""
+
+    def __init__(self, name: str, done: int, total: int, finished: bool = False,
+                 error: str | None = None) -> None:
+        super().__init__()
+        self.name = name
+        self.done = done
+        self.total = total
+        self.finished = finished
+        self.error = error

@@ -1,0 +1,269 @@
+"""Conversation timeline pane: messages as they stream in, with swaps, votes, consensus,
+arbitration and failures in line. Enter on an entry opens it whole."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from rich.text import Text
+from textual.message import Message
+from textual.widgets import ListItem, ListView, Static
+
+from ...conversation.messages import LLMMessage
+
+BADGE_STYLES = {
+    "analysis": "bold white on blue",
+    "critique": "bold white on red",
+    "proposal": "bold black on green",
+    "question": "bold black on yellow",
+    "consensus": "bold white on magenta",
+    "streaming": "bold black on cyan",
+}
+
+EVENT_ICONS = {
+    "swap": ("⇄", "magenta"),
+    "vote": ("✓", "green"),
+    "consensus": ("Σ", "magenta"),
+    "arbitration": ("⚖", "yellow"),
+    "failure": ("✗", "red"),
+    "summary": ("…", "blue"),
+    "note": ("•", "dim"),
+    "load": ("+", "green"),
+    "unload": ("-", "dim"),
+    "session_started": ("▶", "green"),
+    "session_finished": ("■", "green"),
+}
+
+_CONTENT_FIELD = re.compile(r'"content"\s*:\s*"((?:[^"\\]|\\.)*)', re.S)
+
+
+def visible_stream_text(raw: str) -> str:
+    """What to show of a partly streamed reply: the ``content`` field of a JSON reply so far,
+    or the raw text when the model is not answering in JSON."""
+    stripped = raw.lstrip()
+    if not stripped.startswith("{"):
+        return raw
+    match = _CONTENT_FIELD.search(stripped)
+    if not match:
+        return ""
+    body = match.group(1)
+    try:
+        return json.loads(f'"{body}"')
+    except json.JSONDecodeError:
+        # A token may end in the middle of an escape sequence; show it unescaped for now.
+        return body.replace('\\"', '"').replace("\\n", "\n")
+
+
+@dataclass
+class TimelineEntry:
+    """One line of the timeline: a message, a turn still streaming, or an event."""
+
+    key: str
+    kind: str  # message | streaming | event
+    role: str = ""
+    model_id: str = ""
+    message_type: str = ""
+    content: str = ""
+    confidence: float | None = None
+    short_id: str = ""
+    references: list[str] = field(default_factory=list)
+    event_kind: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+    round: int = 0
+
+    @classmethod
+    def from_message(cls, msg: LLMMessage) -> TimelineEntry:
+        return cls(key=msg.id, kind="message", role=msg.from_role, model_id=msg.model_id,
+                   message_type=str(msg.message_type), content=msg.content,
+                   confidence=msg.confidence, short_id=msg.short_id,
+                   references=list(msg.references_to), round=msg.round)
+
+
+def describe_event(kind: str, data: dict[str, Any], short_of: dict[str, str] | None = None) -> str:
+    """One readable line for a conversation event; ``short_of`` maps message ids to m1, m2 ..."""
+    short_of = short_of or {}
+
+    def ref(key: str) -> str:
+        return short_of.get(key, key[:6])
+
+    if kind == "swap":
+        secs = data.get("seconds")
+        took = f" ({secs:.1f}s)" if isinstance(secs, int | float) else ""
+        return (f"swap {data.get('role', '?')}: {data.get('old_model_id') or '—'} → "
+                f"{data.get('new_model_id', '?')}{took}")
+    if kind == "vote":
+        verdict = "for" if data.get("approve", True) else "against"
+        return (f"vote {data.get('voter', '?')} {verdict} {ref(str(data.get('target_id', '?')))}"
+                f" (weight {data.get('weight', 1.0):g})")
+    if kind == "consensus":
+        return f"consensus round {data.get('round', '?')}: {float(data.get('score', 0)):.2f}"
+    if kind == "arbitration":
+        choice = data.get("choice_short_id") or ref(str(data.get("choice_id", "?")))
+        return f"arbitration: {choice} chosen by {data.get('decided_by', '?')}"
+    if kind == "failure":
+        return f"failure {data.get('role', '?')} ({data.get('model_id', '')}): {data.get('reason', '')}"
+    if kind == "summary":
+        return f"summary for {data.get('role', 'all')}: {data.get('text', data.get('content', ''))}"
+    if kind in ("load", "unload"):
+        return f"{kind} {data.get('role', '?')}: {data.get('model_id', '')}"
+    if kind == "session_started":
+        parts = data.get("participants", {})
+        who = ", ".join(f"{r}={m}" for r, m in parts.items()) if isinstance(parts, dict) else ""
+        return f"started {data.get('protocol', '')} {who}".rstrip()
+    if kind == "session_finished":
+        score = data.get("consensus_score", data.get("score"))
+        return "finished" + (f", consensus {float(score):.2f}" if score is not None else "")
+    if kind == "note" and data.get("event") == "retry":
+        return f"retry {data.get('role', '?')} ({data.get('model_id', '')}): {data.get('reason', '')}"
+    if kind == "note" and not data.get("text"):
+        return " ".join(f"{k}={v}" for k, v in data.items())
+    return str(data.get("text") or data.get("detail") or kind)
+
+
+class TimelineItem(ListItem):
+    """One entry in the timeline list; re-renders when its entry changes."""
+
+    DEFAULT_CSS = """
+    TimelineItem { height: auto; padding: 0 1; }
+    TimelineItem > Static { height: auto; max-height: 4; }
+    """
+
+    def __init__(self, entry: TimelineEntry, short_of: dict[str, str]) -> None:
+        self.entry = entry
+        self._short_of = short_of
+        self.body = Static(self.render_entry(), markup=False)
+        super().__init__(self.body)
+
+    def render_entry(self) -> Text:
+        e = self.entry
+        if e.kind == "event":
+            icon, style = EVENT_ICONS.get(e.event_kind, ("•", ""))
+            return Text(f"{icon} {describe_event(e.event_kind, e.data, self._short_of)}",
+                        style=style)
+        badge = e.message_type if e.kind == "message" else "…"
+        head = Text()
+        if e.short_id:
+            head.append(f"{e.short_id} ", style="dim")
+        head.append(f" {badge.upper()} ", style=BADGE_STYLES.get(
+            e.message_type if e.kind == "message" else "streaming", "reverse"))
+        head.append(f" {e.role}", style="bold")
+        if e.model_id:
+            head.append(f" · {e.model_id}", style="dim")
+        if e.confidence is not None:
+            head.append(f" · {e.confidence:.2f}")
+        if e.references:
+            refs = ",".join(self._short_of.get(r, r[:6]) for r in e.references)
+            head.append(f" ↳ {refs}", style="italic")
+        text = e.content if e.kind == "message" else visible_stream_text(e.content)
+        return head + Text("\n" + (text.strip() or "…"))
+
+    def refresh_entry(self) -> None:
+        self.body.update(self.render_entry())
+
+
+class TimelinePane(ListView):
+    """The conversation as it happens. Up/down select, Enter opens the entry."""
+
+    class Opened(Message):
+        """The user asked to see an entry whole."""
+
+        def __init__(self, entry: TimelineEntry) -> None:
+            super().__init__()
+            self.entry = entry
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.items_by_key: dict[str, TimelineItem] = {}
+        self.short_of: dict[str, str] = {}
+        self._streams: dict[str, str] = {}  # role -> key of its entry still streaming
+        self._follow = True
+
+    def on_mount(self) -> None:
+        self.border_title = "Conversation"
+
+    @property
+    def entries(self) -> list[TimelineEntry]:
+        return [item.entry for item in self.query(TimelineItem)]
+
+    def _add(self, entry: TimelineEntry) -> TimelineItem:
+        follow = self.index is None or self.index >= len(self) - 1
+        item = TimelineItem(entry, self.short_of)
+        self.items_by_key[entry.key] = item
+        self.append(item)
+        if follow:
+            self.index = len(self) - 1
+            self.call_after_refresh(self.scroll_end, animate=False)
+        return item
+
+    def clear_entries(self) -> None:
+        self.items_by_key.clear()
+        self.short_of.clear()
+        self._streams.clear()
+        self.clear()
+
+    def start_turn(self, turn_id: str, role: str, model_id: str) -> None:
+        self._streams[role] = turn_id
+        self._add(TimelineEntry(key=turn_id, kind="streaming", role=role, model_id=model_id))
+
+    def stream(self, turn_id: str, text: str) -> None:
+        item = self.items_by_key.get(turn_id)
+        if item is None or item.entry.kind != "streaming":
+            return
+        item.entry.content += text
+        item.refresh_entry()
+
+    def end_turn(self, turn_id: str, role: str) -> None:
+        """Drop a streaming entry that never became a message (failed or cancelled turn)."""
+        item = self.items_by_key.get(turn_id)
+        if item is not None and item.entry.kind == "streaming":
+            self.items_by_key.pop(turn_id, None)
+            item.remove()
+        if self._streams.get(role) == turn_id:
+            self._streams.pop(role)
+
+    def add_message(self, msg: LLMMessage) -> None:
+        """Show a finished message; it replaces its role's streaming entry if there is one."""
+        if msg.short_id:
+            self.short_of[msg.id] = msg.short_id
+        entry = TimelineEntry.from_message(msg)
+        turn_id = self._streams.pop(msg.from_role, None)
+        item = self.items_by_key.pop(turn_id, None) if turn_id else None
+        if item is not None and item.entry.kind == "streaming":
+            item.entry = entry
+            self.items_by_key[entry.key] = item
+            item.refresh_entry()
+            return
+        if msg.id in self.items_by_key:
+            self.items_by_key[msg.id].entry = entry
+            self.items_by_key[msg.id].refresh_entry()
+            return
+        self._add(entry)
+
+    def add_event(self, kind: str, data: dict[str, Any], key: str | None = None) -> None:
+        key = key or f"event-{len(self.items_by_key)}-{kind}"
+        self._add(TimelineEntry(key=key, kind="event", event_kind=kind, data=data,
+                                role=str(data.get("role", ""))))
+
+    def select_key(self, key: str) -> bool:
+        """Move the selection to the entry with ``key`` (a message id); False if unknown."""
+        item = self.items_by_key.get(key)
+        if item is None:
+            return False
+        for i, child in enumerate(self.children):
+            if child is item:
+                self.index = i
+                self.scroll_to_widget(item, animate=False)
+                return True
+        return False
+
+    def entry_for(self, key: str) -> TimelineEntry | None:
+        item = self.items_by_key.get(key)
+        return item.entry if item else None
+
+    def on_list_view_selected(self, event: ListView.Selected) -> None:
+        if isinstance(event.item, TimelineItem):
+            event.stop()
+            self.post_message(self.Opened(event.item.entry))
