@@ -38,8 +38,11 @@ def _short(view: SessionView, ref: str) -> str:
 
 
 def _voted_for(view: SessionView, m: LLMMessage) -> str | None:
-    for v in view.votes:
-        if v.voter == m.from_role and v.round == m.round and v.approve:
+    """The short id this turn voted for: the vote that names this message as its carrier,
+    or (older sessions) the voter's approving vote in the same round."""
+    for v, carrier in zip(view.votes, view.vote_message_ids, strict=True):
+        if carrier == m.id or (carrier is None and v.voter == m.from_role
+                               and v.round == m.round and v.approve):
             return _short(view, v.target_id)
     return None
 
@@ -76,7 +79,7 @@ def reconstructed_prompt(view: SessionView, m: LLMMessage) -> list[dict[str, str
     system = (f"You are the {m.from_role} in a structured conversation among several models. "
               "Reply with JSON: message_type, content, references (ids you build on), "
               "confidence (0-1).")
-    user = f"Task:\n{view.prompt}"
+    user = f"Task:\n{view.task or view.prompt}"
     if earlier:
         user += "\n\nConversation so far:\n" + "\n".join(earlier)
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]
@@ -147,7 +150,7 @@ def dpo_records(view: SessionView, *, margin: float = DEFAULT_DPO_MARGIN,
     out = []
     for chosen, rejected, _diff, _rnd in dpo_pairs(view, margin):
         out.append({
-            "prompt": [{"role": "user", "content": view.prompt}],
+            "prompt": [{"role": "user", "content": view.task or view.prompt}],
             "chosen": [{"role": "assistant",
                         "content": response_text(view, chosen, content_only)}],
             "rejected": [{"role": "assistant",
@@ -278,9 +281,9 @@ def session_metadata(view: SessionView) -> dict[str, Any]:
     scores = [{"round": int(c.get("round", 0)), "score": float(c.get("score", 0.0))}
               for c in view.consensus]
     finished = view.finished or {}
-    converged_round = finished.get("converged_round")
-    if converged_round is None and finished.get("converged"):
-        converged_round = finished.get("rounds", view.rounds_run())
+    converged_round = None
+    if finished.get("converged"):
+        converged_round = finished.get("rounds_run") or view.rounds_run()
     type_counts = Counter(str(m.message_type) for m in turns)
     return {
         "session_id": view.session_id,

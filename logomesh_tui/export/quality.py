@@ -23,7 +23,7 @@ component      weight  definition
                        ``conversation/structured.py``); always measured.
 ``compile``    0.20    1 if the code in m compiled, 0 if it did not; measured where the code
                        pipeline ran: ``meta["compile_ok"]`` or ``meta["compile"]["ok"]`` on the
-                       message, or a ``note`` event ``{"kind": "compile", "message_id", "ok"}``.
+                       message, or a ``note`` event ``{"event": "compile", "message_id", "ok"}``.
 =============  ======  ==========================================================================
 
 A turn that was retried (``meta["retried"]``) keeps its rating; a failed turn has no message
@@ -110,7 +110,7 @@ def vote_tallies(view: SessionView) -> dict[str, list[VoteTally]]:
 def _compile_results(view: SessionView) -> dict[str, bool]:
     out: dict[str, bool] = {}
     for note in view.notes:
-        if note.get("kind") == "compile" and "message_id" in note and "ok" in note:
+        if "compile" in (note.get("event"), note.get("kind")) and "message_id" in note and "ok" in note:
             target = view.resolve(str(note["message_id"]))
             if target is not None:
                 out[target.id] = bool(note["ok"])

@@ -62,7 +62,7 @@ def safe_export_name(name: str) -> str:
         raise ExportNameError(f"export name {name!r} starts with '.'; names must start with a "
                               f"letter or digit")
     safe = _SAFE_CHAR.sub("-", raw).strip("-.")
-    safe = re.sub(r"\.{2,}", ".", safe)[:MAX_NAME].rstrip("-.")
+    safe = re.sub(r"-{2,}", "-", re.sub(r"\.{2,}", ".", safe))[:MAX_NAME].rstrip("-.")
     if not safe:
         raise ExportNameError(f"export name {name!r} has no usable characters; use letters, "
                               f"digits, '.', '_' or '-'")

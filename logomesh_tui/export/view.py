@@ -21,11 +21,13 @@ class SessionView:
     session_id: str
     events: list[SessionEvent]
     prompt: str = ""
+    task: str = ""
     protocol: str = ""
     participants: dict[str, str] = field(default_factory=dict)
     limits: dict[str, Any] = field(default_factory=dict)
     messages: list[LLMMessage] = field(default_factory=list)
     votes: list[Vote] = field(default_factory=list)
+    vote_message_ids: list[str | None] = field(default_factory=list)
     swaps: list[dict[str, Any]] = field(default_factory=list)
     failures: list[dict[str, Any]] = field(default_factory=list)
     consensus: list[dict[str, Any]] = field(default_factory=list)
@@ -44,6 +46,7 @@ class SessionView:
             data = ev.data or {}
             if ev.kind == "session_started":
                 view.prompt = str(data.get("prompt", ""))
+                view.task = str(data.get("task") or view.prompt)
                 view.protocol = str(data.get("protocol", ""))
                 view.participants = {str(k): str(v) for k, v in
                                      dict(data.get("participants") or {}).items()}
@@ -56,6 +59,8 @@ class SessionView:
             elif ev.kind == "vote":
                 try:
                     view.votes.append(Vote.model_validate(data))
+                    mid = data.get("message_id")
+                    view.vote_message_ids.append(str(mid) if mid else None)
                 except ValidationError:
                     view.skipped_messages += 1
             elif ev.kind == "swap":
