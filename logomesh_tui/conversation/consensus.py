@@ -3,8 +3,8 @@
 Each role backs at most one proposal at a time (its *standing support*):
 
 - an explicit vote (voting rounds) backs the proposal voted for;
-- otherwise a non-critique message that cites proposals backs the most recent one it cites;
-- otherwise a role's own newest proposal backs itself.
+- a new proposal backs itself (its author's candidate, even when it builds on others);
+- an analysis or consensus message that cites proposals backs the newest one it cites.
 
 A critique or question leaves a role's standing support unchanged. Every role has a *voice
 weight*: its role weight (from the scenario, default 1) times the confidence of the message
@@ -83,11 +83,14 @@ class ConsensusTracker:
         self.voice[role] = self.weight_of(role) * message.confidence
         if message.message_type in (MessageType.CRITIQUE, MessageType.QUESTION):
             return
-        cited = [r for r in message.references_to if r in self.proposals and r != message.id]
+        weight = self.weight_of(role) * message.confidence
+        if message.message_type == MessageType.PROPOSAL:
+            # A new proposal (even one building on others) is its author's candidate.
+            self.support[role] = (message.id, weight)
+            return
+        cited = [r for r in message.references_to if r in self.proposals]
         if cited:
-            self.support[role] = (cited[-1], self.weight_of(role) * message.confidence)
-        elif message.message_type == MessageType.PROPOSAL:
-            self.support[role] = (message.id, self.weight_of(role) * message.confidence)
+            self.support[role] = (cited[-1], weight)
 
     def add_vote(self, vote: Vote) -> None:
         """An explicit vote replaces the voter's standing support."""

@@ -50,6 +50,10 @@ class ConversationProtocol:
     def plan(self, round_index: int, roles: list[str]) -> RoundPlan | None:
         raise NotImplementedError
 
+    def electorate(self, roles: list[str]) -> list[str]:
+        """The roles whose support counts towards consensus (all of them by default)."""
+        return list(roles)
+
     def __repr__(self) -> str:
         return f"<protocol {self.name}>"
 
@@ -112,7 +116,7 @@ class RoundRobin(ConversationProtocol):
             round_index, "discuss",
             f"Round {round_index} - continue the discussion: refine or support a proposal, "
             "cite what you build on, and vote for the proposal you back.",
-            (T.PROPOSAL, T.CRITIQUE, T.CONSENSUS, T.QUESTION), tuple(roles),
+            (T.CONSENSUS, T.PROPOSAL, T.CRITIQUE, T.QUESTION), tuple(roles),
             concurrent=False, vote=True)
 
 
@@ -127,6 +131,10 @@ class Debate(ConversationProtocol):
     name = "debate"
     description = "two roles argue opposite proposals; the others judge and vote"
     default_rounds = 3
+
+    def electorate(self, roles: list[str]) -> list[str]:
+        # The debaters back their own proposals by construction; only the judges decide.
+        return list(roles[2:]) or list(roles)
 
     def plan(self, round_index: int, roles: list[str]) -> RoundPlan | None:
         debaters = tuple(roles[:2])

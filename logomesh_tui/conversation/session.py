@@ -25,6 +25,7 @@ from ..pool.types import GenerationRequest, GenerationResult, PoolEvent
 from ..sessions.store import SessionRecorder, SessionStore, event_payload, new_session_id
 from .bus import ConversationBus, Subscription
 from .consensus import (
+    ARBITRATION_POLICIES,
     ArbitrationCallback,
     ArbitrationDecision,
     ConsensusState,
@@ -283,6 +284,7 @@ class MultiModelSession:
         self._open_recorder()
         self._record("session_started", {
             "participants": dict(self._models), "protocol": self.protocol.name,
+            "n_ctx": {r: ex.n_ctx for r, ex in self.active_models.items()},
             "prompt": prompt, "task": self._task_text(),
             "input_files": list(self.input_files), "limits": self._limits_payload(),
             "role_weights": self.tracker.role_weights,
@@ -320,7 +322,7 @@ class MultiModelSession:
                     stopped = "token limit"
                     break
             if state is None:
-                state = self.tracker.score(self.roles())
+                state = self.tracker.score(self.protocol.electorate(self.roles()))
             return await self._finish(state, stopped)
         finally:
             self._running = False
@@ -343,7 +345,7 @@ class MultiModelSession:
         self.rounds_run = max(self.rounds_run, r)
 
     def _score_round(self, r: int) -> ConsensusState:
-        state = self.tracker.score(self.roles())
+        state = self.tracker.score(self.protocol.electorate(self.roles()))
         self.scores.append(state.score)
         leader = state.leader
         self._record("consensus", {
@@ -448,7 +450,12 @@ class MultiModelSession:
             ex = self.active_models.get(role)
             if ex is None:
                 return
-            self._check_swap(role, ex)
+            try:
+                self._check_swap(role, ex)
+            except LogoMeshError as exc:
+                # The engine no longer serves the role (unloaded under us): skip the turn.
+                self._fail(role, self._models.get(role, ""), plan.index, str(exc), 0)
+                return
             await self._turn_locked(role, ex, plan, snapshot)
 
     async def _turn_locked(self, role: str, ex: RoleExecutor, plan: RoundPlan,
@@ -616,6 +623,8 @@ class MultiModelSession:
             raise LogoMeshError(f"session {session_id!r} already finished; "
                                 f"see `logomesh-tui sessions show {session_id}`")
         d = start.data
+        if "arbitration" not in kwargs and d.get("arbitration") in ARBITRATION_POLICIES:
+            kwargs["arbitration"] = d["arbitration"]
         limits = kwargs.pop("limits", None) or ResourceLimits.model_validate(d.get("limits") or {})
         session = cls(protocol=d.get("protocol", "four-round"), limits=limits, store=store,
                       session_id=session_id, role_weights=d.get("role_weights") or None,

@@ -1,0 +1,159 @@
+"""`logomesh-tui run SCENARIO.toml`: a whole collaboration without the dashboard.
+
+The timeline streams to the terminal as events are recorded; the session file is written as it
+goes, so an interrupted run can be continued with ``logomesh-tui resume ID``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.panel import Panel
+from rich.text import Text
+
+from ..config import EngineConfig
+from ..conversation.consensus import ARBITRATION_POLICIES
+from ..conversation.protocols import protocol_names
+from ..errors import LogoMeshError
+from ..pool.fake import FakeBackend
+from ..pool.types import GenerationRequest
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("run", help="run a scenario headless, streaming the timeline",
+                       description="Run the collaboration a scenario TOML file describes.")
+    p.add_argument("scenario", metavar="SCENARIO.toml", help="scenario file")
+    add_run_options(p)
+    p.add_argument("--protocol", choices=protocol_names(), help="override the scenario's")
+    p.set_defaults(func=cmd_run)
+
+
+def add_run_options(p: argparse.ArgumentParser) -> None:
+    """Options shared by ``run`` and ``resume``."""
+    p.add_argument("--arbitration", choices=list(ARBITRATION_POLICIES), default=None,
+                   help="who decides without consensus: highest-score, first, or ask "
+                        "(a prompt on this terminal)")
+    p.add_argument("--max-rounds", type=int, default=None, metavar="N",
+                   help="round limit (default: the scenario's, else the protocol's)")
+    p.add_argument("--metrics", action="store_true", help="show per-turn token timings")
+    p.add_argument("--fake", action="store_true",
+                   help="scripted fake models instead of GGUF workers (to try the flow)")
+    p.add_argument("--json", action="store_true",
+                   help="print the final CollaborativeResponse as JSON at the end")
+
+
+def demo_responder(request: GenerationRequest, backend: FakeBackend) -> str:
+    """Schema-valid, varied replies for ``--fake`` runs: cites the newest id, votes first."""
+    if request.json_schema is None:
+        return f"{backend.model_id}: summary of the discussion so far."
+    props = request.json_schema.get("properties", {})
+    types = props.get("message_type", {}).get("enum", ["analysis"])
+    refs = props.get("references", {}).get("items", {}).get("enum", [])
+    n = backend.calls
+    reply: dict[str, Any] = {
+        "message_type": types[0],
+        "content": f"({backend.model_id}, turn {n}) {types[0]}: "
+                   + ["memoise the derived rows", "split the effect into a custom hook",
+                      "profile before refactoring", "document each change"][n % 4],
+        "references": refs[-1:],
+        "confidence": round(0.55 + 0.1 * (n % 4), 2),
+    }
+    if "vote" in props:
+        reply["vote"] = props["vote"]["enum"][0]
+    return json.dumps(reply)
+
+
+def fake_factory(model_id: str, config: EngineConfig) -> FakeBackend:
+    return FakeBackend(model_id, n_ctx=config.n_ctx, responder=demo_responder,
+                       token_delay_s=0.002)
+
+
+def make_engine(config: EngineConfig, fake: bool) -> Any:
+    try:
+        from ..pool.engine import HotSwapEngine
+    except ImportError as exc:  # pragma: no cover - only before the pool exists
+        raise LogoMeshError(f"the model engine is not available: {exc}") from exc
+    return HotSwapEngine(config, backend_factory=fake_factory if fake else None)
+
+
+async def load_roles(engine: Any, roles: dict[str, str], console: Console) -> None:
+    """Load every role's model, one after another (parallel loads would fight for 2 cores)."""
+    for role, model in roles.items():
+        with console.status(f"loading {model} as {role} ..."):
+            info = await engine.load_model(model, role)
+        load = f" in {info.load_s:.1f} s" if getattr(info, "load_s", None) else ""
+        console.print(Text(f"loaded {model} as {role}{load}", style="dim"))
+
+
+def print_outcome(console: Console, response: Any, store_dir: Path, as_json: bool) -> None:
+    if as_json:
+        print(response.model_dump_json(by_alias=True, exclude={"messages": {"__all__": {
+            "prompt_messages"}}, "contributions": True}, indent=2))
+        return
+    title = "final answer" + (" (arbitrated)" if response.arbitration else "")
+    console.print(Panel(Text(response.final_answer or "(no usable reply)"), title=title))
+    if not response.saving:
+        console.print(Text(response.save_warning or "not saving", style="bold red"))
+    else:
+        console.print(Text(f"session saved: {store_dir / (response.session_id + '.jsonl')}  "
+                           f"(logomesh-tui sessions show {response.session_id})", style="dim"))
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from ..scenario import Scenario
+
+    scenario = Scenario.load(args.scenario)
+    if args.protocol:
+        scenario.protocol = args.protocol
+    inputs = scenario.read_inputs()
+    limits = scenario.resource_limits(max_rounds=args.max_rounds)
+    config = EngineConfig.load(n_ctx=scenario.limits.n_ctx)
+    console = Console()
+    return asyncio.run(_run(scenario, inputs, limits, config, args, console))
+
+
+async def _run(scenario: Any, inputs: dict[str, str], limits: Any, config: EngineConfig,
+               args: argparse.Namespace, console: Console) -> int:
+    from ..conversation.session import MultiModelSession
+    from ..sessions.store import SessionStore
+    from ..sessions.timeline import TimelinePrinter
+
+    store = SessionStore(config.sessions_dir)
+    engine = make_engine(config, args.fake)
+    try:
+        await load_roles(engine, {r: s.model for r, s in scenario.roles.items()}, console)
+        session = MultiModelSession(
+            protocol=scenario.protocol, limits=limits, config=config, engine=engine,
+            store=store, arbitration=args.arbitration or scenario.arbitration,
+            role_weights={r: s.weight for r, s in scenario.roles.items()},
+            role_instructions={r: s.instructions for r, s in scenario.roles.items()
+                               if s.instructions},
+            input_files=inputs)
+        for role in scenario.roles:
+            await session.add_model(role, engine.executor(role))
+        printer = TimelinePrinter(console, metrics=args.metrics)
+        session.add_listener(printer)
+        warned = False
+
+        def warn_once(_event: Any) -> None:
+            nonlocal warned
+            if not warned and not session.saving:
+                warned = True
+                console.print(Text(session.save_warning or "not saving", style="bold red"))
+
+        session.add_listener(warn_once)
+        try:
+            response = await session.execute_collaborative_prompt(scenario.prompt)
+        except (asyncio.CancelledError, KeyboardInterrupt):
+            console.print(Text(f"interrupted; continue with: logomesh-tui resume "
+                               f"{session.session_id}", style="yellow"))
+            raise
+        print_outcome(console, response, store.dir, args.json)
+        return 0
+    finally:
+        await engine.close()

@@ -1,0 +1,124 @@
+"""`logomesh-tui sessions list|show ID` and `logomesh-tui resume ID`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+from typing import Any
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from ..config import EngineConfig
+from .run import add_run_options, load_roles, make_engine, print_outcome
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("sessions", help="list recorded sessions or show one as a timeline")
+    ssub = p.add_subparsers(dest="sessions_command", metavar="ACTION", required=True)
+    lp = ssub.add_parser("list", help="every session in the sessions folder, newest first")
+    lp.add_argument("--json", action="store_true", help="print JSON for scripts")
+    lp.set_defaults(func=cmd_list)
+    sp = ssub.add_parser("show", help="replay a session as a readable timeline")
+    sp.add_argument("session_id", metavar="ID", help="session id (a unique prefix is enough)")
+    sp.add_argument("--metrics", action="store_true", help="show per-turn token timings")
+    sp.add_argument("--json", action="store_true", help="print the raw events as JSON lines")
+    sp.set_defaults(func=cmd_show)
+    rp = sub.add_parser("resume", help="continue an interrupted session from its next turn")
+    rp.add_argument("session_id", metavar="ID", help="session id (a unique prefix is enough)")
+    add_run_options(rp)
+    rp.set_defaults(func=cmd_resume)
+
+
+def _store():
+    from ..sessions.store import SessionStore
+
+    return SessionStore(EngineConfig.load().sessions_dir)
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    store = _store()
+    rows = store.list()
+    if args.json:
+        print(json.dumps([r.model_dump(mode="json") for r in rows], indent=2))
+        return 0
+    console = Console()
+    if not rows:
+        console.print(f"no sessions in {store.dir}; start one with `logomesh-tui run "
+                      "examples/seed-scenario.toml`")
+        return 0
+    table = Table(title=f"Sessions ({store.dir})", box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("id", no_wrap=True, min_width=22)
+    table.add_column("started", no_wrap=True, min_width=11)
+    table.add_column("roles", justify="right", min_width=5)
+    table.add_column("msgs", justify="right", min_width=4)
+    table.add_column("state", no_wrap=True, min_width=10)
+    table.add_column("prompt", no_wrap=True)
+    room = max(12, console.width - 66)
+    for r in rows:
+        started = r.started.strftime("%m-%d %H:%M") if r.started else "?"
+        state = (f"done {r.final_score:.2f}" if r.finished and r.final_score is not None
+                 else "done" if r.finished else "[yellow]unfinished[/]")
+        prompt = " ".join(r.prompt.split())
+        table.add_row(r.id, started, str(len(r.roles)), str(r.message_count), state,
+                      prompt if len(prompt) <= room else prompt[:room - 3] + "...")
+    console.print(table)
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from ..sessions.timeline import TimelinePrinter
+
+    store = _store()
+    sid = store.resolve_id(args.session_id)
+    result = store.read(sid)
+    if args.json:
+        for ev in result.events:
+            print(ev.model_dump_json())
+        return 0
+    console = Console()
+    TimelinePrinter(console, metrics=args.metrics).replay(result.events)
+    if result.torn_tail:
+        console.print(Text("(the last line was torn by a crash and is ignored)", style="yellow"))
+    if not any(e.kind == "session_finished" for e in result.events):
+        console.print(Text(f"unfinished; continue with: logomesh-tui resume {sid}",
+                           style="yellow"))
+    return 0
+
+
+def cmd_resume(args: argparse.Namespace) -> int:
+    store = _store()
+    sid = store.resolve_id(args.session_id)
+    return asyncio.run(_resume(store, sid, args, Console()))
+
+
+async def _resume(store: Any, sid: str, args: argparse.Namespace, console: Console) -> int:
+    from ..conversation.session import MultiModelSession
+    from ..sessions.timeline import TimelinePrinter
+
+    events = store.read(sid).events
+    start = next((e for e in events if e.kind == "session_started"), None)
+    n_ctx = max((start.data.get("n_ctx") or {}).values(), default=None) if start else None
+    config = EngineConfig.load(n_ctx=n_ctx)
+    engine = make_engine(config, args.fake)
+    try:
+        kwargs: dict[str, Any] = {}
+        if args.arbitration:
+            kwargs["arbitration"] = args.arbitration
+        session = MultiModelSession.restore(store, sid, engine=engine, config=config, **kwargs)
+        if args.max_rounds:
+            session.limits.max_rounds = args.max_rounds
+        printer = TimelinePrinter(console, metrics=args.metrics)
+        printer.replay(events)
+        await load_roles(engine, session.participants(), console)
+        for role in session.participants():
+            await session.add_model(role, engine.executor(role))
+        session.add_listener(printer)
+        response = await session.resume()
+        print_outcome(console, response, store.dir, args.json)
+        return 0
+    finally:
+        await engine.close()

@@ -1,0 +1,42 @@
+import json
+
+from logomesh_tui.conversation.messages import MessageType as T
+from logomesh_tui.conversation.structured import combine_confidence, parse_turn, turn_schema
+
+
+def test_schema_enumerates_citable_ids_and_votes():
+    s = turn_schema([T.PROPOSAL], ["m1", "m2"], vote_candidates=["m2"], max_content_chars=300)
+    assert s["properties"]["references"]["items"]["enum"] == ["m1", "m2"]
+    assert s["properties"]["vote"]["enum"] == ["m2"]
+    assert "vote" in s["required"]
+    assert s["properties"]["content"]["maxLength"] == 300
+    empty = turn_schema([T.PROPOSAL], [])
+    assert empty["properties"]["references"]["maxItems"] == 0
+
+
+def test_parse_good_and_unusable_replies():
+    ok = parse_turn(json.dumps({"message_type": "critique", "content": " fine ",
+                                "references": ["m1"], "confidence": 0.8}), "stop",
+                    [T.CRITIQUE])
+    assert ok.ok and ok.content == "fine" and ok.references == ["m1"]
+    assert ok.self_rating == 0.8
+    assert parse_turn('{"message_type": "critique", "content": "cut', "length",
+                      [T.CRITIQUE]).error == "cut off at max_tokens"
+    assert "invalid JSON" in parse_turn("not json", "stop", [T.CRITIQUE]).error
+    assert parse_turn(json.dumps({"message_type": "critique", "content": "  ",
+                                  "references": [], "confidence": 1}), "stop",
+                      [T.CRITIQUE]).error == "empty content"
+    # A type the round does not allow is replaced, with a note, not thrown away.
+    odd = parse_turn(json.dumps({"message_type": "question", "content": "x", "references": [],
+                                 "confidence": 7}), "stop", [T.PROPOSAL])
+    assert odd.ok and odd.message_type == T.PROPOSAL and odd.notes
+    assert odd.self_rating == 0.7  # a 0..10 rating is rescaled
+
+
+def test_confidence_combines_rating_and_token_probability():
+    assert combine_confidence(0.8, 0.4) == 0.6
+    assert combine_confidence(None, 0.3) == 0.3
+    assert combine_confidence(0.9, None) == 0.9
+    assert combine_confidence(None, None) == 0.5
+    values = {combine_confidence(r, p) for r in (0.2, 0.6, 1.0) for p in (0.1, 0.5, 0.9)}
+    assert len(values) >= 5  # it is never a constant
