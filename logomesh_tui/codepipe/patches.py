@@ -130,3 +130,69 @@ def changed_line_counts(old: str, new: str) -> tuple[int, int]:
         elif line.startswith("-") and not line.startswith("---"):
             removed += 1
     return added, removed
+
+
+_IMPORT_RE = re.compile(r"^import\s[^;]*?\bfrom\s+[\"'](?P<mod>[^\"']+)[\"'];?[ \t]*(?:\n|$)",
+                        re.M | re.S)
+_NAMED_RE = re.compile(r"\{(?P<names>[^}]*)\}", re.S)
+
+
+def split_imports(text: str) -> tuple[list[tuple[str, str]], str]:
+    """([(module, import statement)], text without them). Models often repeat the file's
+    imports when asked for one function; those must not be pasted into the middle of a file."""
+    found = [(m["mod"], m.group(0).strip()) for m in _IMPORT_RE.finditer(text)]
+    body = _IMPORT_RE.sub("", text)
+    return found, body.lstrip("\n") if found else text
+
+
+def _named(statement: str) -> list[str]:
+    m = _NAMED_RE.search(statement)
+    if not m:
+        return []
+    return [n.strip() for n in m["names"].split(",") if n.strip()]
+
+
+def merge_imports(imports_text: str, wanted: list[tuple[str, str]]) -> str:
+    """Add the names of ``wanted`` import statements missing from ``imports_text``."""
+    out = imports_text
+    for module, statement in wanted:
+        names = _named(statement)
+        existing = [m for m in _IMPORT_RE.finditer(out) if m["mod"] == module
+                    and _NAMED_RE.search(m.group(0)) and not m.group(0).startswith("import type")]
+        if existing and names:
+            m = existing[0]
+            have = _named(m.group(0))
+            have_bare = {h.replace("type ", "").split(" as ")[-1].strip() for h in have}
+            add = [n for n in names if n.replace("type ", "").split(" as ")[-1].strip()
+                   not in have_bare]
+            if add:
+                old = m.group(0)
+                new = _NAMED_RE.sub("{ " + ", ".join(have + add).replace("\\", "") + " }", old, count=1)
+                out = out.replace(old, new, 1)
+        elif not any(m["mod"] == module for m in _IMPORT_RE.finditer(out)):
+            last = list(_IMPORT_RE.finditer(out))
+            pos = last[-1].end() if last else 0
+            line = statement if statement.endswith(";") else statement + ";"
+            out = out[:pos] + line + "\n" + out[pos:]
+    return out
+
+
+def prune_unused_named_imports(imports_text: str, other_text: str) -> str:
+    """Drop named imports in ``imports_text`` whose name no longer occurs in ``other_text`` (left
+    behind when a refactor removes the last useEffect, say); drop a statement left empty."""
+    text = imports_text
+    for m in list(_IMPORT_RE.finditer(imports_text)):
+        statement = m.group(0)
+        names = _named(statement)
+        if not names or re.match(r"import\s+\w+\s*,", statement):
+            continue
+        rest = other_text + text.replace(statement, "")
+        keep = [n for n in names if re.search(
+            rf"(?<![\w$.]){re.escape(n.replace('type ', '').split(' as ')[-1].strip())}(?![\w$])",
+            rest)]
+        if len(keep) == len(names):
+            continue
+        new = _NAMED_RE.sub("{ " + ", ".join(keep).replace("\\", "") + " }", statement,
+                            count=1) if keep else ""
+        text = text.replace(statement, new, 1)
+    return text
