@@ -257,6 +257,10 @@ class RefactorPipeline:
         """Chunk texts to swap in for a candidate: the chunk itself, and the imports chunk when
         the candidate brought imports along (they are merged there, not pasted mid-file)."""
         imports, body = split_imports(text)
+        # Keep the blank lines that separated this chunk from the next one.
+        old = sf.texts[idx]
+        tail = old[len(old.rstrip()):]
+        text, body = text.rstrip() + tail, body.rstrip() + tail
         if not imports or sf.chunks[idx].kind == "imports":
             return {idx: text}
         imp_idx = next((i for i, c in enumerate(sf.chunks) if c.kind == "imports"), None)
