@@ -109,8 +109,6 @@ class LogoMeshApp(App[int]):
         self.conversation_state = "idle"
         self._transient: dict[str, str] = {}  # role -> status the engine has not reported yet
         self._listener: Callable[[PoolEvent], None] | None = None
-        if self.config.keymap:
-            self.set_keymap(self.config.keymap)
 
     def _default_catalog(self) -> Any | None:
         try:
@@ -131,6 +129,8 @@ class LogoMeshApp(App[int]):
         yield Footer()
 
     def on_mount(self) -> None:
+        if self.config.keymap:
+            self.set_keymap(self.config.keymap)
         self._listener = self._on_pool_event
         self.engine.add_listener(self._listener)
         self.refresh_registry()
@@ -638,7 +638,7 @@ class LogoMeshApp(App[int]):
         """Switch between the default (dark) theme and the light one."""
         self.theme = DARK_THEME if self.theme == LIGHT_THEME else LIGHT_THEME
 
-    def action_pull(self, names: list[str] | None = None) -> None:
+    def action_pull(self, names: list[str] | None = None, title: str | None = None) -> None:
         """Pull models (the default pool unless named) with a progress dialog."""
         if self.catalog is None:
             self._command_line("no model catalog available", ok=False)
@@ -648,7 +648,7 @@ class LogoMeshApp(App[int]):
         specs = {s.name: s for s in self.catalog.specs()}
         names = names or [s.name for s in self.catalog.specs() if s.default_pool]
         models = [(n, specs[n].size_bytes if n in specs else None) for n in names]
-        title = "Pull models" if len(names) > 1 else f"Pull {names[0]}"
+        title = title or ("Pull models" if len(names) > 1 else f"Pull {names[0]}")
         self.push_screen(PullScreen(models, lambda n, cb: pull_model(self.catalog, n, cb),
                                     title=title),
                          lambda pulled: self.refresh_registry())
@@ -657,4 +657,4 @@ class LogoMeshApp(App[int]):
         """First run: no model on disk, so offer to pull the default pool."""
         if self.catalog is None or self.model_names():
             return
-        self.action_pull()
+        self.action_pull(title="No models on disk yet")

@@ -14,14 +14,16 @@ from textual.widgets import Label, ProgressBar
 from ..messages import PullProgress
 from ..stats import human_bytes
 
-PullFn = Callable[[str, Callable[[int, int], None]], object]
+PullFn = Callable[[str, Callable[..., None]], object]
+"""(name, progress(done_bytes, total_bytes, stage)) -> path; blocking, raises PullError."""
 
 
 class PullScreen(ModalScreen[list[str]]):
     """Asks before downloading; ``y`` pulls every model in ``models`` one after the other.
 
     ``models`` are (name, size in bytes or None). ``pull(name, progress_cb)`` is the catalog's
-    blocking pull; it runs in a thread worker and reports through ``progress_cb(done, total)``.
+    blocking pull; it runs in a thread worker and reports through
+    ``progress_cb(done, total, stage)``.
     Dismisses with the names that were pulled.
     """
 
@@ -68,7 +70,7 @@ class PullScreen(ModalScreen[list[str]]):
     @work(thread=True, exclusive=True, group="pull", exit_on_error=False)
     def run_pulls(self) -> None:
         for name, _ in self.models:
-            def progress(done: int, total: int, _name: str = name) -> None:
+            def progress(done: int, total: int, *_stage: object, _name: str = name) -> None:
                 self.post_message(PullProgress(_name, done, total))
             try:
                 self.pull_fn(name, progress)
