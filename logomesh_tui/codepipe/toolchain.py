@@ -121,8 +121,17 @@ def ensure_tsc(root: Path | str | None = None, *, install: bool = True) -> Toolc
     tsc = root / "node_modules" / ".bin" / "tsc"
     if not tsc.exists():
         raise ToolchainError(f"npm finished but {tsc} is missing: delete {root} and run again")
-    return Toolchain(root=root, node=node, tsc=tsc,
+    return Toolchain(root=root, node=node, tsc=_native_tsc(root) or tsc,
                      version=_installed_version(root, "typescript") or "unknown")
+
+
+def _native_tsc(root: Path) -> Path | None:
+    """TypeScript 7's platform binary: the ``.bin/tsc`` launcher is a node script that only
+    execs it, and skipping node saves ~0.1 s per check in the compile loops."""
+    for exe in sorted((root / "node_modules" / "@typescript").glob("typescript-*/lib/tsc")):
+        if exe.is_file() and os.access(exe, os.X_OK) and sys.platform in exe.parent.parent.name:
+            return exe
+    return None
 
 
 def _npm_install(npm: str, root: Path) -> None:
