@@ -270,7 +270,7 @@ class LogoMeshApp(App[int]):
             return
         if kind == "turn_metrics":
             # Live turns are measured by the streaming executors; these come from replays.
-            if data.get("replayed"):
+            if message.replayed:
                 self.metrics.record_turn(str(data.get("model_id", "?")),
                                          float(data.get("tokens_per_s") or 0.0),
                                          float(data.get("latency_s") or 0.0))
@@ -289,6 +289,9 @@ class LogoMeshApp(App[int]):
             self.query_one(MetricsPane).refresh_metrics()
         if kind == "failure":
             self.metrics.failures += 1
+        if kind == "swap" and message.replayed:
+            # Live swaps are counted from the pool's swap_finished events.
+            self.metrics.swaps += 1
         timeline.add_event(kind, data)
 
     def on_conversation_state(self, message: ConversationState) -> None:

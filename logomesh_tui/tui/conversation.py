@@ -281,10 +281,7 @@ class DashboardConversation:
         self.session = None
         self.app.post_message(ConversationEvent("replay_reset", {"session_id": sid}))
         for event in result.events:
-            data = dict(event.data)
-            if event.kind == "turn_metrics":
-                data["replayed"] = True
-            self.app.post_message(ConversationEvent(event.kind, data))
+            self.app.post_message(ConversationEvent(event.kind, dict(event.data), replayed=True))
         self._set("opened")
         torn = " (its torn last line was skipped)" if result.torn_tail else ""
         return f"opened session {sid}: {len(result.events)} events{torn}"

@@ -98,13 +98,15 @@ class ConversationMessage(Message):
 class ConversationEvent(Message):
     """A non-message conversation event: swap, vote, consensus, arbitration, failure, note.
 
-    ``kind`` and ``data`` follow ``SessionEvent`` so sessions replay through the same path.
+    ``kind`` and ``data`` follow ``SessionEvent`` so sessions replay through the same path;
+    ``replayed`` marks events read back from a session file rather than happening now.
     """
 
-    def __init__(self, kind: str, data: dict[str, Any]) -> None:
+    def __init__(self, kind: str, data: dict[str, Any], replayed: bool = False) -> None:
         super().__init__()
         self.kind = kind
         self.data = data
+        self.replayed = replayed
 
 
 class ConversationState(Message):

@@ -9,6 +9,14 @@ from textual.widgets import Static
 from ..stats import MetricsStore, human_bytes, sparkline
 
 
+def middle_truncate(name: str, width: int) -> str:
+    """Shorten ``name`` keeping its end, where model names differ (…-0.5b vs …-1.5b)."""
+    if len(name) <= width:
+        return name
+    tail = min(5, width // 2)
+    return name[: width - tail - 1] + "…" + name[-tail:]
+
+
 class MetricsPane(Static):
     """Renders a MetricsStore; the app calls ``refresh_metrics`` when the store changes."""
 
@@ -28,7 +36,7 @@ class MetricsPane(Static):
         self.refresh_metrics()
 
     def refresh_metrics(self) -> None:
-        self.update(self.render_metrics(max(20, self.size.width - 2) if self.size.width else 30))
+        self.update(self.render_metrics(max(20, self.size.width) if self.size.width else 30))
 
     def render_metrics(self, width: int) -> Text:
         s = self.store
@@ -36,15 +44,15 @@ class MetricsPane(Static):
         out.append("tok/s per model\n", style="bold")
         if not s.throughput:
             out.append("  no turns yet\n", style="dim")
-        spark_w = max(6, width // 3)
-        name_w = max(6, min(20, width - spark_w - 6))
+        spark_w = max(6, width // 4)
+        name_w = max(8, min(20, width - spark_w - 5))
         for model, series in s.throughput.items():
             values = list(series)
             last = values[-1] if values else 0.0
-            label = model if len(model) <= name_w else model[: name_w - 1] + "…"
+            label = middle_truncate(model, name_w)
             out.append(f"{label:<{name_w}} ")
             out.append(sparkline(values, spark_w, low=0.0), style="cyan")
-            out.append(f"{last:>5.0f}\n")
+            out.append(f"{last:>4.0f}\n")
         out.append("consensus ", style="bold")
         if s.consensus:
             scores = [score for _, score in s.consensus]

@@ -85,12 +85,14 @@ class RegistryPane(DataTable):
             self._render_rows()
 
     def _widths(self) -> dict[str, int]:
-        inner = max(40, self.size.width - 2) if self.size.width else 78
+        inner = max(40, self.size.width) if self.size.width else 78
         self._layout_width = self.size.width
         rest = max(20, inner - sum(self.FIXED.values()) - 1)
         role = min(25, max(12, rest - 20))
         model = min(26, rest - role)
-        return {"role": role, "model": model, **self.FIXED}
+        # A wide terminal gives the memory bar the room the names do not need.
+        memory = self.FIXED["memory"] + max(0, min(30, rest - role - model))
+        return {"role": role, "model": model, **self.FIXED, "memory": memory}
 
     def _build_columns(self) -> None:
         widths = self._widths()

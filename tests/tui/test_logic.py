@@ -1,0 +1,85 @@
+"""Pure logic behind the panes: sparklines, percentiles, bars, stream text, event lines."""
+
+from __future__ import annotations
+
+import pytest
+
+from logomesh_tui.tui.stats import MetricsStore, human_bytes, percentile, sparkline
+from logomesh_tui.tui.widgets.registry import memory_bar
+from logomesh_tui.tui.widgets.timeline import describe_event, visible_stream_text
+
+
+def test_sparkline_scales_between_low_and_high():
+    assert sparkline([0, 1, 2, 3, 4, 5, 6, 7], 8, low=0, high=7) == "▁▂▃▄▅▆▇█"
+    assert sparkline([], 4) == "    "
+    assert sparkline([5, 5], 3) == " ▅▅", "a flat non-zero series is visible and right-aligned"
+    assert sparkline(list(range(100)), 5)[-1] == "█", "only the newest values are drawn"
+
+
+@pytest.mark.parametrize(("q", "expected"), [(0, 1.0), (50, 2.5), (100, 4.0), (90, 3.7)])
+def test_percentile_interpolates(q, expected):
+    assert percentile([4.0, 1.0, 3.0, 2.0], q) == pytest.approx(expected)
+
+
+def test_percentile_of_nothing_is_none():
+    assert percentile([], 50) is None
+
+
+def test_metrics_store_tracks_turns_consensus_and_memory():
+    m = MetricsStore()
+    m.record_turn("a", 40.0, 1.0)
+    m.record_turn("a", 60.0, 3.0, ok=False)
+    m.record_consensus(1, 0.25)
+    m.record_consensus(1, 0.5)  # a re-score of the same round replaces it
+    m.record_consensus(2, 0.75)
+    assert list(m.throughput["a"]) == [40.0, 60.0]
+    assert m.consensus == [(1, 0.5), (2, 0.75)] and m.rounds == 2
+    assert m.turns == 2 and m.failures == 1
+    assert m.latency_percentiles()["p50"] == pytest.approx(2.0)
+    m.reset_conversation()
+    assert m.consensus == [] and m.turns == 0 and list(m.throughput["a"]) == [40.0, 60.0]
+
+
+def test_memory_bar_uses_eighths_and_clamps():
+    assert memory_bar(50, 100, 4) == "██  "
+    assert memory_bar(200, 100, 4) == "████"
+    assert memory_bar(None, 100, 4) == "    "
+    assert memory_bar(1, 100, 4).strip() in ("", "▏")
+
+
+def test_human_bytes():
+    assert human_bytes(98_362_432) == "94M"
+    assert human_bytes(1_737_000_000) == "1.6G"
+    assert human_bytes(None) == "-"
+
+
+def test_stream_text_shows_the_content_field_of_partial_json():
+    assert visible_stream_text('{"message_type": "proposal", "content": "Extract a hoo') == \
+        "Extract a hoo"
+    assert visible_stream_text('{"message_type": "prop') == ""
+    assert visible_stream_text('{"content": "line one\\nline') == "line one\nline"
+    assert visible_stream_text('{"content": "ends in escape \\') == "ends in escape "
+    assert visible_stream_text("plain words") == "plain words"
+
+
+def test_event_lines_name_what_happened():
+    short = {"abc123def456": "m3"}
+    assert describe_event("swap", {"role": "documentation-writer", "old_model_id": "a",
+                                   "new_model_id": "b", "seconds": 1.25}) == \
+        "swap documentation-writer: a → b (1.2s)"
+    assert describe_event("vote", {"voter": "architecture-critic", "target_id": "abc123def456",
+                                   "weight": 0.8}, short) == \
+        "vote architecture-critic for m3 (weight 0.8)"
+    assert describe_event("consensus", {"round": 2, "score": 0.6666}) == "consensus round 2: 0.67"
+    assert "m3 chosen by human" in describe_event(
+        "arbitration", {"choice_id": "abc123def456", "decided_by": "human"}, short)
+    assert describe_event("failure", {"role": "r", "model_id": "x", "reason": "cut off"}) == \
+        "failure r (x): cut off"
+
+
+def test_model_names_keep_their_distinguishing_end():
+    from logomesh_tui.tui.widgets.metrics import middle_truncate
+
+    assert middle_truncate("qwen2.5-coder-0.5b", 12) == "qwen2.…-0.5b"
+    assert middle_truncate("qwen2.5-coder-1.5b", 12) != middle_truncate("qwen2.5-coder-0.5b", 12)
+    assert middle_truncate("smollm2-135m", 12) == "smollm2-135m"
