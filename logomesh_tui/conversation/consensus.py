@@ -124,8 +124,12 @@ class ConsensusTracker:
         tied = len(cands) > 1 and abs(cands[0].weight - cands[1].weight) < EPS
         return ConsensusState(round(min(1.0, score), 4), cands, tied, total)
 
-    def converged(self, state: ConsensusState) -> bool:
-        return state.score + EPS >= self.threshold and not state.tied
+    def converged(self, state: ConsensusState, electorate: int = 2) -> bool:
+        """Score at the threshold, no tie, and (with two or more voters) the leading proposal
+        backed by at least two roles: a role backing only its own idea is not agreement."""
+        if state.score + EPS < self.threshold or state.tied or state.leader is None:
+            return False
+        return electorate < 2 or len(state.leader.backers) >= 2
 
 
 class ArbitrationDecision(BaseModel):

@@ -12,7 +12,7 @@ The transcript is rebuilt from scratch ("fresh build") when
   conversation so far, fitted to *its* window with *its* tokenizer;
 - appending would overflow ``n_ctx - max_tokens`` (minus a margin for the chat template).
 
-A fresh build keeps the system instructions, the task, the latest proposal of every role and as
+A fresh build keeps the role's instructions, the task, the latest proposal of every role and as
 many recent messages as fit in about 60 % of the budget (the rest is room to append later
 turns); older messages are replaced by a summary written by a model, or, when that fails or
 does not fit, by an extractive digest (the first words of each message).
@@ -156,21 +156,23 @@ class ContextBuilder:
     # -- prompt pieces --------------------------------------------------------------------
 
     def system_text(self, role: str, max_content_chars: int | None) -> str:
+        """The role's standing instructions (they open the role's first user message)."""
         others = [p for p in self._participants() if p != role]
         desc = self.role_instructions.get(role) or ROLE_DESCRIPTIONS.get(
             role, f"You contribute the perspective of the {role}.")
-        words = f" Keep content under {max(10, max_content_chars // 6)} words." \
+        words = f" (at most {max(10, max_content_chars // 6)} words)" \
             if max_content_chars else ""
+        # No example reply: the smallest models copy examples word for word.
         return (
             f"You are the {role} in a team of AI models"
             f"{' with ' + ', '.join(others) if others else ''}, working together on one task. "
             f"{desc}\n"
-            "Messages appear as [m3] role (type, cites m1): text. Build on them and cite the "
-            "ids you use.\n"
-            "Reply with one JSON object: message_type (analysis, critique, proposal, question "
-            "or consensus), content (your message), references (ids you build on or "
-            "criticise), confidence (0 to 1, how sure you are)."
-            f"{words}")
+            "Earlier messages are shown as [m3] role (type, cites m1): text. Build on them.\n"
+            "Answer with one JSON object. In \"content\" write your actual contribution: a "
+            f"specific, concrete point about the task in your own words{words}. "
+            "\"message_type\" says what it is. \"references\" lists the ids (like m2) of the "
+            "messages you build on or criticise. \"confidence\" is how sure you are, from 0 "
+            "to 1.")
 
     @staticmethod
     def short_map(visible: list[LLMMessage]) -> dict[str, str]:
@@ -228,8 +230,11 @@ class ContextBuilder:
     async def _fresh(self, role: str, ex: RoleExecutor, visible: list[LLMMessage], instr: str,
                      budget: int, max_content_chars: int | None) -> BuiltPrompt:
         short_of = self.short_map(visible)
-        system = {"role": "system", "content": self.system_text(role, max_content_chars)}
-        fixed = await self.prompt_tokens(ex, [system]) + await self.count(ex, instr) + 16
+        # The role's instructions open the first user message rather than a system message:
+        # some chat formats (Gemma's) drop system messages, and every model must see its role.
+        intro = self.system_text(role, max_content_chars)
+        fixed = await self.prompt_tokens(ex, [{"role": "user", "content": intro}]) \
+            + await self.count(ex, instr) + 16
         task = await self.fit_text(ex, self.task, max(32, int(budget * TASK_SHARE)))
         task_block = f"TASK:\n{task}"
         fixed += await self.count(ex, task_block)
@@ -270,7 +275,7 @@ class ContextBuilder:
         older = [m for m in visible if m.id not in rendered]
 
         summary_info = None
-        parts = [task_block]
+        parts = [intro, task_block]
         if older:
             text, method = await self._summary(role, ex, older, short_of,
                                                max(24, room - used - 8))
@@ -282,15 +287,14 @@ class ContextBuilder:
         kept = [m for m in visible if m.id in rendered]
         if kept:
             parts.append("Conversation so far:\n" + "\n".join(rendered[m.id] for m in kept))
-        parts.append(instr)
-        user = {"role": "user", "content": "\n\n".join(parts)}
-        messages = [system, user]
+        user = {"role": "user", "content": "\n\n".join(parts + [instr])}
+        messages = [user]
         tokens = await self.prompt_tokens(ex, messages)
         if tokens > budget:
-            # Only reachable with a tiny window: cut the whole user message to fit.
+            # Only reachable with a tiny window: cut everything before the instruction.
             head = await self.fit_text(
-                ex, user["content"], budget - await self.prompt_tokens(ex, [system])
-                - PER_MESSAGE_OVERHEAD - await self.count(ex, instr) - 4)
+                ex, "\n\n".join(parts), budget - PER_PROMPT_OVERHEAD - PER_MESSAGE_OVERHEAD
+                - await self.count(ex, instr) - 4)
             user["content"] = head + "\n\n" + instr
             tokens = await self.prompt_tokens(ex, messages)
         self.transcripts[role] = Transcript(model_id=ex.model_id, n_ctx=ex.n_ctx,
@@ -361,8 +365,7 @@ async def model_summarizer(role: str, ex: RoleExecutor, older: list[LLMMessage],
         if not body:
             return None
     request = GenerationRequest(
-        messages=[{"role": "system", "content": "You write short, factual summaries."},
-                  {"role": "user", "content": head + body}],
+        messages=[{"role": "user", "content": head + body}],
         max_tokens=max(16, min(max_tokens, 160)), temperature=0.2)
     result = await ex.generate(request)
     if result.finish_reason not in ("stop", "length"):

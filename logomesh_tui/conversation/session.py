@@ -314,7 +314,7 @@ class MultiModelSession:
                     break
                 await self._run_round(plan)
                 state = self._score_round(r)
-                if self.tracker.converged(state) and r >= self.limits.min_rounds:
+                if self.tracker.converged(state, len(self.protocol.electorate(self.roles()))) and r >= self.limits.min_rounds:
                     stopped = "converged"
                     break
                 if (self.limits.max_total_tokens
@@ -356,7 +356,7 @@ class MultiModelSession:
         return state
 
     async def _finish(self, state: ConsensusState, stopped: str) -> CollaborativeResponse:
-        converged = self.tracker.converged(state)
+        converged = self.tracker.converged(state, len(self.protocol.electorate(self.roles())))
         decision: ArbitrationDecision | None = None
         final: LLMMessage | None = state.leader.message if state.leader else None
         proposals = list(self.tracker.proposals.values())

@@ -125,3 +125,13 @@ async def test_ask_policy_reads_the_terminal_choice():
     assert any("not one of" in line for line in out)
     with pytest.raises(LogoMeshError, match="unknown arbitration policy"):
         arbitration_policy("coin")
+
+
+def test_a_lone_confident_backer_is_not_agreement():
+    tr = ConsensusTracker(threshold=0.75)
+    tr.observe(proposal("a", conf=0.95))
+    tr.observe(proposal("b", conf=0.05))
+    st = tr.score(["a", "b"])
+    assert st.score > 0.9 and not tr.converged(st, electorate=2)
+    # A single voter deciding alone is fine.
+    assert tr.converged(tr.score(["a"]), electorate=1)

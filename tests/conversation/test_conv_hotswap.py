@@ -55,7 +55,8 @@ async def test_swap_between_turns_gets_fitted_context_and_is_recorded(make_backe
         "seconds": None, "source": "detected", "round": 4}
     first = next(q for q in new.requests if q.json_schema is not None)
     text = "\n".join(m["content"] for m in first.messages)
-    assert first.messages[0]["role"] == "system" and roles[3] in first.messages[0]["content"]
+    assert first.messages[0]["role"] == "user"
+    assert first.messages[0]["content"].startswith(f"You are the {roles[3]}")
     assert "TASK:" in text and "Review the component." in text
     # The history so far reached the new model: every role's latest proposal, by id.
     for short in ("m2", "m3", "m4", "m9"):
