@@ -190,7 +190,8 @@ def assign_roles(executors: dict[str, RoleExecutor]) -> _Roles:
     strongest = strongest_role(executors)
     analyzer = "primary-analyzer" if "primary-analyzer" in executors else strongest
     documenter = "documentation-writer" if "documentation-writer" in executors else analyzer
-    proposers = [r for r in roles if r != documenter] or roles
+    # The documentation writer documents; everyone else proposes (all roles when it is alone).
+    proposers = [r for r in roles if r != "documentation-writer"] or roles
     return _Roles(analyzer=analyzer, synthesizer=strongest, proposers=proposers,
                   documenter=documenter, all=roles)
 
