@@ -22,7 +22,7 @@ async def test_refactor_a_small_component_with_smollm2(real_config, toolchain, t
         executors = {r: engine.executor(r) for r in engine.roles()}
         result = await run_refactor(
             executors, FIXTURES / "Counter.tsx", toolchain=toolchain,
-            options=RefactorOptions(max_iterations=2, proposal_repairs=1, max_reply_tokens=320))
+            options=RefactorOptions(max_iterations=1, proposal_repairs=1, max_reply_tokens=200))
     report = write_output(result, tmp_path / "out").read_text()
     assert result.messages, "the model was never asked anything"
     assert all(m.model_id == "smollm2-135m" for m in result.messages)
