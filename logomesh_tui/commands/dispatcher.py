@@ -155,8 +155,13 @@ class Dispatcher:
         vocab = self.context.vocabulary()
         return [bind(cmd, vocab) for cmd in parse_script(text)]
 
-    async def run(self, text: str) -> CommandResult:
-        """Run every command in ``text`` in order, stopping at the first failure."""
+    async def run(self, text: str,
+                  on_output: Callable[[list[str]], None] | None = None) -> CommandResult:
+        """Run every command in ``text`` in order, stopping at the first failure.
+
+        ``on_output`` (optional) receives each command's lines as soon as it finishes, for
+        front ends that show progress through a multi-command line; they are in the result too.
+        """
         try:
             commands = parse_script(text)
         except CommandSyntaxError as exc:
@@ -168,7 +173,10 @@ class Dispatcher:
             result.commands.append(command.name)
             try:
                 bound = bind(command, self.context.vocabulary())
-                result.lines.extend(await self.execute(bound))
+                lines = await self.execute(bound)
+                result.lines.extend(lines)
+                if on_output is not None:
+                    on_output(lines)
             except CommandSyntaxError as exc:
                 return CommandResult(False, result.lines, str(exc), exc.caret(), result.commands)
             except LogoMeshError as exc:

@@ -147,8 +147,8 @@ def tokenize(source: str) -> list[Token]:
             value, j = _read_string(source, i)
             tokens.append(Token("STRING", value, i, source[i:j]))
             i = j
-        elif ch.isdigit() or (ch in "+-." and i + 1 < n and (source[i + 1].isdigit()
-                                                           or source[i + 1] == ".")):
+        elif ch.isdigit() or (ch == "." and i + 1 < n and source[i + 1].isdigit()) or (
+                ch in "+-" and i + 1 < n and (source[i + 1].isdigit() or source[i + 1] == ".")):
             value, j = _read_number(source, i)
             tokens.append(Token("NUMBER", value, i, source[i:j]))
             i = j

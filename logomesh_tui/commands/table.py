@@ -274,7 +274,8 @@ def _check_name(spec: CommandSpec, p: Param, value: str, where: str,
         close = difflib.get_close_matches(value, models, n=2, cutoff=0.6)
         hint = f"did you mean {' or '.join(close)}? " if close else ""
         raise fail(f"unknown model {value!r}; {hint}known: {_choices(models)}")
-    if p.kind == "session" and vocab.sessions is not None and value not in vocab.sessions:
+    if p.kind == "session" and vocab.sessions is not None and not any(
+            s.startswith(value) for s in vocab.sessions):  # a unique prefix is enough, as in git
         raise fail(f"no session {value!r}; recorded sessions: {_choices(list(vocab.sessions))}")
 
 
