@@ -4,6 +4,13 @@ The engine (pool, conversation, sessions, export) is importable without Textual.
 """
 
 from .config import EngineConfig, RemoteEndpoint
+from .conversation import (
+    CollaborativeResponse,
+    ConversationBus,
+    LLMMessage,
+    MultiModelSession,
+    ResourceLimits,
+)
 from .errors import LogoMeshError
 from .pool.engine import HotSwapEngine, RoleExecutor
 from .pool.types import (
@@ -18,4 +25,7 @@ from .pool.types import (
 __all__ = [
     "EngineConfig", "GenerationRequest", "GenerationResult", "HotSwapEngine", "LogoMeshError",
     "MemoryStats", "ModelInfo", "ModelStatus", "PoolEvent", "RemoteEndpoint", "RoleExecutor",
+    # conversation bus and orchestrator (issue 3)
+    "CollaborativeResponse", "ConversationBus", "LLMMessage", "MultiModelSession",
+    "ResourceLimits",
 ]

@@ -63,3 +63,16 @@ async def test_subscription_sees_new_messages_live():
     assert items == []
     with pytest.raises(asyncio.TimeoutError):
         await only_other.get(timeout=0.05)
+
+
+def test_public_names_import_from_the_package_without_textual():
+    import subprocess
+    import sys
+
+    code = ("import sys; from logomesh_tui import ConversationBus, MultiModelSession, "
+            "LLMMessage, CollaborativeResponse; import logomesh_tui.sessions.timeline, "
+            "logomesh_tui.cli.run, logomesh_tui.cli.sessions, logomesh_tui.scenario; "
+            "print('textual' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "False"
