@@ -319,7 +319,9 @@ class HotSwapEngine:
         return self._info(role)
 
     async def _load_into_slot(self, model_id: str, role: str, *, pinned: bool, priority: int) -> None:
-        need = self._estimate(model_id)  # raises for unknown ids and bad files, before any process
+        # raises for unknown ids and bad files, before any process; reading GGUF metadata takes
+        # seconds for large vocabularies, so it runs off the event loop (the dashboard shares it)
+        need = await asyncio.to_thread(self._estimate, model_id)
         async with self._admit:
             old = self._slots.get(role)
             if old and old.backend:
@@ -392,7 +394,7 @@ class HotSwapEngine:
         slot = self._slot(role)
         old_id = slot.model_id
         t0 = time.perf_counter()
-        need = self._estimate(new_model_id)
+        need = await asyncio.to_thread(self._estimate, new_model_id)
         self._emit("swap_started", role, new_model_id, old_model_id=old_id)
         side_by_side = True
         async with self._admit:
@@ -481,7 +483,7 @@ class HotSwapEngine:
             slot.inflight -= 1
 
     async def _reload_evicted(self, slot: _Slot) -> None:
-        need = self._estimate(slot.model_id)
+        need = await asyncio.to_thread(self._estimate, slot.model_id)
         async with self._admit:
             await self._make_room(need, slot.role, keep={slot.role})
             slot.reserved = need
