@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -90,6 +92,38 @@ async def load_roles(engine: Any, roles: dict[str, str], console: Console) -> No
         console.print(Text(f"loaded {model} as {role}{load}", style="dim"))
 
 
+@contextlib.contextmanager
+def progress_line(session: Any, console: Console) -> Iterator[None]:
+    """On a terminal, a status line under the timeline: who is generating, how far along."""
+    if not console.is_terminal:
+        yield
+        return
+    counts: dict[str, int] = {}
+    status = console.status("waiting for the first turn ...")
+
+    def refresh() -> None:
+        busy = ", ".join(f"{role} ({n} tokens)" for role, n in counts.items())
+        status.update(f"generating: {busy}" if busy else "between turns ...")
+
+    def on_token(role: str, _piece: str) -> None:
+        counts[role] = counts.get(role, 0) + 1
+        refresh()
+
+    def on_event(event: Any) -> None:
+        if event.kind in ("message", "failure", "turn_metrics"):
+            counts.pop(event.data.get("role") or event.data.get("from", ""), None)
+            refresh()
+
+    session.token_listeners.append(on_token)
+    session.add_listener(on_event)
+    with status:
+        try:
+            yield
+        finally:
+            session.token_listeners.remove(on_token)
+            session.remove_listener(on_event)
+
+
 def print_outcome(console: Console, response: Any, store_dir: Path, as_json: bool) -> None:
     if as_json:
         print(response.model_dump_json(by_alias=True, exclude={"messages": {"__all__": {
@@ -148,7 +182,8 @@ async def _run(scenario: Any, inputs: dict[str, str], limits: Any, config: Engin
 
         session.add_listener(warn_once)
         try:
-            response = await session.execute_collaborative_prompt(scenario.prompt)
+            with progress_line(session, console):
+                response = await session.execute_collaborative_prompt(scenario.prompt)
         except (asyncio.CancelledError, KeyboardInterrupt):
             console.print(Text(f"interrupted; continue with: logomesh-tui resume "
                                f"{session.session_id}", style="yellow"))

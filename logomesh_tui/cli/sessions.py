@@ -13,7 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..config import EngineConfig
-from .run import add_run_options, load_roles, make_engine, print_outcome
+from .run import add_run_options, load_roles, make_engine, print_outcome, progress_line
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -117,7 +117,8 @@ async def _resume(store: Any, sid: str, args: argparse.Namespace, console: Conso
         for role in session.participants():
             await session.add_model(role, engine.executor(role))
         session.add_listener(printer)
-        response = await session.resume()
+        with progress_line(session, console):
+            response = await session.resume()
         print_outcome(console, response, store.dir, args.json)
         return 0
     finally:

@@ -432,10 +432,8 @@ class MultiModelSession:
     def _check_swap(self, role: str, ex: RoleExecutor) -> None:
         known = self._models.get(role)
         if known is not None and known != ex.model_id:
-            seconds = None
-            if self.engine is not None and hasattr(self.engine, "last_swap_seconds"):
-                seconds = self.engine.last_swap_seconds(role)
-            self._swap(role, known, ex.model_id, seconds, "detected")
+            # Not announced by an engine event (a swapped executor object): no timing known.
+            self._swap(role, known, ex.model_id, None, "detected")
 
     def _vote_candidates(self, visible: list[LLMMessage]) -> list[LLMMessage]:
         latest: dict[str, LLMMessage] = {}
