@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from logomesh_tui.commands import (
     CommandContext,
+    CommandResult,
     ConversationController,
     Dispatcher,
     Vocabulary,
@@ -213,3 +218,18 @@ def test_completion_of_names_roles_models_and_keywords():
                                   'conversation.start(x=', "))", "a.b.c(d=[[[", "\\"])
 def test_completion_never_raises(line):
     assert isinstance(complete(line, Vocabulary(roles=["r"], models=["m"])), list)
+
+
+@given(st.one_of(st.text(max_size=80), st.sampled_from([
+    'llm.registry.load("smollm2-135m", "r")', "llm.registry.list()", "help()",
+    'conversation.export("../../x", format="dpo")', 'session.open("../../etc/passwd")',
+    "conversation.start('x', files=['/etc/shadow'])",
+]).flatmap(lambda base: st.integers(0, len(base)).map(lambda cut: base[:cut]))))
+@settings(max_examples=400, deadline=None)
+def test_fuzz_dispatcher_always_returns_a_result(text):
+    controller = RecordingController()
+    result = asyncio.run(Dispatcher(CommandContext(
+        conversation=controller, model_names=MODELS)).run(text))
+    assert isinstance(result, CommandResult)
+    if not result.ok:
+        assert result.error and "\n" not in result.error
