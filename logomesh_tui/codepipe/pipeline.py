@@ -389,7 +389,7 @@ class RefactorPipeline:
                 text, prec = await self._propose(role, pid, sf, idx, label, chunk, current,
                                                  rec.analysis, refs)
             except WindowTooSmall as exc:
-                rec.reason = f"{role} skipped: {exc}"
+                rec.reason = f"too large for the windows: {exc}"
                 continue
             rec.proposals.append(prec)
             rec.message_ids.append(prec.message_id)
@@ -454,8 +454,10 @@ class RefactorPipeline:
         compiled = False
         for attempt in range(self.options.proposal_repairs + 1):
             attempts += 1
+            # A rewrite needs room for at least the chunk itself, or it is cut off mid-code.
             prompt, result, secs = await self._ask(role, content, history=history,
-                                                   max_tokens=reply_cap, min_reply=64)
+                                                   max_tokens=reply_cap,
+                                                   min_reply=estimate_tokens(current) + 32)
             text, how = extract_change(result.text, current)
             feedback = ""
             if text is None:
@@ -479,19 +481,20 @@ class RefactorPipeline:
             history = history[-2:]  # keep only the last exchange so the window holds
             content = prompts.repair(feedback)
             try:
-                await self._fits(role, history, content)
+                await self._fits(role, history, content, estimate_tokens(current) + 32)
             except WindowTooSmall:
                 break
         return (text if compiled else None), ProposalRecord(
             id=pid, role=role, model_id=self.executors[role].model_id, message_id=msg.id,
             compiled=compiled, attempts=attempts, how=how, diagnostics=[] if compiled else diags)
 
-    async def _fits(self, role: str, history: list[dict[str, str]], content: str) -> None:
+    async def _fits(self, role: str, history: list[dict[str, str]], content: str,
+                    need: int) -> None:
         from .executors import prompt_tokens
 
         used = await prompt_tokens(self.executors[role], [prompts.system(role), *history,
                                                           {"role": "user", "content": content}])
-        if self.executors[role].n_ctx - used < 64:
+        if self.executors[role].n_ctx - used < need:
             raise WindowTooSmall(role)
 
     async def _critique(self, rec: ChangeRecord, label: str, current: str,
@@ -554,7 +557,8 @@ class RefactorPipeline:
             rec.compile_attempts = attempt + 1
             try:
                 prompt, result, secs = await self._ask(role, content, history=history,
-                                                       max_tokens=reply_cap, min_reply=64)
+                                                       max_tokens=reply_cap,
+                                                       min_reply=estimate_tokens(base) + 32)
             except WindowTooSmall:
                 break
             text, how = extract_change(result.text, current)
