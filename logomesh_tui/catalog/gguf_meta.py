@@ -3,6 +3,7 @@ memory a loaded model takes: weights plus the KV cache for the chosen n_ctx plus
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,8 +60,26 @@ def _field(reader, key: str, default=None):
 
 
 def read_gguf_info(path: Path) -> GGUFInfo:
-    """Validate a GGUF file's header and metadata. Raises ModelFileError with a clear reason."""
+    """Validate a GGUF file's header and metadata. Raises ModelFileError with a clear reason.
+
+    Parsing a header with a large vocabulary takes seconds, so results are cached per file
+    (path, size and modification time: a replaced file is read again)."""
     path = Path(path)
+    try:
+        st = path.stat()
+    except OSError:
+        st = None
+    if st is not None and path.is_file():
+        return _read_gguf_info_cached(str(path), st.st_size, st.st_mtime_ns)
+    return _read_gguf_info(path)
+
+
+@functools.lru_cache(maxsize=64)
+def _read_gguf_info_cached(path: str, size: int, mtime_ns: int) -> GGUFInfo:
+    return _read_gguf_info(Path(path))
+
+
+def _read_gguf_info(path: Path) -> GGUFInfo:
     if not path.exists():
         raise ModelFileError(f"model file not found: {path} — pull it with `logomesh-tui models pull NAME`")
     if not path.is_file():
