@@ -385,9 +385,34 @@ class LogoMeshApp(App[int]):
         finally:
             self._transient.pop(role, None)
 
+    # What the registry shows for a role while a typed command works on it.
+    PENDING_STATUS = {"llm.registry.load": "loading", "llm.registry.hotswap": "swapping"}
+
+    def _mark_pending(self, text: str) -> list[str]:
+        """Show "loading"/"swapping" at once for roles a typed command is about to change."""
+        try:
+            bound = self.dispatcher.check(text)
+        except Exception:  # noqa: BLE001 - the dispatcher reports the error when it runs
+            return []
+        roles = []
+        for command in bound:
+            status = self.PENDING_STATUS.get(command.name)
+            if status:
+                role = command["role"]
+                self._transient[role] = status
+                roles.append(role)
+        if roles:
+            self.refresh_registry()
+        return roles
+
     @work(group="command", exit_on_error=False)
     async def run_command(self, text: str) -> None:
-        result = await self.dispatcher.run(text)
+        pending = self._mark_pending(text)
+        try:
+            result = await self.dispatcher.run(text)
+        finally:
+            for role in pending:
+                self._transient.pop(role, None)
         if result.ok:
             body = "\n".join(result.lines) or "ok"
         else:

@@ -83,3 +83,8 @@ def test_model_names_keep_their_distinguishing_end():
     assert middle_truncate("qwen2.5-coder-0.5b", 12) == "qwen2.…-0.5b"
     assert middle_truncate("qwen2.5-coder-1.5b", 12) != middle_truncate("qwen2.5-coder-0.5b", 12)
     assert middle_truncate("smollm2-135m", 12) == "smollm2-135m"
+
+
+def test_round_notes_read_as_sentences():
+    assert describe_event("note", {"event": "round_started", "round": 2, "name": "critique",
+                                   "speakers": ["a", "b"]}) == "round 2: critique — a, b"

@@ -82,7 +82,9 @@ class CommandPane(Vertical):
 
     DEFAULT_CSS = """
     CommandPane { height: auto; }
-    CommandPane > CommandInput { border: none; height: 1; padding: 0 1; }
+    CommandPane > CommandInput, CommandPane > CommandInput:focus {
+        border: none; height: 1; padding: 0 1;
+    }
     CommandPane > #command-result { height: 1; padding: 0 1; color: $text-muted; }
     CommandPane > #command-result.error { color: $error; text-style: bold; }
     """

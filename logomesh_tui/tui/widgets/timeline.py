@@ -30,7 +30,7 @@ EVENT_ICONS = {
     "arbitration": ("⚖", "yellow"),
     "failure": ("✗", "red"),
     "summary": ("…", "blue"),
-    "note": ("•", "dim"),
+    "note": ("•", "blue"),
     "load": ("+", "green"),
     "unload": ("-", "dim"),
     "session_started": ("▶", "green"),
@@ -116,8 +116,16 @@ def describe_event(kind: str, data: dict[str, Any], short_of: dict[str, str] | N
     if kind == "session_finished":
         score = data.get("consensus_score", data.get("score"))
         return "finished" + (f", consensus {float(score):.2f}" if score is not None else "")
-    if kind == "note" and data.get("event") == "retry":
+    event = data.get("event") if kind == "note" else None
+    if event == "retry":
         return f"retry {data.get('role', '?')} ({data.get('model_id', '')}): {data.get('reason', '')}"
+    if event == "round_started":
+        return (f"round {data.get('round', '?')}: {data.get('name', '')} — "
+                f"{', '.join(data.get('speakers') or [])}")
+    if event == "no_vote":
+        return f"{data.get('role', '?')} gave no valid vote ({data.get('given')!r})"
+    if event == "resumed":
+        return f"resumed at round {data.get('round', '?')}"
     if kind == "note" and not data.get("text"):
         return " ".join(f"{k}={v}" for k, v in data.items())
     return str(data.get("text") or data.get("detail") or kind)
