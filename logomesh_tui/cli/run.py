@@ -95,7 +95,8 @@ async def load_roles(engine: Any, roles: dict[str, str], console: Console) -> No
 @contextlib.contextmanager
 def progress_line(session: Any, console: Console) -> Iterator[None]:
     """On a terminal, a status line under the timeline: who is generating, how far along."""
-    if not console.is_terminal:
+    if not console.is_terminal or session.arbitration_name == "ask":
+        # The "ask" policy reads from this terminal; a live status line would overwrite it.
         yield
         return
     counts: dict[str, int] = {}

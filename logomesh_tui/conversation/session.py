@@ -326,6 +326,9 @@ class MultiModelSession:
             return await self._finish(state, stopped)
         finally:
             self._running = False
+            if self.engine is not None and hasattr(self.engine, "remove_listener"):
+                # One engine outlives many sessions (the dashboard): do not leak listeners.
+                self.engine.remove_listener(self._on_pool_event)
 
     async def _run_round(self, plan: RoundPlan) -> None:
         r = plan.index
