@@ -78,6 +78,7 @@ async def _run(args: argparse.Namespace, roles: dict[str, str], options: Any,
                config: EngineConfig, toolchain: Any) -> int:
     from ..codepipe.pipeline import run_refactor
     from ..codepipe.report import outcome, write_output
+    from ..sessions.store import SessionStore
     from .run import fake_factory
 
     try:
@@ -90,11 +91,17 @@ async def _run(args: argparse.Namespace, roles: dict[str, str], options: Any,
             print(f"loading {model} as {role} ...", flush=True)
             await engine.load_model(model, role)
         executors = {r: engine.executor(r) for r in roles}
+        recorder = SessionStore(config.sessions_dir).recorder()
         result = await run_refactor(executors, args.path, options=options, toolchain=toolchain,
-                                    on_progress=lambda s: print(s, flush=True))
+                                    on_progress=lambda s: print(s, flush=True),
+                                    recorder=recorder)
     finally:
         await engine.close()
     report = write_output(result, Path(args.output))
     print(f"{outcome(result)}.")
     print(f"report: {report}  diff: {Path(args.output) / 'changes.diff'}")
+    if recorder.saving:
+        print(f"session: {recorder.session_id} (logomesh-tui sessions show {recorder.session_id})")
+    else:
+        print(recorder.warning)
     return 0

@@ -28,6 +28,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -117,6 +118,7 @@ class ChangeRecord(BaseModel):
     synthesized_by: str | None = None
     synthesis_compiled: bool = False
     final_from: str = ""  # synthesis | proposal Pn
+    final_message_id: str | None = None  # the message whose code became the change
     compile_attempts: int = 0
     reviews: list[dict] = Field(default_factory=list)
     diff: str = ""
@@ -205,6 +207,9 @@ class RefactorPipeline:
     options: RefactorOptions = field(default_factory=RefactorOptions)
     on_message: Callable[[LLMMessage], None] | None = None
     on_progress: Callable[[str], None] | None = None
+    # Anything with ``append(kind, data)`` (a sessions.store.SessionRecorder): the run is then
+    # recorded as a session, so `sessions show` and `export` work on it.
+    recorder: Any = None
 
     def __post_init__(self) -> None:
         if not self.executors:
@@ -235,7 +240,16 @@ class RefactorPipeline:
         self.messages.append(msg)
         if self.on_message:
             self.on_message(msg)
+        self._event("message", json.loads(msg.model_dump_json(by_alias=True)))
         return msg
+
+    def _event(self, kind: str, data: dict) -> None:
+        if self.recorder is not None:
+            self.recorder.append(kind, data)
+
+    def _vote(self, rec: ChangeRecord, vote: Vote) -> None:
+        rec.votes.append(vote)
+        self._event("vote", vote.model_dump(mode="json"))
 
     async def _ask(self, role: str, content: str, *, history: list[dict[str, str]] | None = None,
                    max_tokens: int | None = None, json_schema: dict | None = None,
@@ -295,6 +309,11 @@ class RefactorPipeline:
         base, files = load_inputs(path)
         self._files = dict(files)
         notes: list[str] = []
+        self._event("session_started", {
+            "participants": {r: e.model_id for r, e in self.executors.items()},
+            "protocol": "refactor", "prompt": f"refactor {path}",
+            "limits": {"max_iterations": self.options.max_iterations,
+                       "proposal_repairs": self.options.proposal_repairs}})
         before = self._compile(files)
         self._baseline = {d.key() for d in before.errors}
         if before.errors:
@@ -330,6 +349,12 @@ class RefactorPipeline:
         measures_after = {f: _measures(f, t) for f, t in after_files.items()}
         if not any(c.status == "accepted" for c in changes):
             notes.append("No change was kept: the output files equal the input.")
+        for c in changes:
+            self._event("note", {"change": c.index, "chunk": c.chunk, "status": c.status,
+                                 "reason": c.reason})
+        self._event("session_finished", {
+            "accepted": sum(c.status == "accepted" for c in changes), "changes": len(changes),
+            "compiles": not self._new_errors(after), "tokens": self.ledger.as_dict()})
         return RefactorResult(
             run_id=self.run_id, input_path=str(path),
             roles={r: e.model_id for r, e in self.executors.items()},
@@ -531,8 +556,8 @@ class RefactorPipeline:
                                   "message_id": msg.id})
             if vote:
                 tally[vote] += 1.0
-                rec.votes.append(Vote(voter=role, target_id=authors[vote].message_id, round=2,
-                                      rationale=text[:300]))
+                self._vote(rec, Vote(voter=role, target_id=authors[vote].message_id, round=2,
+                                     rationale=text[:300]))
                 lines.append(f"- {role} votes {vote}: {text[:200]}")
             else:
                 lines.append(f"- {role}: {text[:200]}")
@@ -553,6 +578,8 @@ class RefactorPipeline:
         content = prompts.synthesis(label, chunk.context, current, base, critiques)
         history: list[dict[str, str]] = []
         fallback = (base, f"proposal {rec.winner}") if rec.winner else (None, "")
+        if rec.winner:
+            rec.final_message_id = next(p.message_id for p in rec.proposals if p.id == rec.winner)
         for attempt in range(self.options.max_iterations):
             rec.compile_attempts = attempt + 1
             try:
@@ -580,6 +607,7 @@ class RefactorPipeline:
             rec.message_ids.append(msg.id)
             if ok and text is not None:
                 rec.synthesis_compiled = True
+                rec.final_message_id = msg.id
                 return text, "synthesis"
             if feedback == "unchanged":
                 break
@@ -605,13 +633,13 @@ class RefactorPipeline:
             comment = str(data.get("comment") or result.text).strip()
             msg = self._record(role, comment, MessageType.CONSENSUS if approve
                                else MessageType.CRITIQUE, 4, result, secs, prompt,
-                               refs=rec.message_ids[-1:], confidence=0.6, chunk=rec.chunk,
+                               refs=[rec.final_message_id] if rec.final_message_id else [], confidence=0.6, chunk=rec.chunk,
                                phase="review", approve=approve)
             rec.message_ids.append(msg.id)
             rec.reviews.append({"role": role, "approve": approve, "comment": comment,
                                 "message_id": msg.id})
-            rec.votes.append(Vote(voter=role, target_id=rec.message_ids[-2] if len(
-                rec.message_ids) > 1 else msg.id, approve=approve, round=4, rationale=comment[:300]))
+            self._vote(rec, Vote(voter=role, target_id=rec.final_message_id or msg.id,
+                                 approve=approve, round=4, rationale=comment[:300]))
             approvals += approve
             rejections += not approve
         return approvals, rejections
@@ -677,9 +705,12 @@ async def run_refactor(executors: dict[str, RoleExecutor], path: Path | str, *,
                        options: RefactorOptions | None = None,
                        toolchain: Toolchain | None = None,
                        on_progress: Callable[[str], None] | None = None,
-                       on_message: Callable[[LLMMessage], None] | None = None) -> RefactorResult:
-    """Refactor ``path`` with the given role executors; see the module doc for the rounds."""
+                       on_message: Callable[[LLMMessage], None] | None = None,
+                       recorder: Any = None) -> RefactorResult:
+    """Refactor ``path`` with the given role executors; see the module doc for the rounds.
+
+    ``recorder`` (e.g. ``SessionStore().recorder()``) records the run as a session."""
     load_inputs(path)  # fail on a bad path before starting anything
     pipeline = RefactorPipeline(executors, toolchain=toolchain, options=options or RefactorOptions(),
-                                on_progress=on_progress, on_message=on_message)
+                                on_progress=on_progress, on_message=on_message, recorder=recorder)
     return await pipeline.run(path)

@@ -14,6 +14,7 @@ from logomesh_tui.codepipe.pipeline import InputError, RefactorOptions, run_refa
 from logomesh_tui.codepipe.report import write_output
 from logomesh_tui.conversation.messages import MessageType
 from logomesh_tui.pool.fake import FakeBackend
+from logomesh_tui.sessions.store import SessionStore
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REPO = Path(__file__).resolve().parents[2]
@@ -52,9 +53,22 @@ def pool(responder, n_ctx=4096):
 async def test_a_failing_proposal_goes_back_with_diagnostics_and_the_result_compiles(
         toolchain, tmp_path):
     executors = pool(scripted(BROKEN, FIXED, FIXED))
-    result = await run_refactor(executors, FIXTURES / "Counter.tsx", toolchain=toolchain)
+    store = SessionStore(tmp_path / "sessions")
+    recorder = store.recorder()
+    result = await run_refactor(executors, FIXTURES / "Counter.tsx", toolchain=toolchain,
+                                recorder=recorder)
     change = result.changes[0]
     assert change.status == "accepted"
+    # The run is a session the session/export layers can read.
+    events = store.read(recorder.session_id).events
+    kinds = [e.kind for e in events]
+    assert kinds[0] == "session_started" and kinds[-1] == "session_finished"
+    assert kinds.count("message") == len(result.messages)
+    assert kinds.count("vote") == len(change.votes) == 3 + 2  # 3 critique votes, 2 reviews
+    review_votes = [v for v in change.votes if v.round == 4]
+    final_msg = next(m for m in result.messages if m.id == change.final_message_id)
+    assert final_msg.meta["phase"] == "synthesis"
+    assert all(v.target_id == final_msg.id and v.approve for v in review_votes)
     # Each proposer's first version failed; the repair prompt carried tsc's diagnostic.
     analyzer = executors["primary-analyzer"]
     repair_prompts = [r.messages[-1]["content"] for r in analyzer.requests
