@@ -221,6 +221,7 @@ class RefactorPipeline:
         self.run_id = uuid.uuid4().hex[:12]
         self._baseline: set[tuple[str, int, str]] = set()
         self._files: dict[str, str] = {}
+        self._undo: dict[int, dict[int, str]] = {}  # change number -> chunk texts it replaced
 
     # -- bookkeeping -------------------------------------------------------------------------
     def _progress(self, text: str) -> None:
@@ -338,8 +339,8 @@ class RefactorPipeline:
             # latest ones until it does, so a breaking change is never presented.
             for record in reversed([c for c in changes if c.status == "accepted"]):
                 sf = splits[record.file]
-                idx = next(i for i, c in enumerate(sf.chunks) if c.label == record.chunk)
-                sf.texts[idx] = sf.chunks[idx].text
+                for i, old_text in self._undo[record.index].items():
+                    sf.texts[i] = old_text
                 record.status, record.reason = "rejected", "undone: broke the combined program"
                 after_files = {f: (splits[f].assemble() if f in splits else t)
                                for f, t in files.items()}
@@ -459,6 +460,7 @@ class RefactorPipeline:
             rec.status = "rejected"
             rec.reason = f"review rejected it ({approvals} approve, {rejections} reject)"
             return rec
+        self._undo[number] = {i: sf.texts[i] for i in repl}
         for i, t in repl.items():
             sf.texts[i] = t
         self._files[sf.file] = sf.assemble()
