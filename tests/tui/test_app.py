@@ -15,7 +15,7 @@ from logomesh_tui.tui.commands import LogoMeshCommands
 from logomesh_tui.tui.messages import TokenStreamed, TurnStarted
 from logomesh_tui.tui.screens.arbitration import ArbitrationScreen
 from logomesh_tui.tui.screens.help import HelpScreen
-from logomesh_tui.tui.screens.pick import PromptScreen
+from logomesh_tui.tui.screens.pick import PickScreen, PromptScreen
 from logomesh_tui.tui.widgets.command import CommandInput, CommandPane
 from logomesh_tui.tui.widgets.metrics import MetricsPane
 from logomesh_tui.tui.widgets.timeline import TimelinePane
@@ -337,3 +337,28 @@ async def test_keys_answer_while_models_generate(app, fake_engine):
         await pilot.press("f7")
         await wait_for(pilot, lambda: app.conversation_state == "stopped", what="stopped")
         assert isinstance(app.query_one(CommandPane), CommandPane)
+
+
+async def test_pin_and_unload_act_on_the_highlighted_role(app):
+    async with app.run_test(size=(100, 30)) as pilot:
+        await load_by_keys(pilot, "primary-analyzer", "smollm2-135m")
+        await load_by_keys(pilot, "architecture-critic", "gemma-3-270m")
+        table = registry(app)
+        table.focus()
+        table.move_cursor(row=1)
+        assert table.highlighted_role == "architecture-critic"
+        await pilot.press("p")
+        assert [m.role for m in app.engine.get_active_models() if m.pinned] == [
+            "architecture-critic"]
+        assert "●" in str(table.get_row("architecture-critic")[-1])
+        await pilot.press("p")
+        assert not any(m.pinned for m in app.engine.get_active_models())
+
+        await pilot.press("f3")
+        screen = app.screen
+        assert isinstance(screen, PickScreen)
+        assert [v for v, _ in screen.options] == ["primary-analyzer", "architecture-critic"]
+        await pilot.press("enter")  # the highlighted role is preselected
+        await wait_for(pilot, lambda: [m.role for m in app.engine.get_active_models()]
+                       == ["primary-analyzer"], what="the unload")
+        assert table.rows_by_role["architecture-critic"].status == "empty"
