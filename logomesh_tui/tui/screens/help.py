@@ -10,13 +10,12 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
-COMMAND_HELP = [
-    ('llm.registry.load("MODEL", "ROLE")', "load a model into a role"),
-    ('llm.registry.hotswap("ROLE", "MODEL")', "replace a role's model, mid-conversation too"),
-    ('llm.registry.unload("ROLE")', "unload a role"),
-    ('conversation.start("PROMPT")', "start a conversation among the loaded roles"),
-    ('conversation.export("NAME", format="training-data")', "export the conversation"),
-]
+
+def command_rows() -> list[tuple[str, str]]:
+    """(example, summary) for every command the DevShell language knows."""
+    from ...commands import COMMANDS
+
+    return [(spec.example or spec.signature(), spec.summary) for spec in COMMANDS]
 
 
 class HelpScreen(ModalScreen[None]):
@@ -30,7 +29,7 @@ class HelpScreen(ModalScreen[None]):
                  **kwargs) -> None:
         super().__init__(**kwargs)
         self.keys = keys
-        self.commands = commands or COMMAND_HELP
+        self.commands = commands or command_rows()
 
     def compose(self) -> ComposeResult:
         keys = Table.grid(padding=(0, 2))
