@@ -641,9 +641,9 @@ class MultiModelSession:
             data = ev.data
             if ev.kind == "message":
                 msg = LLMMessage.model_validate(data)
-                if msg.from_role not in session.bus.conversation(session.conversation_id)\
-                        .participants and msg.from_role not in ("human", "system"):
-                    session.bus.add_participant(msg.from_role, session.conversation_id)
+                for role in [msg.from_role, *msg.recipients]:
+                    if role not in ("human", "system"):
+                        session.bus.add_participant(role, session.conversation_id)
                 posted = session.bus.post(msg.from_role, msg.recipients, msg)
                 session.tracker.observe(posted)
                 session._done.add((msg.round, msg.from_role))
