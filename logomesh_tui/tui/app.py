@@ -17,6 +17,7 @@ from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.screen import ModalScreen
 from textual.widgets import Footer
 
 from ..commands import CommandContext, Dispatcher, complete, signature_hint
@@ -463,6 +464,8 @@ class LogoMeshApp(App[int]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Grey out what makes no sense now (the footer and palette follow this)."""
+        if isinstance(self.screen, ModalScreen) and action not in ("quit", "command_palette"):
+            return False  # one dialog at a time: letters belong to the dialog
         state = self.conversation_state
         if action == "pause":
             return state in ("running", "paused")

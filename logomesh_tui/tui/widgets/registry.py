@@ -34,6 +34,13 @@ def memory_bar(used: int | None, budget: int, width: int) -> str:
     return bar.ljust(width)
 
 
+def _seconds(value: float | None) -> str:
+    """At most 4 characters: 0.8s, 36s, 104s."""
+    if value is None:
+        return "-"
+    return f"{value:.1f}s" if value < 10 else f"{value:.0f}s"
+
+
 def _fit(text: str, width: int) -> str:
     return text if len(text) <= width else text[: max(0, width - 1)] + "…"
 
@@ -127,7 +134,7 @@ class RegistryPane(DataTable):
         bar_w = widths["memory"] - 6
         mem = (Text(" ") + Text(memory_bar(row.rss_bytes, self.budget, bar_w), style="green")
                + Text(" " + human_bytes(row.rss_bytes).rjust(4))) if row.rss_bytes else Text(" -")
-        last = f"{row.last_response_s:.1f}s" if row.last_response_s is not None else "-"
+        last = _seconds(row.last_response_s)
         tps = f"{row.tokens_per_s:.0f}" if row.tokens_per_s else "-"
         return [
             Text(" " + _fit(row.role, widths["role"] - 1), style="bold"),
