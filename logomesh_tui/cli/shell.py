@@ -158,6 +158,12 @@ class ShellConversation:
             self.console.print(Text(f"conversation stopped; session {session.session_id} kept",
                                     style="yellow"))
             raise
+        except LogoMeshError as exc:
+            # In the REPL nobody awaits this task: say what happened instead of losing it.
+            self.console.print(Text(f"conversation failed: {exc}", style="bold red"))
+            if self.wait:
+                raise
+            return None
         if not session.saving:
             self.console.print(Text(session.save_warning or "not saving", style="bold red"))
         self.console.print(Text(f"final answer: {response.final_answer or '(none)'}",

@@ -5,29 +5,23 @@ left out and the weights of the others are renormalised::
 
     rating = sum(w_i * s_i for measured i) / sum(w_i for measured i)
 
-=============  ======  ==========================================================================
-component      weight  definition
-=============  ======  ==========================================================================
-``votes``      0.40    Peer approval share. For each voting round, the *candidates* are the
-                       proposals voted for plus every other proposal from the same rounds as
-                       those. For a candidate m: ``(A - R) / W`` clipped to [0, 1], where A and R
-                       are the weights of approving and rejecting votes for m and W is the total
-                       weight of all votes cast in that round, each sum leaving out votes by m's
-                       own author. Averaged over the rounds in which m was a candidate. A
-                       proposal every peer backed scores 1; one nobody backed scores 0.
-``critiques``  0.20    How later messages treated m: ``(1 + b) / (2 + b + c)`` with b the number of
-                       later non-critique messages by other roles that cite m (they build on it)
-                       and c the number of critiques by other roles that cite it. Measured only
-                       when someone cited m.
-``confidence`` 0.20    The message's own confidence (token probability and self-rating, see
-                       ``conversation/structured.py``); always measured.
-``compile``    0.20    1 if the code in m compiled, 0 if it did not; measured where the code
-                       pipeline ran: ``meta["compile_ok"]`` or ``meta["compile"]["ok"]`` on the
-                       message, or a ``note`` event ``{"event": "compile", "message_id", "ok"}``.
-=============  ======  ==========================================================================
+- ``votes`` (weight 0.4): peer approval share. For each voting round the *candidates* are the
+  proposals voted for plus every other proposal from the same rounds as those. For a candidate
+  m: ``(A - R) / W`` clipped to [0, 1], where A and R are the weights of approving and rejecting
+  votes for m and W is the total weight of all votes cast in that round, each sum leaving out
+  votes by m's own author. Averaged over the rounds in which m was a candidate. A proposal every
+  peer backed scores 1; one nobody backed scores 0.
+- ``critiques`` (0.2): how later messages treated m: ``(1 + b) / (2 + b + c)`` with b the number
+  of later non-critique messages by other roles that cite m (they build on it) and c the number
+  of critiques by other roles that cite it. Measured only when another role cited m.
+- ``confidence`` (0.2): the message's own confidence (token probability and self-rating, see
+  ``conversation/structured.py``); always measured.
+- ``compile`` (0.2): 1 if the code in m compiled, 0 if it did not; measured where the code
+  pipeline ran: ``meta["compile_ok"]`` or ``meta["compile"]["ok"]`` on the message, or a
+  ``note`` event ``{"event": "compile", "message_id", "ok"}``.
 
-A turn that was retried (``meta["retried"]``) keeps its rating; a failed turn has no message
-and so no rating (failures appear in the metadata instead).
+A retried turn is rated like any other; a failed turn has no message and so no rating (failures
+appear in the session metadata instead).
 """
 
 from __future__ import annotations
