@@ -362,3 +362,15 @@ async def test_pin_and_unload_act_on_the_highlighted_role(app):
         await wait_for(pilot, lambda: [m.role for m in app.engine.get_active_models()]
                        == ["primary-analyzer"], what="the unload")
         assert table.rows_by_role["architecture-critic"].status == "empty"
+
+
+async def test_a_long_stream_shows_its_newest_words(app):
+    async with app.run_test(size=(80, 24)) as pilot:
+        timeline = app.query_one(TimelinePane)
+        timeline.start_turn("t1", "primary-analyzer", "smollm2-135m")
+        timeline.stream("t1", '{"message_type": "proposal", "content": "')
+        for i in range(200):
+            timeline.stream("t1", f"word{i} ")
+        await pilot.pause(0.2)
+        shown = timeline.items_by_key["t1"].render_entry().plain
+        assert "word199" in shown and "word0 " not in shown

@@ -142,8 +142,9 @@ class TimelineItem(ListItem):
     def __init__(self, entry: TimelineEntry, short_of: dict[str, str]) -> None:
         self.entry = entry
         self._short_of = short_of
-        self.body = Static(self.render_entry(), markup=False)
+        self.body = Static("", markup=False)
         super().__init__(self.body)
+        self.body.update(self.render_entry())
 
     def render_entry(self) -> Text:
         e = self.entry
@@ -165,7 +166,14 @@ class TimelineItem(ListItem):
         if e.references:
             refs = ",".join(self._short_of.get(r, r[:6]) for r in e.references)
             head.append(f" ↳ {refs}", style="italic")
-        text = e.content if e.kind == "message" else visible_stream_text(e.content)
+        if e.kind == "message":
+            text = e.content
+        else:
+            # Show the newest words of a long stream: the entry is only a few lines high.
+            text = visible_stream_text(e.content)
+            room = max(40, (self.size.width or 60) * 2)
+            if len(text) > room:
+                text = "…" + text[-room:]
         return head + Text("\n" + (text.strip() or "…"))
 
     def refresh_entry(self) -> None:
