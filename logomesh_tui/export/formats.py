@@ -260,8 +260,21 @@ def session_metadata(view: SessionView) -> dict[str, Any]:
                                          "completion_tokens": 0, "latency_s": 0.0,
                                          "ratings": []})
         row["failures"] += 1
+    attempts: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    for tm in view.turn_metrics:
+        attempts[(str(tm.get("role", "")), str(tm.get("model_id", "")))].append(tm)
     models = []
-    for row in per_model.values():
+    for key, row in per_model.items():
+        tms = attempts.get(key, [])
+        ttfts = [float(t["ttft_s"]) for t in tms if isinstance(t.get("ttft_s"), (int, float))]
+        prompt = sum(int(t.get("prompt_tokens") or 0) for t in tms)
+        fresh = sum(int(t["prompt_tokens_evaluated"]) for t in tms
+                    if isinstance(t.get("prompt_tokens_evaluated"), int))
+        row["attempts"] = len(tms)
+        row["mean_ttft_s"] = round(sum(ttfts) / len(ttfts), 4) if ttfts else None
+        # Share of prompt tokens llama.cpp served from its KV cache (append-only prompts).
+        row["kv_cache_reuse"] = (round(1 - fresh / prompt, 4) if prompt and any(
+            isinstance(t.get("prompt_tokens_evaluated"), int) for t in tms) else None)
         lat = row.pop("latency_s")
         rs = row.pop("ratings")
         row["mean_latency_s"] = round(lat / row["turns"], 4) if row["turns"] else None

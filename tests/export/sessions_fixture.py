@@ -65,7 +65,8 @@ class SessionBuilder:
         self.recorder.append("turn_metrics", {
             "role": role, "model_id": msg.model_id, "round": round_,
             "prompt_tokens": msg.prompt_tokens, "completion_tokens": msg.completion_tokens,
-            "latency_s": msg.latency_s, "tokens_per_s": 40.0})
+            "latency_s": msg.latency_s, "tokens_per_s": 40.0, "ttft_s": 0.25,
+            "prompt_tokens_evaluated": 40 if visible else msg.prompt_tokens})
         return msg
 
     def vote(self, voter_msg: LLMMessage, target: LLMMessage, round_: int,

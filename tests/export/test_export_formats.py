@@ -143,6 +143,11 @@ def test_training_data_records_and_metadata(session, sessions_dir):
     writers = {m["model_id"]: m for m in meta["models"] if m["role"] == "documentation-writer"}
     assert writers["smollm2-135m"]["failures"] == 1 and writers["smollm2-135m"]["swapped_out"] == 1
     assert writers["gemma-3-270m"]["turns"] == 2 and writers["gemma-3-270m"]["swapped_in"] == 1
+    analyzer = next(m for m in meta["models"] if m["role"] == "primary-analyzer")
+    # Four turns, prompts of 180 (first, all fresh) then 340, 460, 500 with 40 fresh each.
+    assert analyzer["attempts"] == 4 and analyzer["mean_ttft_s"] == 0.25
+    assert analyzer["kv_cache_reuse"] == pytest.approx(1 - (180 + 3 * 40) / analyzer[
+        "prompt_tokens"], abs=1e-4)
     assert meta["collaboration"]["references"]["architecture-critic"]["primary-analyzer"] == 2
     assert meta["collaboration"]["critiques"] == 2
     (agreement,) = meta["collaboration"]["agreement_by_round"]
