@@ -13,6 +13,7 @@ from .table import (
     COMMANDS_BY_NAME,
     EXPORT_FORMATS,
     PROTOCOLS,
+    SEED_ROLES,
     CommandSpec,
     Param,
     Vocabulary,
@@ -24,6 +25,9 @@ def _values_for(param: Param, vocab: Vocabulary | None) -> list[str]:
              "command": tuple(COMMANDS_BY_NAME)}.get(param.kind)
     if fixed is not None:
         return list(fixed)
+    if param.kind == "new-role":
+        loaded = list(vocab.roles or []) if vocab is not None else []
+        return [r for r in SEED_ROLES if r not in loaded] + loaded
     if vocab is None:
         return []
     if param.kind == "role" and vocab.roles is not None:

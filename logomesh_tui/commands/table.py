@@ -25,6 +25,9 @@ ArgKind = Literal["text", "role", "new-role", "model", "protocol", "format", "se
 PROTOCOLS = ("four-round", "round-robin", "debate")
 EXPORT_FORMATS = ("training-data", "openai-chat", "sharegpt", "dpo")
 ARBITRATION_POLICIES = ("highest-score", "first", "ask")
+# The seed's roles, offered when a command names a role that does not exist yet.
+SEED_ROLES = ("primary-analyzer", "architecture-critic", "optimization-specialist",
+              "documentation-writer")
 ROLE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 

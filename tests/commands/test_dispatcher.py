@@ -202,6 +202,10 @@ def test_completion_of_names_roles_models_and_keywords():
     assert complete('llm.registry.hotswap("documentation-writer", "sm', vocab) == [
         'llm.registry.hotswap("documentation-writer", "smollm2-135m"']
     assert complete('llm.registry.load(', vocab)[0] == 'llm.registry.load("smollm2-135m"'
+    # A new role: the seed's roles not loaded yet come first.
+    assert complete('llm.registry.load("smollm2-135m", ', vocab)[:2] == [
+        'llm.registry.load("smollm2-135m", "architecture-critic"',
+        'llm.registry.load("smollm2-135m", "optimization-specialist"']
     assert complete('conversation.start("x", protocol="d') == [
         'conversation.start("x", protocol="debate"']
     assert 'conversation.start("x", max_rounds=' in complete('conversation.start("x", ')
