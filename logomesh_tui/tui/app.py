@@ -297,7 +297,7 @@ class LogoMeshApp(App[int]):
 
     def on_conversation_state(self, message: ConversationState) -> None:
         self._set_state(message.state, message.detail)
-        if message.state in ("finished", "stopped", "failed") and message.detail:
+        if message.state in ("finished", "failed") and message.detail:
             self.notify(message.detail, title=f"conversation {message.state}",
                         severity="error" if message.state == "failed" else "information")
 
@@ -338,6 +338,9 @@ class LogoMeshApp(App[int]):
         if message.ok and len(lines) > 1:
             # Tables (llm.registry.list, help) do not fit one line: show them in the timeline.
             self.query_one(TimelinePane).add_event("note", {"text": message.text})
+        elif lines and len(lines[0]) > self.query_one(CommandPane).size.width - 4:
+            # A long one-liner (an export path) is cut in the result line; show it whole.
+            self.notify(message.text, severity="information" if message.ok else "error")
         self.refresh_registry()
 
     def on_pull_progress(self, message: PullProgress) -> None:

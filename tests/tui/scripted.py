@@ -17,7 +17,10 @@ WORDS = ("the effect dependencies re-render the list on every keystroke so memoi
          "filtered rows and extract a custom hook before profiling again").split()
 
 
-def schema_responder(request: GenerationRequest, backend: FakeBackend) -> str:
+def schema_responder(request: GenerationRequest, backend: FakeBackend,
+                     disagree: bool = False) -> str:
+    """``disagree``: cite nothing and vote by model name, so two roles on different models
+    back different proposals to the end and the session has to ask for arbitration."""
     schema = request.json_schema
     if schema is None:
         return f"{backend.model_id} summary of the discussion so far"
@@ -28,17 +31,23 @@ def schema_responder(request: GenerationRequest, backend: FakeBackend) -> str:
     reply = {
         "message_type": types[0],
         "content": f"{backend.model_id} turn {n}: " + " ".join(WORDS[: 8 + n % 8]),
-        "references": citable[-1:],
+        "references": [] if disagree else citable[-1:],
         "confidence": 0.8,
     }
     if "vote" in props:
-        reply["vote"] = props["vote"]["enum"][0]
+        choices = props["vote"]["enum"]
+        pick = sum(map(ord, backend.model_id)) % len(choices) if disagree else 0
+        reply["vote"] = choices[pick]
     return json.dumps(reply)
 
 
-def fake_factory(token_delay_s: float = 0.0, load_delay_s: float = 0.0):
+def fake_factory(token_delay_s: float = 0.0, load_delay_s: float = 0.0,
+                 disagree: bool = False):
     """backend_factory for HotSwapEngine: FakeBackends that answer with schema_responder."""
+    def respond(request: GenerationRequest, backend: FakeBackend) -> str:
+        return schema_responder(request, backend, disagree)
+
     def factory(model_id: str, config: EngineConfig) -> FakeBackend:
-        return FakeBackend(model_id, responder=schema_responder, token_delay_s=token_delay_s,
+        return FakeBackend(model_id, responder=respond, token_delay_s=token_delay_s,
                            load_delay_s=load_delay_s, n_ctx=2048)
     return factory

@@ -374,3 +374,31 @@ async def test_a_long_stream_shows_its_newest_words(app):
         await pilot.pause(0.2)
         shown = timeline.items_by_key["t1"].render_entry().plain
         assert "word199" in shown and "word0 " not in shown
+
+
+async def test_a_tie_opens_the_arbitration_dialog_and_the_choice_is_recorded(app, fake_engine):
+    from .scripted import fake_factory
+
+    # The disagreeing responder votes by the model name's character sum: smollm2-135m and
+    # qwen2.5-coder-0.5b pick different proposals, so the vote ties.
+    fake_engine.backend_factory = fake_factory(disagree=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await load_by_keys(pilot, "primary-analyzer", "smollm2-135m")
+        await load_by_keys(pilot, "architecture-critic", "qwen2.5-coder-0.5b")
+        await start_by_keys(pilot, "Pick one")
+        await wait_for(pilot, lambda: isinstance(app.screen, ArbitrationScreen), timeout=20,
+                       what="the arbitration dialog", detail=lambda: app.conversation_state)
+        await pilot.pause()
+        screen = app.screen
+        assert len(screen.proposals) >= 2
+        assert all(p.votes_for > 0 for p in screen.proposals[:2]), "votes are shown"
+        chosen = screen.proposals[1]
+        await pilot.press("down", "enter")
+        await wait_for(pilot, lambda: app.conversation_state == "finished", timeout=20,
+                       what="the end")
+        events = SessionStore(app.config.sessions_dir).read(app.controller.session_id).events
+        arbitration = [e.data for e in events if e.kind == "arbitration"]
+        assert arbitration and arbitration[0]["choice_id"] == chosen.id
+        assert arbitration[0]["decided_by"] == "human"
+        assert any(e.kind == "event" and e.event_kind == "arbitration"
+                   for e in app.query_one(TimelinePane).entries)
