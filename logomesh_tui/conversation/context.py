@@ -336,11 +336,6 @@ class ContextBuilder:
             tr.messages.append({"role": "assistant", "content": raw_text})
             tr.last_own_short = short_id
 
-    def mark_seen(self, role: str, message_ids: list[str]) -> None:
-        tr = self.transcripts.get(role)
-        if tr is not None:
-            tr.seen.update(message_ids)
-
     def forget(self, role: str) -> None:
         """Drop a role's transcript: its next turn gets a fresh build."""
         self.transcripts.pop(role, None)

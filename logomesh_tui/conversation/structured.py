@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,8 +20,6 @@ from .messages import MessageType
 
 #: Weight of the model's self-rating in the combined confidence; the rest is token probability.
 SELF_RATING_WEIGHT = 0.5
-
-_SHORT_ID = re.compile(r"^m[0-9]+$")
 
 
 def turn_schema(message_types: list[MessageType], citable: list[str], *,
@@ -141,7 +138,3 @@ def combine_confidence(self_rating: float | None, mean_token_prob: float | None)
         return 0.5
     total = sum(w for w, _ in known)
     return round(sum(w * v for w, v in known) / total, 4)
-
-
-def is_short_id(ref: str) -> bool:
-    return bool(_SHORT_ID.match(ref))
