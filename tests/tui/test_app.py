@@ -402,3 +402,20 @@ async def test_a_tie_opens_the_arbitration_dialog_and_the_choice_is_recorded(app
         assert arbitration[0]["decided_by"] == "human"
         assert any(e.kind == "event" and e.event_kind == "arbitration"
                    for e in app.query_one(TimelinePane).entries)
+
+
+async def test_devshell_drives_the_same_conversation(app):
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("colon")
+        await pilot.press(*'llm.registry.load("smollm2-135m", "primary-analyzer")', "enter")
+        await wait_for(pilot, lambda: bool(app.engine.get_active_models()), what="the load")
+        await pilot.press(*'conversation.start("Check it", protocol="round-robin")', "enter")
+        await wait_for(pilot, lambda: app.conversation_state == "finished", timeout=20,
+                       what="the conversation", detail=lambda: result_line(app))
+        assert any(e.kind == "message" for e in app.query_one(TimelinePane).entries)
+        session_id = app.controller.session_id
+        await pilot.press(*f'session.open("{session_id}")', "enter")
+        await wait_for(pilot, lambda: app.conversation_state == "opened", what="the replay")
+        await pilot.press(*'conversation.export("shell-export", format="sharegpt")', "enter")
+        await wait_for(pilot, lambda: "exported" in result_line(app), what="the export",
+                       detail=lambda: result_line(app))
