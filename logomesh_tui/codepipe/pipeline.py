@@ -472,7 +472,7 @@ class RefactorPipeline:
     async def _propose(self, role: str, pid: str, sf: SplitFile, idx: int, label: str,
                        chunk: Chunk, current: str, analysis: str, refs: list[str]
                        ) -> tuple[str | None, ProposalRecord]:
-        reply_cap = min(self.options.max_reply_tokens, estimate_tokens(current) * 2 + 160)
+        reply_cap = _reply_cap(current, self.options.max_reply_tokens)
         history: list[dict[str, str]] = []
         content = prompts.proposal(label, chunk.context, current, analysis)
         attempts, diags, how = 0, [], ""
@@ -576,7 +576,7 @@ class RefactorPipeline:
                           ) -> tuple[str | None, str]:
         role = self.roles.synthesizer
         rec.synthesized_by = role
-        reply_cap = min(self.options.max_reply_tokens, estimate_tokens(base) * 2 + 160)
+        reply_cap = _reply_cap(base, self.options.max_reply_tokens)
         content = prompts.synthesis(label, chunk.context, current, base, critiques)
         history: list[dict[str, str]] = []
         fallback = (base, f"proposal {rec.winner}") if rec.winner else (None, "")
@@ -664,6 +664,13 @@ class RefactorPipeline:
         rec.doc_identifiers_unknown = sorted({
             ident for ident in re.findall(r"`([A-Za-z_$][\w$.]*)(?:\(\))?`", doc)
             if ident.split(".")[0] not in names})
+
+
+def _reply_cap(code: str, limit: int) -> int:
+    """Tokens to allow for a rewrite of ``code``: ``limit`` unless that would cut the rewrite
+    off mid-code (a cut-off rewrite never compiles), and not more than 1.5x the code."""
+    size = estimate_tokens(code)
+    return max(size + 48, min(limit, int(size * 1.5) + 64))
 
 
 def _measures(file: str, text: str) -> dict:
