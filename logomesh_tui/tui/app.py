@@ -204,8 +204,10 @@ class LogoMeshApp(App[int]):
             self._transient.pop(ev.role, None)
         if ev.kind == "swap_finished":
             self.metrics.swaps += 1
-            # The conversation records its own swap event; show pool swaps only outside one.
-            if self.conversation_state not in ("running", "paused"):
+            # A running conversation records its own swap event; show pool swaps only outside
+            # one. The controller's state is current; the app's lags by a message.
+            live = getattr(self.controller, "state", self.conversation_state)
+            if live not in ("running", "paused"):
                 self.query_one(TimelinePane).add_event("swap", {
                     "role": ev.role, "old_model_id": ev.old_model_id,
                     "new_model_id": ev.model_id, "seconds": ev.seconds})
@@ -338,6 +340,8 @@ class LogoMeshApp(App[int]):
         if message.ok and len(lines) > 1:
             # Tables (llm.registry.list, help) do not fit one line: show them in the timeline.
             self.query_one(TimelinePane).add_event("note", {"text": message.text})
+        elif message.detail:
+            self.notify(message.detail, title="command error", severity="error", timeout=10)
         elif lines and len(lines[0]) > self.query_one(CommandPane).size.width - 4:
             # A long one-liner (an export path) is cut in the result line; show it whole.
             self.notify(message.text, severity="information" if message.ok else "error")
@@ -421,7 +425,7 @@ class LogoMeshApp(App[int]):
             body = "\n".join(result.lines) or "ok"
         else:
             body = result.error or "failed"
-        self.post_message(CommandResult(text, result.ok, body))
+        self.post_message(CommandResult(text, result.ok, body, result.detail))
 
     @work(group="controller", exit_on_error=False)
     async def call_controller(self, what: str, *args: Any, **kwargs: Any) -> None:

@@ -119,13 +119,15 @@ class ConversationState(Message):
 
 
 class CommandResult(Message):
-    """The command pane's command finished; ``ok`` False means ``text`` is an error."""
+    """The command pane's command finished; ``ok`` False means ``text`` is an error and
+    ``detail`` (when given) shows the command with a caret under the wrong part."""
 
-    def __init__(self, command: str, ok: bool, text: str) -> None:
+    def __init__(self, command: str, ok: bool, text: str, detail: str | None = None) -> None:
         super().__init__()
         self.command = command
         self.ok = ok
         self.text = text
+        self.detail = detail
 
 
 class PullProgress(Message):

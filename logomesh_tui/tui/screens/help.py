@@ -39,7 +39,7 @@ class HelpScreen(ModalScreen[None]):
         for key, binding_id, description in self.keys:
             keys.add_row(key, description, binding_id)
         cmds = Table.grid(padding=(0, 2))
-        cmds.add_column(style="bold", no_wrap=True)
+        cmds.add_column(style="bold", overflow="fold")
         cmds.add_column()
         for syntax, description in self.commands:
             cmds.add_row(syntax, description)
