@@ -453,6 +453,36 @@ class LogoMeshApp(App[int]):
         if hint:
             self.query_one(CommandPane).show_result(hint, ok=True)
 
+    # -- the registry ----------------------------------------------------------------------
+
+    @on(RegistryPane.RowSelected)
+    def role_menu(self, event: RegistryPane.RowSelected) -> None:
+        """Enter on a role: what can be done with it now."""
+        role = str(event.row_key.value)
+        info = next((m for m in self.engine.get_active_models() if m.role == role), None)
+        if info is None:
+            options = [("load", f"Load a model into {role}")]
+        else:
+            options = [("swap", f"Hot-swap {info.model_id} for another model"),
+                       ("pin", "Unpin" if info.pinned else "Pin (never evict)"),
+                       ("unload", f"Unload {info.model_id}")]
+
+        def chosen(what: str | None) -> None:
+            if what == "load":
+                self.push_screen(PickScreen(f"Load: model for {role}", self._model_options()),
+                                 lambda model: self.load_into(model, role) if model else None)
+            elif what == "swap":
+                self.push_screen(
+                    PickScreen(f"Hot-swap: model for {role}",
+                               self._model_options(exclude=info.model_id if info else None)),
+                    lambda model: self.swap_role(role, model) if model else None)
+            elif what == "pin":
+                self.action_pin(role)
+            elif what == "unload":
+                self.unload_role(role)
+
+        self.push_screen(PickScreen(role, options), chosen)
+
     # -- the timeline ----------------------------------------------------------------------
 
     @on(TimelinePane.Opened)

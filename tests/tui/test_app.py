@@ -419,3 +419,22 @@ async def test_devshell_drives_the_same_conversation(app):
         await pilot.press(*'conversation.export("shell-export", format="sharegpt")', "enter")
         await wait_for(pilot, lambda: "exported" in result_line(app), what="the export",
                        detail=lambda: result_line(app))
+
+
+async def test_enter_on_a_registry_row_offers_that_roles_actions(app):
+    async with app.run_test(size=(100, 30)) as pilot:
+        table = registry(app)
+        table.focus()
+        table.move_cursor(row=2)
+        await pilot.press("enter")
+        await pick(pilot, "load")
+        await pick(pilot, "qwen2.5-coder-0.5b")
+        await wait_for(pilot, lambda: table.rows_by_role["optimization-specialist"].status
+                       == "ready", what="the load")
+        table.move_cursor(row=2)
+        await pilot.press("enter")
+        assert [v for v, _ in app.screen.options] == ["swap", "pin", "unload"]
+        await pick(pilot, "swap")
+        await pick(pilot, "smollm2-135m")
+        await wait_for(pilot, lambda: table.rows_by_role["optimization-specialist"].model_id
+                       == "smollm2-135m", what="the swap")
