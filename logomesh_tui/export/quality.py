@@ -29,7 +29,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from ..conversation.messages import LLMMessage, MessageType, Vote
+from ..conversation.messages import MessageType, Vote
 from .view import SessionView
 
 WEIGHTS = {"votes": 0.4, "critiques": 0.2, "confidence": 0.2, "compile": 0.2}
@@ -67,10 +67,6 @@ class QualityRating:
                 "confidence": self.confidence, "compile": self.compile}
 
 
-def _resolve_target(view: SessionView, vote: Vote) -> LLMMessage | None:
-    return view.resolve(vote.target_id)
-
-
 def vote_tallies(view: SessionView) -> dict[str, list[VoteTally]]:
     """message id -> one tally per voting round in which it was a candidate."""
     by_round: dict[int, list[Vote]] = defaultdict(list)
@@ -78,7 +74,7 @@ def vote_tallies(view: SessionView) -> dict[str, list[VoteTally]]:
         by_round[vote.round].append(vote)
     out: dict[str, list[VoteTally]] = defaultdict(list)
     for rnd, votes in sorted(by_round.items()):
-        targets = [t for t in (_resolve_target(view, v) for v in votes) if t is not None]
+        targets = [t for t in (view.resolve(v.target_id) for v in votes) if t is not None]
         rounds = {t.round for t in targets}
         candidates = {t.id: t for t in targets}
         for m in view.messages:
@@ -91,7 +87,7 @@ def vote_tallies(view: SessionView) -> dict[str, list[VoteTally]]:
                     continue  # a role's vote for itself is not peer evidence
                 weight = max(0.0, float(v.weight))
                 tally.total += weight
-                target = _resolve_target(view, v)
+                target = view.resolve(v.target_id)
                 if target is not None and target.id == cand.id:
                     if v.approve:
                         tally.approve += weight

@@ -38,6 +38,8 @@ class SessionView:
     torn_tail: bool = False
     bad_lines: int = 0
     skipped_messages: int = 0
+    by_id: dict[str, LLMMessage] = field(default_factory=dict)
+    _refs: dict[str, LLMMessage] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_events(cls, session_id: str, events: list[SessionEvent]) -> SessionView:
@@ -77,18 +79,14 @@ class SessionView:
                 view.notes.append(dict(data))
             elif ev.kind == "session_finished":
                 view.finished = dict(data)
+        view.by_id = {m.id: m for m in view.messages}
+        # Short ids first, so a full id that happens to look like "m3" still wins.
+        view._refs = {m.short_id: m for m in view.messages if m.short_id} | view.by_id
         return view
-
-    @property
-    def by_id(self) -> dict[str, LLMMessage]:
-        return {m.id: m for m in self.messages}
 
     def resolve(self, ref: str) -> LLMMessage | None:
         """A message by full id or by short id (``m3``)."""
-        for m in self.messages:
-            if ref in (m.id, m.short_id):
-                return m
-        return None
+        return self._refs.get(ref)
 
     def roles(self) -> list[str]:
         """Roles that were served by a model at some point (not the human arbiter)."""

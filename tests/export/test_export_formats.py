@@ -230,3 +230,25 @@ def test_unknown_session_and_format_are_clear_errors(sessions_dir, tmp_path):
         export_session("20261125-120000-abc123", "csv", sessions_dir=sessions_dir)
     with pytest.raises(LogoMeshError, match="invalid session id"):
         export_session("../etc/passwd", "dpo", sessions_dir=sessions_dir)
+
+
+def test_a_long_session_exports_every_turn_quickly(tmp_path):
+    import time
+
+    b = SessionBuilder(tmp_path / "s", session_id="20261125-140000-long00")
+    roles = list(b.models)
+    msgs = []
+    for i in range(200):
+        role = roles[i % 4]
+        refs = [msgs[-1], msgs[-3]] if len(msgs) >= 3 else []
+        mtype = [MessageType.PROPOSAL, MessageType.CRITIQUE, MessageType.ANALYSIS,
+                 MessageType.QUESTION][i % 4]
+        msgs.append(b.post(role, f"turn {i}", mtype, 1 + i // 8, refs=refs,
+                           record_prompt=i % 2 == 0))
+        if i % 8 == 7:
+            for voter in msgs[-4:]:
+                b.vote(voter, msgs[-8], 1 + i // 8)
+    t0 = time.perf_counter()
+    report = export_session(b.session_id, "training-data", sessions_dir=tmp_path / "s")
+    assert report.records == 200
+    assert time.perf_counter() - t0 < 10
