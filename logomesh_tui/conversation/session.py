@@ -425,9 +425,11 @@ class MultiModelSession:
     # -- one turn --------------------------------------------------------------------------
 
     def _fail(self, role: str, model_id: str, round_index: int, reason: str,
-              attempts: int) -> None:
-        data = {"role": role, "model_id": model_id, "reason": reason, "round": round_index,
-                "attempts": attempts}
+              attempts: int, raw_tail: str | None = None) -> None:
+        data: dict[str, Any] = {"role": role, "model_id": model_id, "reason": reason,
+                                "round": round_index, "attempts": attempts}
+        if raw_tail is not None:
+            data["raw_tail"] = raw_tail  # the end of what the model wrote, for diagnosis
         self.failures.append(data)
         self._done.add((round_index, role))
         self._record("failure", data)
@@ -518,11 +520,12 @@ class MultiModelSession:
                                  latency)
                 return
             reason = parsed.error or "unusable reply"
+            raw_tail = result.text[-160:]
             self.context.forget(role)
             if attempt == 1:
                 self._record("note", {"event": "retry", "role": role, "model_id": model_id,
-                                      "round": r, "reason": reason})
-        self._fail(role, model_id, r, reason, 2)
+                                      "round": r, "reason": reason, "raw_tail": raw_tail})
+        self._fail(role, model_id, r, reason, 2, raw_tail=raw_tail)
 
     def _token_hook(self, role: str):
         if not self.token_listeners:

@@ -23,7 +23,7 @@ SELF_RATING_WEIGHT = 0.5
 
 
 def turn_schema(message_types: list[MessageType], citable: list[str], *,
-                vote_candidates: list[str] | None = None, max_refs: int = 4,
+                vote_candidates: list[str] | None = None, max_refs: int = 3,
                 max_content_chars: int | None = None) -> dict[str, Any]:
     """JSON schema for one turn.
 
@@ -78,8 +78,6 @@ def parse_turn(text: str, finish_reason: str, allowed_types: list[MessageType]) 
     A message type outside ``allowed_types`` is replaced by the round's first allowed type
     (noted) rather than discarding the content: the words matter more than the label.
     """
-    if finish_reason == "length":
-        return ParsedTurn(error="cut off at max_tokens")
     if finish_reason in ("cancelled", "error"):
         return ParsedTurn(error=f"generation {finish_reason}")
     raw = text.strip()
@@ -89,6 +87,10 @@ def parse_turn(text: str, finish_reason: str, allowed_types: list[MessageType]) 
     try:
         data = json.loads(raw)
     except json.JSONDecodeError as exc:
+        # A grammar can close the object on the very last allowed token; llama.cpp then still
+        # reports "length". Only a reply that does not parse counts as cut off.
+        if finish_reason == "length":
+            return ParsedTurn(error="cut off at max_tokens")
         return ParsedTurn(error=f"invalid JSON ({exc.msg} at char {exc.pos})")
     if not isinstance(data, dict):
         return ParsedTurn(error="reply is not a JSON object")
@@ -107,7 +109,9 @@ def parse_turn(text: str, finish_reason: str, allowed_types: list[MessageType]) 
         out.message_type = allowed_types[0]
     refs = data.get("references") or []
     if isinstance(refs, list):
-        out.references = [str(r).strip() for r in refs if isinstance(r, (str, int))]
+        # Small models repeat ids (["m1", "m1", "m1"]); keep each once, in order.
+        out.references = list(dict.fromkeys(
+            str(r).strip() for r in refs if isinstance(r, (str, int))))
     rating = data.get("confidence")
     if isinstance(rating, (int, float)) and not isinstance(rating, bool) and math.isfinite(rating):
         # Some models answer on a 0..10 or 0..100 scale despite the instructions.

@@ -22,6 +22,11 @@ def test_parse_good_and_unusable_replies():
     assert ok.self_rating == 0.8
     assert parse_turn('{"message_type": "critique", "content": "cut', "length",
                       [T.CRITIQUE]).error == "cut off at max_tokens"
+    # Closed on the last allowed token: complete, so usable despite "length".
+    full = parse_turn(json.dumps({"message_type": "critique", "content": "done",
+                                  "references": ["m1", "m1", "m2"], "confidence": 0.5}),
+                      "length", [T.CRITIQUE])
+    assert full.ok and full.references == ["m1", "m2"]
     assert "invalid JSON" in parse_turn("not json", "stop", [T.CRITIQUE]).error
     assert parse_turn(json.dumps({"message_type": "critique", "content": "  ",
                                   "references": [], "confidence": 1}), "stop",
