@@ -17,6 +17,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from ..errors import LogoMeshError
 from ..pool.types import MemoryStats, ModelInfo
+from .completion import complete
 from .syntax import CommandSyntaxError, parse_script
 from .table import BoundCommand, Vocabulary, bind, help_overview, lookup
 
@@ -149,6 +150,10 @@ class Dispatcher:
 
     def __init__(self, context: CommandContext) -> None:
         self.context = context
+
+    def complete(self, line: str) -> list[str]:
+        """Whole-line completions of ``line`` with the roles, models and sessions known now."""
+        return complete(line, self.context.vocabulary())
 
     def check(self, text: str) -> list[BoundCommand]:
         """Parse and bind every command in ``text`` without running anything."""

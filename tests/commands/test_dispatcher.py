@@ -174,6 +174,13 @@ async def test_contexts_without_parts_say_so():
     assert r.lines[0] == "llm.registry.hotswap(role: str, model_id: str)"
 
 
+async def test_dispatcher_completes_with_the_live_roles(dispatcher):
+    await dispatcher.run('llm.registry.load("smollm2-135m", "primary-analyzer")')
+    assert dispatcher.complete('llm.registry.unload("') == [
+        'llm.registry.unload("primary-analyzer"']
+    assert dispatcher.complete('session.open("2026') == ['session.open("20261125-120000-abc123"']
+
+
 async def test_check_binds_without_running(dispatcher, engine):
     bound = dispatcher.check('llm.registry.load("smollm2-135m", "r"); help()')
     assert [b.name for b in bound] == ["llm.registry.load", "help"]
