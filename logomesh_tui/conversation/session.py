@@ -354,6 +354,10 @@ class MultiModelSession:
         self._record("consensus", {
             "round": r, "score": state.score, "tied": state.tied,
             "leader": leader.message.short_id if leader else None,
+            "backers": list(leader.backers) if leader else [],
+            "voters": len(self.protocol.electorate(self.roles())),
+            "converged": self.tracker.converged(
+                state, len(self.protocol.electorate(self.roles()))),
             "tally": {c.message.short_id: round(c.weight, 4) for c in state.candidates}})
         self._scored_rounds.add(r)
         return state

@@ -19,7 +19,7 @@ PALETTE = ["cyan", "magenta", "green", "yellow", "blue", "bright_red", "bright_c
            "bright_magenta"]
 
 
-def _bar(score: float, width: int = 20) -> str:
+def _bar(score: float, width: int = 12) -> str:
     filled = int(round(max(0.0, min(1.0, score)) * width))
     return "#" * filled + "-" * (width - filled)
 
@@ -124,9 +124,13 @@ class TimelinePrinter:
         score = float(d.get("score", 0.0))
         leader = d.get("leader") or "-"
         tie = "  TIE" if d.get("tied") else ""
+        backed = ""
+        if "backers" in d and d.get("voters"):
+            backed = f", {len(d['backers'])}/{d['voters']} roles"
         self.console.print(Text(
-            f"  consensus after round {d.get('round')}: {_bar(score)} {score:.2f} "
-            f"(leading {leader}){tie}", style="bold green" if score >= 0.75 else "green"))
+            f"  consensus round {d.get('round')}: {_bar(score)} {score:.2f} "
+            f"(leading {leader}{backed}){tie}",
+            style="bold green" if d.get("converged") else "green"))
 
     def _on_swap(self, ev: SessionEvent, d: dict[str, Any]) -> None:
         role = d.get("role", "?")

@@ -85,7 +85,7 @@ def test_run_list_show_and_resume_refusal(tmp_path, capsys):
 
     assert main(["--sessions-dir", str(sessions), "sessions", "show", sid[:15]]) == 0
     shown = capsys.readouterr().out
-    assert "m1" in shown and "architecture-critic" in shown and "consensus after round" in shown
+    assert "m1" in shown and "architecture-critic" in shown and "consensus round" in shown
 
     assert main(["--sessions-dir", str(sessions), "resume", sid, "--fake"]) == 1
     assert "already finished" in capsys.readouterr().err
