@@ -13,6 +13,7 @@ Every event is appended to the session file as it happens (``sessions.store``).
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Callable
 from typing import Any
@@ -37,6 +38,9 @@ from .context import ContextBuilder, RoleExecutor, model_summarizer
 from .messages import LLMMessage, MessageType, SessionEvent, Vote
 from .protocols import ConversationProtocol, RoundPlan, get_protocol
 from .structured import combine_confidence, parse_turn, turn_schema
+
+#: Characters per token assumed when turning a token budget into a content length.
+CHARS_PER_TOKEN = 3.0
 
 TokenListener = Callable[[str, str], None]
 """(role, text piece) for live views of a turn being generated."""
@@ -474,13 +478,16 @@ class MultiModelSession:
             visible = [m for m in visible if m.id in snapshot]
         candidates = self._vote_candidates(visible) if plan.vote else []
         timeout = self.limits.turn_timeout_s or self.config.turn_timeout_s
-        chars = self.limits.content_chars()
         reason = ""
         model_id = ex.model_id
+        citable = [m.short_id for m in visible]
         for attempt in (1, 2):
             squeeze = 1.0 if attempt == 1 else 0.5
-            max_chars = chars if attempt == 1 else max(40, chars // 2)
+            # The retry asks for less: fewer references and half the words.
+            max_refs = 3 if attempt == 1 else 1
             try:
+                chars = await self._content_chars(ex, plan, citable, candidates, max_refs)
+                max_chars = chars if attempt == 1 else max(16, chars // 2)
                 built = await self.context.build(
                     role, ex, visible, plan.instruction, max_tokens=self.limits.max_tokens,
                     squeeze=squeeze, vote_candidates=candidates, allowed=plan.message_types,
@@ -493,9 +500,9 @@ class MultiModelSession:
                 return
             if built.summary:
                 self._record("summary", {**built.summary, "round": r})
-            schema = turn_schema(list(plan.message_types), [m.short_id for m in visible],
+            schema = turn_schema(list(plan.message_types), citable,
                                  vote_candidates=[m.short_id for m in candidates] or None,
-                                 max_content_chars=max_chars)
+                                 max_refs=max_refs, max_content_chars=max_chars)
             request = GenerationRequest(messages=built.messages,
                                         max_tokens=self.limits.max_tokens,
                                         temperature=self.limits.temperature, json_schema=schema)
@@ -530,6 +537,26 @@ class MultiModelSession:
                 self._record("note", {"event": "retry", "role": role, "model_id": model_id,
                                       "round": r, "reason": reason, "raw_tail": raw_tail})
         self._fail(role, model_id, r, reason, 2, raw_tail=raw_tail)
+
+    async def _content_chars(self, ex: RoleExecutor, plan: RoundPlan, citable: list[str],
+                             candidates: list[LLMMessage], max_refs: int) -> int:
+        """How long ``content`` may be so the whole JSON reply fits in ``max_tokens``.
+
+        The JSON around the content (type, references, confidence, vote) is counted with the
+        model's own tokenizer; the rest of the token budget, at about 3 characters a token, is
+        the content's ``maxLength`` (never more than ``limits.content_chars()``).
+        """
+        assert self.context is not None
+        skeleton: dict[str, Any] = {
+            "message_type": max((t.value for t in plan.message_types), key=len),
+            "content": "", "references": citable[-max_refs:], "confidence": 0.85}
+        if candidates:
+            skeleton["vote"] = candidates[-1].short_id
+        text = json.dumps(skeleton, separators=(", ", ": "))
+        # Grammar whitespace inside brackets and the end-of-turn token.
+        overhead = await self.context.count(ex, text) + 8
+        room = int((self.limits.max_tokens - overhead) * CHARS_PER_TOKEN)
+        return max(16, min(self.limits.content_chars(), room))
 
     def _token_hook(self, role: str):
         if not self.token_listeners:

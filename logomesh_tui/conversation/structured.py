@@ -32,6 +32,8 @@ def turn_schema(message_types: list[MessageType], citable: list[str], *,
     grammar closes the JSON before ``max_tokens`` runs out (small models otherwise get cut off).
     """
     content: dict[str, Any] = {"type": "string", "minLength": 1}
+    if max_content_chars is not None:
+        max_content_chars = max(1, max_content_chars)
     if max_content_chars:
         content["maxLength"] = max_content_chars
     refs: dict[str, Any]
