@@ -148,7 +148,7 @@ class LogoMeshApp(App[int]):
     # -- names for completion, pickers and the palette -------------------------------------
 
     def model_names(self) -> list[str]:
-        """Models that can be loaded now: on disk (or remote), else every catalog name."""
+        """Models that can be loaded now: catalog models on disk, and configured remotes."""
         if self.catalog is None:
             return []
         on_disk = self.catalog.on_disk_names()
@@ -189,18 +189,24 @@ class LogoMeshApp(App[int]):
 
     # -- engine events -> messages ---------------------------------------------------------
 
+    # Pool events that end a transient status. The old model keeps serving turns while a swap
+    # loads the new one, so busy/idle do not end "swapping".
+    ENDS = {
+        "loading": ("loaded", "load_failed", "failed", "unloaded", "evicted", "swap_finished"),
+        "swapping": ("swap_finished", "swap_failed", "failed", "unloaded"),
+    }
+
     def _on_pool_event(self, event: PoolEvent) -> None:
         # Called by the engine (in the loop, possibly from a worker): never touch widgets here.
         self.post_message(PoolChanged(event))
 
     def on_pool_changed(self, message: PoolChanged) -> None:
         ev = message.event
-        if ev.kind in ("loading",):
+        if ev.kind == "loading":
             self._transient[ev.role] = "loading"
         elif ev.kind == "swap_started":
             self._transient[ev.role] = "swapping"
-        elif ev.kind in ("loaded", "swap_finished", "unloaded", "load_failed", "failed",
-                         "evicted", "idle", "busy", "swap_failed"):
+        elif ev.kind in self.ENDS.get(self._transient.get(ev.role, ""), ()):
             self._transient.pop(ev.role, None)
         if ev.kind == "swap_finished":
             self.metrics.swaps += 1
