@@ -13,7 +13,7 @@ if [ "$(uname -m)" = "x86_64" ]; then
 fi
 
 if [ "${1:-}" = "--test" ]; then
-  "$PY" -m pip install -q -e '.[test]'
+  "$PY" -m pip install -q -e '.[test,train]'
   if ! command -v tmux >/dev/null 2>&1; then
     (apt-get update -qq && apt-get install -y -qq tmux) >/dev/null 2>&1 || echo "warning: could not install tmux; the tmux test will fail" >&2
   fi

@@ -1,0 +1,111 @@
+"""`logomesh-tui bench [PART]`: speed, memory, responsiveness and quality benchmarks."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import platform
+import time
+from pathlib import Path
+
+import psutil
+from rich.console import Console
+from rich.table import Table
+
+SPEED_PARTS = ["overhead", "swap", "memory", "pool", "conversation", "ui"]
+ALL_PARTS = SPEED_PARTS + ["quality"]
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("bench", help="run benchmarks (no PART: all of them)")
+    p.add_argument("part", nargs="?", choices=ALL_PARTS, help="which benchmark")
+    p.add_argument("--model", help="model for single-model parts (overhead)")
+    p.add_argument("--models", help="comma-separated models for multi-model parts")
+    p.add_argument("--tasks", help="quality: a folder of tasks (default: bench/tasks)")
+    p.add_argument("--limit", type=int, help="quality: run only the first N tasks")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--out", default="bench/results", help="folder for the JSON results")
+    p.set_defaults(func=cmd_bench)
+
+
+def machine() -> dict:
+    return {"cpu": platform.processor() or platform.machine(), "cores": psutil.cpu_count(),
+            "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
+            "python": platform.python_version(), "platform": platform.platform()}
+
+
+async def _run_part(part: str, args: argparse.Namespace) -> dict:
+    models = args.models.split(",") if args.models else None
+    if part == "ui":
+        from ..bench.ui import bench_ui
+
+        return await bench_ui(models)
+    if part == "quality":
+        return await _quality(args, models)
+    from ..bench import speed
+
+    fn = speed.PARTS[part]
+    if part == "overhead":
+        return await fn(model=args.model or "smollm2-135m")
+    return await fn(models=models)
+
+
+async def _quality(args: argparse.Namespace, models: list[str] | None) -> dict:
+    from ..bench.quality import run_quality
+    from ..bench.speed import DEFAULT_POOL
+    from ..config import EngineConfig
+    from ..pool.engine import HotSwapEngine
+
+    roles = ["primary-analyzer", "architecture-critic", "optimization-specialist", "documentation-writer"]
+    models = models or DEFAULT_POOL
+    tasks = Path(args.tasks) if args.tasks else Path(__file__).resolve().parents[2] / "bench" / "tasks"
+    cfg = EngineConfig(n_ctx=4096, n_threads=psutil.cpu_count() or 1, max_concurrent_turns=1)
+    async with HotSwapEngine(cfg) as engine:
+        executors = {}
+        for role, model in zip(roles, models, strict=False):
+            await engine.load_model(model, role)
+            executors[role] = engine.executor(role)
+        kw = {"limit": args.limit} if args.limit else {}
+        return await run_quality(executors, tasks, **kw)
+
+
+def _print_table(result: dict, console: Console) -> None:
+    table = Table(title=f"bench {result.get('part')}", show_header=True)
+    table.add_column("measure")
+    table.add_column("value")
+
+    def walk(prefix: str, value) -> None:
+        if isinstance(value, dict):
+            for k, v in value.items():
+                walk(f"{prefix}.{k}" if prefix else k, v)
+        else:
+            table.add_row(prefix, json.dumps(value) if isinstance(value, list | bool) else str(value))
+
+    walk("", {k: v for k, v in result.items() if k != "part"})
+    console.print(table)
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    parts = [args.part] if args.part else ALL_PARTS
+    console = Console(stderr=args.json)
+    results = {}
+    for part in parts:
+        t0 = time.perf_counter()
+        result = asyncio.run(_run_part(part, args))
+        result["wall_s"] = round(time.perf_counter() - t0, 1)
+        result["machine"] = machine()
+        results[part] = result
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / f"{part}.json").write_text(json.dumps(result, indent=2))
+        if not args.json:
+            if part == "quality":
+                from ..bench.quality import format_table
+
+                console.print(format_table(result))
+            else:
+                _print_table(result, console)
+    if args.json:
+        print(json.dumps(results[parts[0]] if len(parts) == 1 else results))
+    return 0
