@@ -90,7 +90,7 @@ async def _stack_run(model: str, n_ctx: int, threads: int, max_tokens: int, repe
             req.messages = [{"role": "system", "content": f"Run {i}."}] + req.messages
             stamps: list[float] = []
             t0 = time.perf_counter()
-            await engine.generate("bench", req, lambda _t: stamps.append(time.perf_counter()))
+            await engine.generate("bench", req, lambda _t, s=stamps: s.append(time.perf_counter()))
             end = time.perf_counter()
             if i == 0:
                 continue
@@ -155,7 +155,7 @@ async def bench_swap(models: list[str] | None = None, n_ctx: int = 2048, threads
             t_ready = time.perf_counter() - t0
             stamps: list[float] = []
             await engine.generate("documentation-writer", _request(8, "Say ok."),
-                                  lambda _t: stamps.append(time.perf_counter()))
+                                  lambda _t, s=stamps: s.append(time.perf_counter()))
             ready[target].append(t_ready)
             first[target].append((stamps[0] if stamps else time.perf_counter()) - t0)
     per_model = {m: {"swap_ready_s": round(_median(ready[m]), 3),

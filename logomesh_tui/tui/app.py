@@ -263,8 +263,7 @@ class LogoMeshApp(App[int]):
         self.query_one(TimelinePane).stream(message.turn_id, message.text)
 
     def on_turn_finished(self, message: TurnFinished) -> None:
-        self.metrics.record_turn(message.model_id, message.tokens_per_s, message.latency_s,
-                                 ok=message.finish_reason in ("stop", "length"))
+        self.metrics.record_turn(message.model_id, message.tokens_per_s, message.latency_s)
         self.query_one(MetricsPane).refresh_metrics()
 
     def on_conversation_message(self, message: ConversationMessage) -> None:

@@ -70,14 +70,13 @@ class MetricsStore:
     rounds: int = 0
     swaps: int = 0
 
-    def record_turn(self, model_id: str, tokens_per_s: float, latency_s: float,
-                    ok: bool = True) -> None:
+    def record_turn(self, model_id: str, tokens_per_s: float, latency_s: float) -> None:
+        """One generation finished (usable or not: failed turns are counted from the
+        conversation's failure events)."""
         series = self.throughput.setdefault(model_id, deque(maxlen=self.history))
         series.append(max(0.0, tokens_per_s))
         self.latencies.append(max(0.0, latency_s))
         self.turns += 1
-        if not ok:
-            self.failures += 1
 
     def record_consensus(self, round_no: int, score: float) -> None:
         self.consensus = [(r, s) for r, s in self.consensus if r != round_no]

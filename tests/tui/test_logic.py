@@ -28,13 +28,13 @@ def test_percentile_of_nothing_is_none():
 def test_metrics_store_tracks_turns_consensus_and_memory():
     m = MetricsStore()
     m.record_turn("a", 40.0, 1.0)
-    m.record_turn("a", 60.0, 3.0, ok=False)
+    m.record_turn("a", 60.0, 3.0)
     m.record_consensus(1, 0.25)
     m.record_consensus(1, 0.5)  # a re-score of the same round replaces it
     m.record_consensus(2, 0.75)
     assert list(m.throughput["a"]) == [40.0, 60.0]
     assert m.consensus == [(1, 0.5), (2, 0.75)] and m.rounds == 2
-    assert m.turns == 2 and m.failures == 1
+    assert m.turns == 2
     assert m.latency_percentiles()["p50"] == pytest.approx(2.0)
     m.reset_conversation()
     assert m.consensus == [] and m.turns == 0 and list(m.throughput["a"]) == [40.0, 60.0]
