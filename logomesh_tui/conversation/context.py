@@ -155,13 +155,11 @@ class ContextBuilder:
 
     # -- prompt pieces --------------------------------------------------------------------
 
-    def system_text(self, role: str, max_content_chars: int | None) -> str:
+    def system_text(self, role: str) -> str:
         """The role's standing instructions (they open the role's first user message)."""
         others = [p for p in self._participants() if p != role]
         desc = self.role_instructions.get(role) or ROLE_DESCRIPTIONS.get(
             role, f"You contribute the perspective of the {role}.")
-        words = f" (at most {max(10, max_content_chars // 6)} words)" \
-            if max_content_chars else ""
         # No example reply: the smallest models copy examples word for word.
         return (
             f"You are the {role} in a team of AI models"
@@ -169,7 +167,7 @@ class ContextBuilder:
             f"{desc}\n"
             "Earlier messages are shown as [m3] role (type, cites m1): text. Build on them.\n"
             "Answer with one JSON object. In \"content\" write your actual contribution: a "
-            f"specific, concrete point about the task in your own words{words}. "
+            "specific, concrete point about the task, in one or two short sentences. "
             "\"message_type\" says what it is. \"references\" lists the ids (like m2) of the "
             "messages you build on or criticise. \"confidence\" is how sure you are, from 0 "
             "to 1.")
@@ -192,8 +190,7 @@ class ContextBuilder:
     async def build(self, role: str, ex: RoleExecutor, visible: list[LLMMessage],
                     instruction: str, *, max_tokens: int, squeeze: float = 1.0,
                     vote_candidates: list[LLMMessage] | None = None,
-                    allowed: tuple[MessageType, ...] = (MessageType.ANALYSIS,),
-                    max_content_chars: int | None = None) -> BuiltPrompt:
+                    allowed: tuple[MessageType, ...] = (MessageType.ANALYSIS,)) -> BuiltPrompt:
         """The chat for ``role``'s next turn, within ``squeeze`` x its budget.
 
         ``squeeze`` < 1 forces a fresh, smaller build (the retry after an unusable reply).
@@ -225,14 +222,14 @@ class ContextBuilder:
                 tr.seen.update(m.id for m in new)
                 tr.last_own_short = None
                 return BuiltPrompt(candidate, tokens, fresh=False)
-        return await self._fresh(role, ex, visible, instr, budget, max_content_chars)
+        return await self._fresh(role, ex, visible, instr, budget)
 
     async def _fresh(self, role: str, ex: RoleExecutor, visible: list[LLMMessage], instr: str,
-                     budget: int, max_content_chars: int | None) -> BuiltPrompt:
+                     budget: int) -> BuiltPrompt:
         short_of = self.short_map(visible)
         # The role's instructions open the first user message rather than a system message:
         # some chat formats (Gemma's) drop system messages, and every model must see its role.
-        intro = self.system_text(role, max_content_chars)
+        intro = self.system_text(role)
         fixed = await self.prompt_tokens(ex, [{"role": "user", "content": intro}]) \
             + await self.count(ex, instr) + 16
         task = await self.fit_text(ex, self.task, max(32, int(budget * TASK_SHARE)))

@@ -490,8 +490,7 @@ class MultiModelSession:
                 max_chars = chars if attempt == 1 else max(16, chars // 2)
                 built = await self.context.build(
                     role, ex, visible, plan.instruction, max_tokens=self.limits.max_tokens,
-                    squeeze=squeeze, vote_candidates=candidates, allowed=plan.message_types,
-                    max_content_chars=max_chars)
+                    squeeze=squeeze, vote_candidates=candidates, allowed=plan.message_types)
             except ContextOverflowError as exc:
                 self._fail(role, model_id, r, str(exc), attempt)
                 return
