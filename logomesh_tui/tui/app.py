@@ -180,7 +180,7 @@ class LogoMeshApp(App[int]):
         return list(dict.fromkeys(DEFAULT_ROLES + self.loaded_roles()))
 
     def vocabulary(self, text: str = "") -> Vocabulary:
-        return Vocabulary(roles=self.all_roles(), models=self.model_names(),
+        return Vocabulary(roles=self.loaded_roles(), models=self.model_names(),
                           sessions=self.session_names() if "session" in text else None)
 
     def complete_command(self, text: str) -> list[str]:
