@@ -29,6 +29,8 @@ async def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sessions-dir", default="/tmp/logomesh-demo/sessions")
     parser.add_argument("--no-models", action="store_true")
     parser.add_argument("--token-delay", type=float, default=0.02)
+    parser.add_argument("--disagree", action="store_true",
+                        help="models never agree, so conversations end in arbitration")
     args = parser.parse_args(argv)
     models = Path(args.models_dir)
     models.mkdir(parents=True, exist_ok=True)
@@ -37,7 +39,8 @@ async def main(argv: list[str] | None = None) -> int:
             (models / f"{name}.gguf").touch()
     config = EngineConfig(models_dir=models, sessions_dir=Path(args.sessions_dir),
                           memory_budget=2_000_000_000)
-    async with HotSwapEngine(config, backend_factory=fake_factory(args.token_delay, 0.2)) as engine:
+    async with HotSwapEngine(config, backend_factory=fake_factory(args.token_delay, 0.2,
+                                                             disagree=args.disagree)) as engine:
         app = LogoMeshApp(engine, config=config)
         await app.run_async()
     return 0

@@ -23,7 +23,6 @@ class Proposal:
     short_id: str = ""
     model_id: str = ""
     votes_for: float = 0.0
-    votes_against: float = 0.0
     voters: list[str] = field(default_factory=list)
 
 
@@ -44,8 +43,9 @@ class ArbitrationScreen(ModalScreen[str | None]):
         text.append(p.role, style="bold")
         if p.model_id:
             text.append(f" · {p.model_id}", style="dim")
-        text.append(f"  +{p.votes_for:g}", style="green")
-        text.append(f" -{p.votes_against:g}", style="red")
+        backers = len(p.voters)
+        text.append(f"  weight {p.votes_for:g} · {backers} backer{'s' if backers != 1 else ''}",
+                    style="green" if backers else "dim")
         return text
 
     def compose(self) -> ComposeResult:

@@ -16,7 +16,7 @@ from ..widgets.timeline import TimelineEntry, describe_event
 class MessageDetailScreen(ModalScreen[str | None]):
     """Returns the key of a referenced message to jump to, or None."""
 
-    BINDINGS = [Binding("escape,q", "close", "Close", id="dialog.close")]
+    BINDINGS = [Binding("escape,q,enter", "close", "Close", id="dialog.close")]
 
     def __init__(self, entry: TimelineEntry, references: list[TimelineEntry],
                  short_of: dict[str, str] | None = None, **kwargs) -> None:
@@ -29,7 +29,10 @@ class MessageDetailScreen(ModalScreen[str | None]):
         e = self.entry
         if e.kind == "event":
             title = f"{e.event_kind}"
-            body = Text(describe_event(e.event_kind, e.data, self.short_of))
+            body = Text(describe_event(e.event_kind, e.data, self.short_of) + "\n")
+            for key, value in e.data.items():
+                body.append(f"\n{key}: ", style="bold")
+                body.append(str(value))
         else:
             conf = f" · confidence {e.confidence:.2f}" if e.confidence is not None else ""
             title = (f"{e.short_id + ' ' if e.short_id else ''}{e.message_type or 'streaming'} "
