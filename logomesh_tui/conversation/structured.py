@@ -20,6 +20,8 @@ from .messages import MessageType
 
 #: Weight of the model's self-rating in the combined confidence; the rest is token probability.
 SELF_RATING_WEIGHT = 0.5
+#: The self-ratings a model may give: 0, 0.1, ..., 0.9, 1.
+CONFIDENCE_STEPS = [0, *(round(i / 10, 1) for i in range(1, 10)), 1]
 
 
 def turn_schema(message_types: list[MessageType], citable: list[str], *,
@@ -47,7 +49,9 @@ def turn_schema(message_types: list[MessageType], citable: list[str], *,
         "message_type": {"type": "string", "enum": [t.value for t in message_types]},
         "content": content,
         "references": refs,
-        "confidence": {"type": "number", "minimum": 0, "maximum": 1},
+        # An enum of one-decimal values: a plain number lets small models spin out
+        # "0.99999999..." until max_tokens cuts the reply off.
+        "confidence": {"type": "number", "enum": CONFIDENCE_STEPS},
     }
     required = ["message_type", "content", "references", "confidence"]
     if vote_candidates:

@@ -45,3 +45,12 @@ def test_confidence_combines_rating_and_token_probability():
     assert combine_confidence(None, None) == 0.5
     values = {combine_confidence(r, p) for r in (0.2, 0.6, 1.0) for p in (0.1, 0.5, 0.9)}
     assert len(values) >= 5  # it is never a constant
+
+
+def test_confidence_is_a_short_enum_in_the_grammar():
+    import llama_cpp.llama_grammar as lg
+
+    s = turn_schema([T.PROPOSAL], ["m1"], vote_candidates=["m1"], max_content_chars=50)
+    grammar = lg.json_schema_to_gbnf(json.dumps(s))
+    line = next(x for x in grammar.splitlines() if x.startswith("confidence ::="))
+    assert '"0.5"' in line and '"1"' in line and "[0-9]" not in line
