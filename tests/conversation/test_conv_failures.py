@@ -88,3 +88,19 @@ async def test_turns_run_concurrently_up_to_the_limit():
                  "confidence": 0.5})))
         await s.execute_collaborative_prompt("go")
         assert peak == limit
+
+
+async def test_content_length_leaves_room_for_the_json_around_it(make_backend):
+    b = make_backend("x")
+    s = MultiModelSession(store=False, limits=ResourceLimits(max_tokens=64))
+    await s.add_model("a", b)
+    await s.add_model("b", make_backend("y"))
+    await s.execute_collaborative_prompt("go")
+    structured = [q for q in b.requests if q.json_schema is not None]
+    lengths = [q.json_schema["properties"]["content"]["maxLength"] for q in structured]
+    vote_round = structured[-1]
+    assert "vote" in vote_round.json_schema["properties"]
+    # The vote field and references take tokens, so the content gets fewer characters;
+    # FakeBackend counts len/4 tokens, so the skeleton costs about 20 tokens of the 64.
+    assert lengths[-1] < lengths[0] <= int(64 * 2.6) - 60
+    assert all(16 <= n <= (64 - 8) * 3 for n in lengths)
