@@ -26,8 +26,8 @@ from pathlib import Path
 
 from ..codepipe.executors import (
     RoleExecutor,
+    StepFailed,
     TokenLedger,
-    WindowTooSmall,
     ask,
     strongest_role,
 )
@@ -78,7 +78,8 @@ async def _gen(executor: RoleExecutor, role: str, messages: list[dict[str, str]]
         result, _ = await ask(executor, role, messages, max_tokens=max_tokens,
                               ledger=budget.ledger, temperature=0.2, json_schema=json_schema,
                               min_reply_tokens=48)
-    except WindowTooSmall:
+    except StepFailed:
+        # Too big for the window, or the worker timed out: this call yields no answer.
         return None
     return result.text
 

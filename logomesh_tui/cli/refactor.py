@@ -42,6 +42,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--all-chunks", action="store_true",
                    help="also work on chunks the static scan found nothing in")
     p.add_argument("--n-ctx", type=int, default=None, help="context window per model")
+    p.add_argument("--turn-timeout", type=float, default=None, metavar="S",
+                   help="seconds one model turn may take (default: the config's)")
     p.add_argument("--fake", action="store_true",
                    help="scripted fake models (to try the flow; they change nothing)")
     p.set_defaults(func=cmd_refactor)
@@ -70,7 +72,7 @@ def cmd_refactor(args: argparse.Namespace) -> int:
     options = RefactorOptions(max_iterations=max(1, args.iterations),
                               proposal_repairs=max(0, args.repairs), max_chunks=args.max_chunks,
                               all_chunks=args.all_chunks)
-    config = EngineConfig.load(n_ctx=args.n_ctx)
+    config = EngineConfig.load(n_ctx=args.n_ctx, turn_timeout_s=args.turn_timeout)
     return asyncio.run(_run(args, roles, options, config, toolchain))
 
 

@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
+from ..errors import LogoMeshError
 from ..pool.types import GenerationRequest, GenerationResult, TokenCallback
 
 # The seed's roles, in the order they speak in a round.
@@ -63,7 +64,11 @@ class TokenLedger:
                 "model_seconds": round(self.seconds, 3), "per_role": self.per_role}
 
 
-class WindowTooSmall(Exception):
+class StepFailed(Exception):
+    """One model call could not be made or did not finish; the step is skipped, the run goes on."""
+
+
+class WindowTooSmall(StepFailed):
     """The prompt leaves no room for a useful reply in this executor's window."""
 
 
@@ -92,7 +97,11 @@ async def ask(executor: RoleExecutor, role: str, messages: list[dict[str, str]],
     request = GenerationRequest(messages=messages, max_tokens=min(max_tokens, room),
                                 temperature=temperature, json_schema=json_schema, seed=seed)
     t0 = time.perf_counter()
-    result = await executor.generate(request, on_token)
+    try:
+        result = await executor.generate(request, on_token)
+    except LogoMeshError as exc:
+        # A timed-out or crashed worker fails this call, not the whole refactor or benchmark.
+        raise StepFailed(f"{role} ({executor.model_id}): {exc}") from exc
     seconds = time.perf_counter() - t0
     ledger.add(role, result, seconds)
     return result, seconds

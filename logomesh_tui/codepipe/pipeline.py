@@ -38,6 +38,7 @@ from . import prompts
 from .compiler import CompileResult, Diagnostic, typecheck_sources
 from .executors import (
     RoleExecutor,
+    StepFailed,
     TokenLedger,
     WindowTooSmall,
     ask,
@@ -402,8 +403,8 @@ class RefactorPipeline:
                                         0, result, secs, prompt, chunk=chunk.label,
                                         phase="analysis")
             rec.message_ids.append(analysis_msg.id)
-        except WindowTooSmall as exc:
-            rec.status, rec.reason = "skipped", f"chunk too large for the windows: {exc}"
+        except StepFailed as exc:
+            rec.status, rec.reason = "skipped", _skip_reason(exc)
             return rec
         refs = [analysis_msg.id] if analysis_msg else []
 
@@ -414,8 +415,8 @@ class RefactorPipeline:
             try:
                 text, prec = await self._propose(role, pid, sf, idx, label, chunk, current,
                                                  rec.analysis, refs)
-            except WindowTooSmall as exc:
-                rec.reason = f"too large for the windows: {exc}"
+            except StepFailed as exc:
+                rec.reason = _skip_reason(exc)
                 continue
             rec.proposals.append(prec)
             rec.message_ids.append(prec.message_id)
@@ -482,9 +483,14 @@ class RefactorPipeline:
         for attempt in range(self.options.proposal_repairs + 1):
             attempts += 1
             # A rewrite needs room for at least the chunk itself, or it is cut off mid-code.
-            prompt, result, secs = await self._ask(role, content, history=history,
-                                                   max_tokens=reply_cap,
-                                                   min_reply=estimate_tokens(current) + 32)
+            try:
+                prompt, result, secs = await self._ask(role, content, history=history,
+                                                       max_tokens=reply_cap,
+                                                       min_reply=estimate_tokens(current) + 32)
+            except StepFailed:
+                if msg is None:
+                    raise
+                break  # a failed repair leaves the proposal as it last was
             text, how = extract_change(result.text, current)
             feedback = ""
             if text is None:
@@ -509,7 +515,7 @@ class RefactorPipeline:
             content = prompts.repair(feedback)
             try:
                 await self._fits(role, history, content, estimate_tokens(current) + 32)
-            except WindowTooSmall:
+            except StepFailed:
                 break
         return (text if compiled else None), ProposalRecord(
             id=pid, role=role, model_id=self.executors[role].model_id, message_id=msg.id,
@@ -540,7 +546,7 @@ class RefactorPipeline:
                 prompt, result, secs = await self._ask(
                     role, prompts.critique(label, shown), max_tokens=160,
                     json_schema=prompts.critique_schema(ids))
-            except WindowTooSmall:
+            except StepFailed:
                 continue
             data = _parse_json(result.text)
             vote = str(data.get("vote", "")).strip().upper()
@@ -588,7 +594,7 @@ class RefactorPipeline:
                 prompt, result, secs = await self._ask(role, content, history=history,
                                                        max_tokens=reply_cap,
                                                        min_reply=estimate_tokens(base) + 32)
-            except WindowTooSmall:
+            except StepFailed:
                 break
             text, how = extract_change(result.text, current)
             unchanged = text is not None and _normalize(text) == _normalize(current)
@@ -626,7 +632,7 @@ class RefactorPipeline:
                 prompt, result, secs = await self._ask(
                     role, prompts.review(label, _clip(rec.diff, self.executors[role].n_ctx - 400)),
                     max_tokens=120, json_schema=prompts.REVIEW_SCHEMA)
-            except WindowTooSmall:
+            except StepFailed:
                 continue
             data = _parse_json(result.text)
             approve = data.get("approve")
@@ -657,13 +663,19 @@ class RefactorPipeline:
             msg = self._record(role, doc, MessageType.ANALYSIS, 5, result, secs, prompt,
                                refs=rec.message_ids[-1:], chunk=rec.chunk, phase="documentation")
             rec.message_ids.append(msg.id)
-        except WindowTooSmall:
+        except StepFailed:
             doc = ""
         rec.documentation = doc
         names = set(re.findall(r"[A-Za-z_$][\w$]*", old + new))
         rec.doc_identifiers_unknown = sorted({
             ident for ident in re.findall(r"`([A-Za-z_$][\w$.]*)(?:\(\))?`", doc)
             if ident.split(".")[0] not in names})
+
+
+def _skip_reason(exc: StepFailed) -> str:
+    if isinstance(exc, WindowTooSmall):
+        return f"too large for the windows: {exc}"
+    return f"a model call failed: {exc}"
 
 
 def _reply_cap(code: str, limit: int) -> int:

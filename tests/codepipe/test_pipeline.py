@@ -13,6 +13,7 @@ from logomesh_tui.codepipe.compiler import typecheck_sources
 from logomesh_tui.codepipe.pipeline import InputError, RefactorOptions, run_refactor
 from logomesh_tui.codepipe.report import write_output
 from logomesh_tui.conversation.messages import MessageType
+from logomesh_tui.errors import WorkerCrashedError
 from logomesh_tui.pool.fake import FakeBackend
 from logomesh_tui.sessions.store import SessionStore
 
@@ -188,3 +189,26 @@ def test_cli_reports_bad_paths_in_one_line(tmp_path, capsys):
     (tmp_path / "a.py").write_text("x = 1")
     assert cli_main(["refactor", str(tmp_path / "a.py")]) == 1
     assert "not a TypeScript file" in capsys.readouterr().err
+
+
+class _CrashingBackend(FakeBackend):
+    async def generate(self, request, on_token=None):
+        raise WorkerCrashedError("worker stopped answering (no reply within 300 s)")
+
+
+async def test_a_crashed_or_timed_out_worker_skips_its_step_not_the_run(toolchain):
+    executors = pool(scripted(BROKEN, FIXED, FIXED))
+    executors["optimization-specialist"] = _CrashingBackend("qwen2.5-coder-0.5b")
+    result = await run_refactor(executors, FIXTURES / "Counter.tsx", toolchain=toolchain)
+    change = result.changes[0]
+    # The other proposer's repaired proposal still went through synthesis and review.
+    assert change.status == "accepted"
+    assert [p.role for p in change.proposals] == ["primary-analyzer"]
+    assert result.compile_after.ok
+
+    executors = pool(scripted(BROKEN, FIXED, FIXED))
+    executors["primary-analyzer"] = _CrashingBackend("qwen2.5-coder-1.5b")
+    result = await run_refactor(executors, FIXTURES / "Counter.tsx", toolchain=toolchain)
+    assert result.changes[0].status == "skipped"
+    assert "a model call failed" in result.changes[0].reason
+    assert result.files_after == result.files_before
