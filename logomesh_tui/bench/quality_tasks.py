@@ -45,10 +45,6 @@ class QualityTask:
     reference: str | None = None
     support: dict[str, str] = field(default_factory=dict)
 
-    @property
-    def check_source(self) -> str:
-        return self.support.get("check.ts", "")
-
 
 def load_task(path: Path) -> QualityTask:
     path = Path(path)

@@ -147,8 +147,3 @@ def typecheck_sources(toolchain: Toolchain, files: dict[str, str], *,
     return CompileResult(ok=code == 0 and not errors, diagnostics=diags, seconds=secs,
                          command="tsc --noEmit -p tsconfig.json (strict, jsx react-jsx)")
 
-
-def typecheck_paths(toolchain: Toolchain, paths: list[Path], base: Path) -> CompileResult:
-    """Type-check files on disk, named relative to ``base``."""
-    return typecheck_sources(
-        toolchain, {p.relative_to(base).as_posix(): p.read_text(encoding="utf-8") for p in paths})

@@ -121,16 +121,6 @@ def unified_diff(old: str, new: str, old_name: str, new_name: str | None = None)
         fromfile=f"a/{old_name}", tofile=f"b/{new_name or old_name}"))
 
 
-def changed_line_counts(old: str, new: str) -> tuple[int, int]:
-    """(lines added, lines removed)."""
-    added = removed = 0
-    for line in difflib.unified_diff(old.splitlines(), new.splitlines(), lineterm="", n=0):
-        if line.startswith("+") and not line.startswith("+++"):
-            added += 1
-        elif line.startswith("-") and not line.startswith("---"):
-            removed += 1
-    return added, removed
-
 
 _IMPORT_RE = re.compile(r"^import\s[^;]*?\bfrom\s+[\"'](?P<mod>[^\"']+)[\"'];?[ \t]*(?:\n|$)",
                         re.M | re.S)
