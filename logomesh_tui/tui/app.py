@@ -56,6 +56,7 @@ from .widgets.registry import RegistryPane, RoleRow
 from .widgets.timeline import TimelinePane
 
 DEFAULT_ROLES = list(ROLE_DESCRIPTIONS)
+PULL_PREFIX = "pull:"  # a model-list value meaning "not on disk: pull it, then use it"
 LIGHT_THEME = "textual-light"
 DARK_THEME = "textual-dark"
 
@@ -474,13 +475,14 @@ class LogoMeshApp(App[int]):
 
         def chosen(what: str | None) -> None:
             if what == "load":
-                self.push_screen(PickScreen(f"Load: model for {role}", self._model_options()),
-                                 lambda model: self.load_into(model, role) if model else None)
+                self.push_screen(
+                    PickScreen(f"Load: model for {role}", self._model_options()),
+                    lambda model: self._with_model(model, lambda m: self.load_into(m, role)))
             elif what == "swap":
                 self.push_screen(
                     PickScreen(f"Hot-swap: model for {role}",
                                self._model_options(exclude=info.model_id if info else None)),
-                    lambda model: self.swap_role(role, model) if model else None)
+                    lambda model: self._with_model(model, lambda m: self.swap_role(role, m)))
             elif what == "pin":
                 self.action_pin(role)
             elif what == "unload":
@@ -546,10 +548,21 @@ class LogoMeshApp(App[int]):
             desc = f"{spec.params} {spec.quant}" if spec else ""
             options.append((name, f"{name:<22} {desc:<14} {size}"))
         for name in self.pullable_names():
-            options.append((None, f"{name:<22} not on disk (palette: Pull {name})"))
+            options.append((PULL_PREFIX + name, f"{name:<22} not on disk: Enter pulls it first"))
         if not options:
             options.append((None, "no models found; pull some with `logomesh-tui models pull`"))
         return options
+
+    def _with_model(self, choice: str | None, use: Callable[[str], None]) -> None:
+        """Act on a picked model; one not on disk is pulled first (with progress)."""
+        if not choice:
+            return
+        if choice.startswith(PULL_PREFIX):
+            name = choice.removeprefix(PULL_PREFIX)
+            self.action_pull([name], start=True,
+                             done=lambda pulled: use(name) if name in pulled else None)
+            return
+        use(choice)
 
     def pick_role_then_model(self, title: str, loaded_only: bool,
                              then: Callable[[str, str], None]) -> None:
@@ -566,7 +579,7 @@ class LogoMeshApp(App[int]):
                             if m.role == role), None)
             self.push_screen(
                 PickScreen(f"{title}: model for {role}", self._model_options(exclude=current)),
-                lambda model: then(role, model) if model else None)
+                lambda model: self._with_model(model, lambda m: then(role, m)))
 
         self.push_screen(PickScreen(f"{title}: pick the role", role_options,
                                     highlight=self._highlighted_role()), role_picked)
@@ -711,8 +724,11 @@ class LogoMeshApp(App[int]):
         """Switch between the default (dark) theme and the light one."""
         self.theme = DARK_THEME if self.theme == LIGHT_THEME else LIGHT_THEME
 
-    def action_pull(self, names: list[str] | None = None, title: str | None = None) -> None:
-        """Pull models (the default pool unless named) with a progress dialog."""
+    def action_pull(self, names: list[str] | None = None, title: str | None = None,
+                    start: bool = False,
+                    done: Callable[[list[str]], None] | None = None) -> None:
+        """Pull models (the default pool unless named) with a progress dialog; ``start``
+        skips the question, ``done`` gets the names that arrived."""
         if self.catalog is None:
             self._command_line("no model catalog available", ok=False)
             return
@@ -722,12 +738,16 @@ class LogoMeshApp(App[int]):
         names = names or [s.name for s in self.catalog.specs() if s.default_pool]
         models = [(n, specs[n].size_bytes if n in specs else None) for n in names]
         title = title or ("Pull models" if len(names) > 1 else f"Pull {names[0]}")
+        def finished(pulled: list[str] | None) -> None:
+            self.refresh_registry()
+            if done is not None and pulled:
+                done(pulled)
+
         self.push_screen(PullScreen(models, lambda n, cb: pull_model(self.catalog, n, cb),
-                                    title=title),
-                         lambda pulled: self.refresh_registry())
+                                    title=title, start=start), finished)
 
     def maybe_offer_pull(self) -> None:
         """First run: no model on disk, so offer to pull the default pool."""
         if self.catalog is None or self.model_names():
             return
-        self.action_pull(title="No models on disk yet")
+        self.action_pull(title="No models on disk yet: the default pool")

