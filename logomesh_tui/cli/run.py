@@ -147,7 +147,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         scenario.protocol = args.protocol
     inputs = scenario.read_inputs()
     limits = scenario.resource_limits(max_rounds=args.max_rounds)
-    config = EngineConfig.load(n_ctx=scenario.limits.n_ctx)
+    # The pool's own per-turn watchdog must not fire before the scenario's turn timeout.
+    config = EngineConfig.load(n_ctx=scenario.limits.n_ctx,
+                               turn_timeout_s=scenario.limits.turn_timeout_s)
     console = Console()
     return asyncio.run(_run(scenario, inputs, limits, config, args, console))
 

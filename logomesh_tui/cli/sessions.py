@@ -102,7 +102,8 @@ async def _resume(store: Any, sid: str, args: argparse.Namespace, console: Conso
     events = store.read(sid).events
     start = next((e for e in events if e.kind == "session_started"), None)
     n_ctx = max((start.data.get("n_ctx") or {}).values(), default=None) if start else None
-    config = EngineConfig.load(n_ctx=n_ctx)
+    timeout = ((start.data.get("limits") or {}).get("turn_timeout_s") if start else None)
+    config = EngineConfig.load(n_ctx=n_ctx, turn_timeout_s=timeout)
     engine = make_engine(config, args.fake)
     try:
         kwargs: dict[str, Any] = {}
