@@ -24,6 +24,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from ..errors import ContextOverflowError
 from ..pool.types import GenerationRequest, GenerationResult, TokenCallback
 from .messages import LLMMessage, MessageType
 
@@ -197,8 +198,6 @@ class ContextBuilder:
         """
         budget = int((ex.n_ctx - max_tokens - PER_PROMPT_OVERHEAD) * squeeze)
         if budget < 64:
-            from ..errors import ContextOverflowError
-
             raise ContextOverflowError(
                 f"{role}: n_ctx {ex.n_ctx} leaves no room for a prompt with max_tokens "
                 f"{max_tokens}; lower max_tokens or raise n_ctx")
