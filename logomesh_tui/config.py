@@ -68,16 +68,43 @@ class EngineConfig(BaseSettings):
         """Read the TOML config file if it exists, then apply env vars and overrides."""
         import tomllib
 
+        from pydantic import ValidationError
+
+        from .errors import ConfigError
+
         path = path or default_config_file()
         data: dict = {}
         if path.exists():
-            with path.open("rb") as f:
-                data = tomllib.load(f)
+            try:
+                with path.open("rb") as f:
+                    data = tomllib.load(f)
+            except tomllib.TOMLDecodeError as exc:
+                raise ConfigError(f"config file {path}: not valid TOML: {exc}") from None
+            except (OSError, UnicodeDecodeError) as exc:
+                raise ConfigError(f"config file {path}: cannot read it: {exc}") from None
         data.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**data)
+        try:
+            return cls(**data)
+        except ValidationError as exc:
+            raise ConfigError(_describe_config_error(exc, path)) from None
 
     def concurrency_limit(self) -> int:
         if self.max_concurrent_turns:
             return self.max_concurrent_turns
         cores = os.cpu_count() or 1
         return max(1, cores // max(1, self.n_threads))
+
+
+def _describe_config_error(exc, path: Path) -> str:
+    """One line naming each bad field and where it can come from (file or env var)."""
+    parts = []
+    for err in exc.errors()[:3]:
+        loc = ".".join(str(x) for x in err["loc"]) or "(top level)"
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            msg = "unknown field (check the spelling)"
+        parts.append(f"{loc}: {msg}")
+    more = len(exc.errors()) - 3
+    fields = "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
+    return (f"bad configuration ({path} or LOGOMESH_* environment variables): {fields}; "
+            f"fix or remove the setting")

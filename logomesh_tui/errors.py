@@ -33,6 +33,14 @@ class ContextOverflowError(LogoMeshError):
     pass
 
 
+class RequestError(LogoMeshError):
+    """The model refused one request (bad parameters); its worker is still serving."""
+
+
+class ConfigError(LogoMeshError):
+    """The config file or a LOGOMESH_ environment variable has a wrong or unknown field."""
+
+
 class RemoteServerError(LogoMeshError):
     pass
 

@@ -149,6 +149,7 @@ class HotSwapEngine:
         self._listeners: list[Listener] = []
         self._executors: dict[str, RoleExecutor] = {}
         self._tasks: set[asyncio.Task] = set()
+        self._restarts: dict[str, asyncio.Task] = {}
         self._closed = False
 
     # -- context manager ---------------------------------------------------------------------
@@ -279,7 +280,11 @@ class HotSwapEngine:
         if self.config.auto_restart_failed and not self._closed:
             task = asyncio.get_running_loop().create_task(self._restart(slot.role, slot.model_id))
             self._tasks.add(task)
+            self._restarts[slot.role] = task
             task.add_done_callback(self._tasks.discard)
+            task.add_done_callback(
+                lambda t, r=slot.role: self._restarts.pop(r, None) if self._restarts.get(r) is t
+                else None)
 
     async def _restart(self, role: str, model_id: str) -> None:
         with contextlib.suppress(LogoMeshError):
@@ -443,6 +448,7 @@ class HotSwapEngine:
     async def generate(self, role: str, request: GenerationRequest,
                        on_token: TokenCallback | None = None) -> GenerationResult:
         """One turn on ``role``'s current model; requests to one role queue in arrival order."""
+        await self._await_reload(role)
         slot = self._slot(role)
         slot.inflight += 1
         try:
@@ -456,8 +462,7 @@ class HotSwapEngine:
                         slot.inflight += 1
                 backend = slot.backend
                 if backend is None or slot.status == ModelStatus.FAILED:
-                    raise WorkerCrashedError(f"{role} has no working model ({slot.error or slot.status}); "
-                                             f'reload it with llm.registry.load("{slot.model_id}", "{role}")')
+                    raise self._no_working_model(slot)
                 slot.status = ModelStatus.BUSY
                 slot.last_used = time.monotonic()
                 self._emit("busy", role, slot.model_id)
@@ -497,8 +502,26 @@ class HotSwapEngine:
         self._attach(slot, backend)
         self._emit("loaded", slot.role, slot.model_id, seconds=slot.load_s)
 
+    @staticmethod
+    def _no_working_model(slot: _Slot) -> WorkerCrashedError:
+        return WorkerCrashedError(f"{slot.role} has no working model ({slot.error or slot.status}); "
+                                  f'reload it with llm.registry.load("{slot.model_id}", "{slot.role}")')
+
+    async def _await_reload(self, role: str) -> None:
+        """A turn that arrives while the role's model is loading (an automatic restart after a
+        crash, a load still under way) waits for it instead of failing at once."""
+        waits = [f for (r, _m), f in self._loads.items() if r == role]
+        if role in self._restarts:
+            waits.append(self._restarts[role])
+        if waits:
+            await asyncio.wait(waits)  # outcomes are the loader's to report; a failure shows below
+
     async def count_tokens(self, role: str, text: str) -> int:
+        await self._await_reload(role)
         slot = self._slot(role)
+        if slot.status == ModelStatus.FAILED:
+            # Same one-line advice as generate, not the bare crash of the dead worker's pipe.
+            raise self._no_working_model(slot)
         if slot.backend is None:
             return len(text) // 3 + 1
         return await slot.backend.count_tokens(text)

@@ -8,6 +8,7 @@ import contextlib
 import inspect
 import json
 import os
+import re
 import signal
 import sys
 import time
@@ -16,10 +17,18 @@ from pathlib import Path
 
 import psutil
 
-from ..errors import GenerationCancelled, ModelFileError, WorkerCrashedError
+from ..errors import (
+    ContextOverflowError,
+    GenerationCancelled,
+    ModelFileError,
+    RequestError,
+    WorkerCrashedError,
+)
 from .types import GenerationRequest, GenerationResult, Timings, TokenCallback
 
 _STREAM_LIMIT = 16 * 1024 * 1024
+# llama-cpp-python's words for a prompt that does not fit the window.
+_OVERFLOW_RE = re.compile(r"Requested tokens \((\d+)\) exceed context window of (\d+)")
 
 
 class LocalBackend:
@@ -182,10 +191,21 @@ class LocalBackend:
         except (BrokenPipeError, ConnectionResetError) as exc:
             raise WorkerCrashedError(f"{self.model_id}: worker pipe closed") from exc
 
+    def _request_error(self, message: str) -> Exception:
+        """The error for a request the worker refused; the worker itself is fine."""
+        m = _OVERFLOW_RE.search(message or "")
+        if m:
+            return ContextOverflowError(
+                f"{self.model_id}: the prompt is {m.group(1)} tokens but the context window is "
+                f"{m.group(2)}; shorten the prompt or load the model with a larger n_ctx "
+                f"(LOGOMESH_N_CTX)")
+        return RequestError(f"{self.model_id}: request failed: {message}")
+
     async def _request(self, msg: dict, on_event) -> dict:
         rid = uuid.uuid4().hex[:10]
         q: asyncio.Queue = asyncio.Queue()
         self._pending[rid] = q
+        watched = False
         try:
             await self._send({**msg, "id": rid})
             self._current = rid
@@ -195,12 +215,44 @@ class LocalBackend:
                 if kind == "crash":
                     raise ev["error"]
                 if kind == "error":
-                    raise WorkerCrashedError(f"{self.model_id}: {ev.get('message')}")
+                    # A bad request (e.g. a prompt over the window) must not count as a crash:
+                    # the engine would mark a healthy worker failed.
+                    raise self._request_error(str(ev.get("message")))
                 if kind in ("done", "count"):
                     return ev
                 await on_event(ev)
+        except asyncio.CancelledError:
+            if self._current == rid and self.alive():
+                # The caller gave up (its own turn timeout, a stop). Tell the worker; if it does
+                # not even acknowledge, it hangs (SIGSTOP, a deadlock) and is ended, so the
+                # engine marks the role failed instead of queueing turns behind a dead process.
+                watched = True
+                task = asyncio.get_running_loop().create_task(self._watch_abandoned(rid, q))
+                self._tasks.append(task)
+                task.add_done_callback(
+                    lambda t: self._tasks.remove(t) if t in self._tasks else None)
+            raise
         finally:
             self._current = None
+            if not watched:
+                self._pending.pop(rid, None)
+
+    async def _watch_abandoned(self, rid: str, q: asyncio.Queue) -> None:
+        """Cancel an abandoned request and kill the worker if it does not answer within a
+        turn timeout (a worker that is merely slow acknowledges the cancel at its next token)."""
+        try:
+            with contextlib.suppress(WorkerCrashedError):
+                await self._send({"op": "cancel", "id": rid})
+            try:
+                async with asyncio.timeout(self.turn_timeout_s):
+                    while (await q.get()).get("ev") not in ("done", "count", "error", "crash"):
+                        pass
+            except TimeoutError:
+                if self.alive():
+                    self._dead_reason = (f"worker stopped answering (no reply within "
+                                         f"{self.turn_timeout_s:g} s of a cancelled turn)")
+                    self.kill()
+        finally:
             self._pending.pop(rid, None)
 
     # -- API -------------------------------------------------------------------------------
@@ -217,12 +269,7 @@ class LocalBackend:
                         await r
 
             msg = {"op": "generate", "request": request.model_dump(), "token_probs": self.token_probs}
-            try:
-                done = await asyncio.wait_for(self._request(msg, on_event), self.turn_timeout_s)
-            except TimeoutError:
-                self._dead_reason = f"worker stopped answering (no reply within {self.turn_timeout_s:.0f} s)"
-                self.kill()
-                raise WorkerCrashedError(f"{self.model_id}: {self._dead_reason}") from None
+            done = await self._request_within_timeout(msg, on_event)
             res = done["result"]
             timings = Timings(queue_s=queue_s, **res.pop("timings"))
             result = GenerationResult(**res, timings=timings, model_id=self.model_id)
@@ -241,6 +288,17 @@ class LocalBackend:
 
         # Tokenizing is quick; it may interleave with nothing else on this worker's queue.
         async with self._lock:
-            done = await asyncio.wait_for(self._request({"op": "tokenize", "text": text}, ignore),
-                                          self.turn_timeout_s)
+            done = await self._request_within_timeout({"op": "tokenize", "text": text}, ignore)
         return int(done["n"])
+
+    async def _request_within_timeout(self, msg: dict, on_event) -> dict:
+        """A request that must be answered within the turn timeout; a worker that does not
+        answer hangs: it is killed (the engine then marks the role failed)."""
+        try:
+            return await asyncio.wait_for(self._request(msg, on_event), self.turn_timeout_s)
+        except TimeoutError:
+            if self.alive():
+                self._dead_reason = (f"worker stopped answering (no reply within "
+                                     f"{self.turn_timeout_s:g} s)")
+                self.kill()
+            raise WorkerCrashedError(f"{self.model_id}: {self._dead_reason}") from None
