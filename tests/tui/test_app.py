@@ -327,11 +327,11 @@ async def test_keys_answer_while_models_generate(app, fake_engine):
         t0 = loop.time()
         app.post_message(events.Key("f1", None))
         while not isinstance(app.screen, HelpScreen):
-            assert loop.time() - t0 < 0.5, "the help key took over 0.5 s to answer"
+            assert loop.time() - t0 < 2.0, "the help key took over 2 s to answer (the UI is blocked)"
             await asyncio.sleep(0.005)
         app.post_message(events.Key("escape", None))
         while isinstance(app.screen, HelpScreen):
-            assert loop.time() - t0 < 1.0
+            assert loop.time() - t0 < 4.0
             await asyncio.sleep(0.005)
         assert app.conversation_state == "running"
         await pilot.press("f7")
