@@ -53,7 +53,8 @@ async def run_with_fault(config: EngineConfig, sig: int, rounds: int, b_model: s
         session = MultiModelSession(
             engine=engine, config=config, protocol="round-robin",
             store=SessionStore(config.sessions_dir),
-            limits=ResourceLimits(max_rounds=rounds, min_rounds=rounds, max_tokens=40,
+            limits=ResourceLimits(max_rounds=rounds, min_rounds=rounds, max_tokens=48,
+                                  max_content_chars=48,
                                   temperature=0.0))
         for role in ("a", "b"):
             await session.add_model(role, engine.executor(role))
