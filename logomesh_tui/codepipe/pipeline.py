@@ -179,6 +179,40 @@ def chunk_findings(text: str) -> list[str]:
     return found
 
 
+def chunk_hints(file_text: str, file: str, first: int, current: str) -> list[str]:
+    """Concrete, line-numbered problems in one chunk, for models too small to find them alone:
+    hook dependencies from the static measures, plus `any`, effects that copy values into
+    state, and intervals never cleared, found line by line in the chunk's current text."""
+    hints: list[str] = []
+    last = first + current.count("\n")
+    m = measure_source(file_text, file)
+    for entry in m.missing_deps:
+        _, line, name = entry.split(":", 2)
+        if first <= int(line) <= last:
+            hints.append(f"line {line}: a hook reads `{name}` but its dependency list omits it")
+    for entry in m.unstable_deps:
+        _, line, name = entry.split(":", 2)
+        if first <= int(line) <= last:
+            hints.append(f"line {line}: dependency `{name}` is a new object every render; "
+                         "memoize it or move it out of the component")
+    lines = current.splitlines()
+    for i, text in enumerate(lines):
+        n = first + i
+        if re.search(r"(?<![.\w])any\b(?!\s*:)", text) and not text.lstrip().startswith("//"):
+            hints.append(f"line {n}: `any` type; use a precise type")
+        if re.search(r"\buse(?:Layout)?Effect\s*\(", text):
+            body = "\n".join(lines[i:i + 12])
+            end = body.find("}, [")
+            body = body if end < 0 else body[:end]
+            if re.search(r"\bset[A-Z]\w*\(", body) and not re.search(
+                    r"\b(fetch|then|await|setInterval|setTimeout|addEventListener)\b", body):
+                hints.append(f"line {n}: this effect copies a value into state; compute the "
+                             "value during render (or with useMemo) and drop the state")
+            if "setInterval(" in body and "clearInterval" not in body:
+                hints.append(f"line {n}: the interval is never cleared; return a cleanup")
+    return hints
+
+
 @dataclass
 class _Roles:
     analyzer: str
@@ -387,7 +421,10 @@ class RefactorPipeline:
     async def _refactor_chunk(self, number: int, sf: SplitFile, chunk: Chunk) -> ChangeRecord:
         idx = chunk.index
         current = sf.texts[idx]
-        findings = chunk_findings(current)
+        # Line numbers in the file as it is now (earlier changes may have moved this chunk).
+        first_line = "".join(sf.texts[:idx]).count("\n") + 1
+        findings = chunk_hints(sf.assemble(), sf.file, first_line, current) or \
+            chunk_findings(current)
         rec = ChangeRecord(index=number, file=sf.file, chunk=chunk.label, name=chunk.parent or
                            chunk.name, status="unchanged", findings=findings)
         label = f"`{chunk.parent or chunk.name}` ({chunk.kind}, lines {chunk.start_line}-"\
@@ -397,7 +434,8 @@ class RefactorPipeline:
         try:
             prompt, result, secs = await self._ask(
                 self.roles.analyzer, prompts.analysis(label, chunk.context, current,
-                                                      ", ".join(findings)), max_tokens=200)
+                                                      "\n".join(f"- {f}" for f in findings)),
+                max_tokens=200)
             rec.analysis = result.text.strip()
             analysis_msg = self._record(self.roles.analyzer, rec.analysis, MessageType.ANALYSIS,
                                         0, result, secs, prompt, chunk=chunk.label,
@@ -414,7 +452,7 @@ class RefactorPipeline:
             pid = f"P{len(rec.proposals) + 1}"
             try:
                 text, prec = await self._propose(role, pid, sf, idx, label, chunk, current,
-                                                 rec.analysis, refs)
+                                                 rec.analysis, refs, rec.findings)
             except StepFailed as exc:
                 rec.reason = _skip_reason(exc)
                 continue
@@ -471,11 +509,12 @@ class RefactorPipeline:
         return rec
 
     async def _propose(self, role: str, pid: str, sf: SplitFile, idx: int, label: str,
-                       chunk: Chunk, current: str, analysis: str, refs: list[str]
-                       ) -> tuple[str | None, ProposalRecord]:
+                       chunk: Chunk, current: str, analysis: str, refs: list[str],
+                       rec_findings: list[str]) -> tuple[str | None, ProposalRecord]:
         reply_cap = _reply_cap(current, self.options.max_reply_tokens)
         history: list[dict[str, str]] = []
-        content = prompts.proposal(label, chunk.context, current, analysis)
+        content = prompts.proposal(label, chunk.context, current, analysis,
+                                   "\n".join(f"- {f}" for f in rec_findings))
         attempts, diags, how = 0, [], ""
         text: str | None = None
         msg = None
@@ -512,7 +551,8 @@ class RefactorPipeline:
             history = [*history, {"role": "user", "content": content},
                        {"role": "assistant", "content": result.text}]
             history = history[-2:]  # keep only the last exchange so the window holds
-            content = prompts.repair(feedback)
+            content = prompts.repair(feedback) if "error TS" in feedback else \
+                prompts.retry(feedback)
             try:
                 await self._fits(role, history, content, estimate_tokens(current) + 32)
             except StepFailed:
@@ -621,7 +661,8 @@ class RefactorPipeline:
                 break
             history = [{"role": "user", "content": content},
                        {"role": "assistant", "content": result.text}]
-            content = prompts.repair(feedback)
+            content = prompts.repair(feedback) if "error TS" in feedback else \
+                prompts.retry(feedback)
         return fallback
 
     async def _review(self, rec: ChangeRecord, label: str) -> tuple[int, int]:

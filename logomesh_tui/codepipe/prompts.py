@@ -35,13 +35,15 @@ def analysis(chunk_label: str, context: str, code: str, findings: str) -> str:
     ctx = f"\n{context}\n" if context else ""
     return (f"Analyse this code ({chunk_label}) for {', '.join(CONCERNS)}.{ctx}\n"
             f"{code_block(code)}\n"
-            f"A static scan found: {findings or 'nothing specific'}.\n"
+            f"A static scan found:\n{findings or 'nothing specific'}\n"
             "List the 2-4 most important problems, one line each, most important first.")
 
 
-def proposal(chunk_label: str, context: str, code: str, analysis_text: str) -> str:
+def proposal(chunk_label: str, context: str, code: str, analysis_text: str,
+             findings: str = "") -> str:
     ctx = f"\n{context}\n" if context else ""
-    return (f"Refactor this code ({chunk_label}).{ctx}\n{code_block(code)}\n"
+    scan = f"The static scan found:\n{findings}\n" if findings else ""
+    return (f"Refactor this code ({chunk_label}).{ctx}\n{code_block(code)}\n{scan}"
             f"Problems found so far:\n{analysis_text.strip() or '(none listed)'}\n\n"
             "Reply with the complete new version of exactly this code in one ```tsx block "
             "(it replaces the block above; keep every export and the behaviour; the rest of the "
@@ -52,6 +54,11 @@ def repair(diagnostics: str) -> str:
     return ("The TypeScript compiler (tsc --strict) rejected that version:\n"
             f"{diagnostics}\n\nFix these errors. Reply with the complete corrected code in one "
             "```tsx block.")
+
+
+def retry(reason: str) -> str:
+    return (f"That reply could not be used: {reason}. Fix at least one of the problems listed "
+            "above and reply with the complete changed code in one ```tsx block.")
 
 
 def critique(chunk_label: str, proposals: list[tuple[str, str, str]]) -> str:
