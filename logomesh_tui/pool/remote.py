@@ -72,17 +72,30 @@ class RemoteBackend:
                 body["seed"] = request.seed
             if request.json_schema is not None:
                 body["response_format"] = {"type": "json_object", "schema": request.json_schema}
-            last_exc: Exception | None = None
+            why = ""
             for attempt in range(self.endpoint.max_retries + 1):
                 try:
                     return await self._stream(body, on_token, queue_s)
                 except _RemoteRetry as exc:
-                    last_exc = exc.__cause__ or exc
+                    why = self._describe_retry(exc)
                     if attempt < self.endpoint.max_retries:
                         await asyncio.sleep(min(8.0, 0.25 * 2 ** attempt))
             self._alive = False
             raise RemoteServerError(f"{self.endpoint.name}: request failed after "
-                                    f"{self.endpoint.max_retries + 1} tries: {last_exc}")
+                                    f"{self.endpoint.max_retries + 1} tries: {why}")
+
+    def _describe_retry(self, exc: _RemoteRetry) -> str:
+        """What went wrong, in words: httpx timeouts have empty messages and a JSON decoder's
+        message does not say it was the server's stream."""
+        what, cause = str(exc), exc.__cause__
+        if isinstance(cause, httpx.TimeoutException):
+            return (f"{what}: no answer within {self.endpoint.timeout_s:g} s; check the server "
+                    f"or raise timeout_s for {self.endpoint.name}")
+        if isinstance(cause, json.JSONDecodeError):
+            return f"{what}: the server sent data that is not JSON"
+        if cause is not None and str(cause):
+            return f"{what}: {cause}"
+        return what
 
     async def _stream(self, body: dict, on_token: TokenCallback | None, queue_s: float) -> GenerationResult:
         t0 = time.perf_counter()
