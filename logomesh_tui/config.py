@@ -59,6 +59,8 @@ class EngineConfig(BaseSettings):
     turn_timeout_s: float = Field(default=300.0, gt=0)
     load_timeout_s: float = Field(default=120.0, gt=0)
     auto_restart_failed: bool = False
+    worker_nice: int = Field(default=5, ge=0, le=19,
+                             description="scheduling niceness of model workers, so the UI stays responsive")
     remotes: list[RemoteEndpoint] = Field(default_factory=list)
     keymap: dict[str, str] = Field(default_factory=dict,
                                    description="binding id -> key, for the dashboard")

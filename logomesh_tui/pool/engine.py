@@ -81,7 +81,8 @@ class DefaultBackendFactory:
         return LocalBackend(
             model_id, info.path, n_ctx=min(config.n_ctx, info.context_length or config.n_ctx),
             n_threads=config.n_threads, chat_format=chat_format,
-            load_timeout_s=config.load_timeout_s, turn_timeout_s=config.turn_timeout_s)
+            load_timeout_s=config.load_timeout_s, turn_timeout_s=config.turn_timeout_s,
+            nice=config.worker_nice)
 
 
 @dataclass

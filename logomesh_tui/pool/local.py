@@ -38,7 +38,7 @@ class LocalBackend:
 
     def __init__(self, model_id: str, path: Path, *, n_ctx: int, n_threads: int,
                  chat_format: str | None = None, load_timeout_s: float = 120.0,
-                 turn_timeout_s: float = 300.0, token_probs: bool = True) -> None:
+                 turn_timeout_s: float = 300.0, token_probs: bool = True, nice: int = 0) -> None:
         self.model_id = model_id
         self.path = Path(path)
         self.n_ctx = n_ctx
@@ -47,6 +47,7 @@ class LocalBackend:
         self.load_timeout_s = load_timeout_s
         self.turn_timeout_s = turn_timeout_s
         self.token_probs = token_probs
+        self.nice = nice
         self.load_s: float | None = None
         self._proc: asyncio.subprocess.Process | None = None
         self._ps: psutil.Process | None = None
@@ -64,7 +65,7 @@ class LocalBackend:
     # -- lifecycle -------------------------------------------------------------------------
     async def start(self) -> float:
         cfg = {"path": str(self.path), "n_ctx": self.n_ctx, "n_threads": self.n_threads,
-               "chat_format": self.chat_format}
+               "chat_format": self.chat_format, "nice": self.nice}
         env = dict(os.environ)
         env.setdefault("OMP_NUM_THREADS", str(self.n_threads))
         self._proc = await asyncio.create_subprocess_exec(

@@ -78,6 +78,12 @@ def main() -> None:
     _die_with_parent()
     proto = _Protocol()
     cfg = json.loads(sys.argv[1])
+    if cfg.get("nice"):
+        # Below the dashboard's priority: on a small machine busy workers must not starve the UI.
+        try:
+            os.nice(int(cfg["nice"]))
+        except OSError:
+            pass
     cancelled: set[str] = set()
     jobs: queue.Queue = queue.Queue()
 
