@@ -91,7 +91,8 @@ def parse_turn(text: str, finish_reason: str, allowed_types: list[MessageType]) 
         # Servers without grammar support sometimes fence their JSON.
         raw = raw.strip("`").removeprefix("json").strip()
     try:
-        data = json.loads(raw)
+        # strict=False: a raw newline or tab inside a string is harmless, not a failure.
+        data = json.loads(raw, strict=False)
     except json.JSONDecodeError as exc:
         # A grammar can close the object on the very last allowed token; llama.cpp then still
         # reports "length". Only a reply that does not parse counts as cut off.

@@ -28,6 +28,9 @@ def test_parse_good_and_unusable_replies():
                       "length", [T.CRITIQUE])
     assert full.ok and full.references == ["m1", "m2"]
     assert "invalid JSON" in parse_turn("not json", "stop", [T.CRITIQUE]).error
+    raw_newline = '{"message_type": "critique", "content": "two\nlines", "references": [], ' \
+        '"confidence": 0.5}'
+    assert parse_turn(raw_newline, "stop", [T.CRITIQUE]).content == "two\nlines"
     assert parse_turn(json.dumps({"message_type": "critique", "content": "  ",
                                   "references": [], "confidence": 1}), "stop",
                       [T.CRITIQUE]).error == "empty content"
