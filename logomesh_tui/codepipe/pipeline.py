@@ -289,12 +289,17 @@ class RefactorPipeline:
 
     async def _ask(self, role: str, content: str, *, history: list[dict[str, str]] | None = None,
                    max_tokens: int | None = None, json_schema: dict | None = None,
-                   min_reply: int = 32):
+                   min_reply: int = 32, attempt: int = 0):
         messages = [prompts.system(role), *(history or []), {"role": "user", "content": content}]
+        # A retry at the same temperature and seed tends to repeat the same reply word for word
+        # (small models echo the input); each retry samples a little more freely, and two roles
+        # served by the same model get different seeds so their proposals differ.
         result, secs = await ask(self.executors[role], role, messages,
                                  max_tokens=max_tokens or self.options.max_reply_tokens,
                                  ledger=self.ledger, min_reply_tokens=min_reply,
-                                 temperature=self.options.temperature, json_schema=json_schema)
+                                 temperature=min(1.0, self.options.temperature + 0.25 * attempt),
+                                 seed=7 + attempt + 31 * self.roles.all.index(role),
+                                 json_schema=json_schema)
         return messages, result, secs
 
     # -- compiling ---------------------------------------------------------------------------
@@ -525,7 +530,8 @@ class RefactorPipeline:
             try:
                 prompt, result, secs = await self._ask(role, content, history=history,
                                                        max_tokens=reply_cap,
-                                                       min_reply=estimate_tokens(current) + 32)
+                                                       min_reply=estimate_tokens(current) + 32,
+                                                       attempt=attempt)
             except StepFailed:
                 if msg is None:
                     raise
@@ -633,7 +639,8 @@ class RefactorPipeline:
             try:
                 prompt, result, secs = await self._ask(role, content, history=history,
                                                        max_tokens=reply_cap,
-                                                       min_reply=estimate_tokens(base) + 32)
+                                                       min_reply=estimate_tokens(base) + 32,
+                                                       attempt=attempt)
             except StepFailed:
                 break
             text, how = extract_change(result.text, current)
