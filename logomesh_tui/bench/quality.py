@@ -71,12 +71,16 @@ class _Budget:
 
 
 async def _gen(executor: RoleExecutor, role: str, messages: list[dict[str, str]],
-               budget: _Budget, max_tokens: int, json_schema: dict | None = None) -> str | None:
+               budget: _Budget, max_tokens: int, json_schema: dict | None = None,
+               attempt: int = 0, salt: int = 0) -> str | None:
+    """One call within the budget. Retries (``attempt``) sample more freely and ``salt`` gives
+    roles served by the same model different seeds, so they do not repeat each other."""
     if budget.left <= 0:
         return None
     try:
         result, _ = await ask(executor, role, messages, max_tokens=max_tokens,
-                              ledger=budget.ledger, temperature=0.2, json_schema=json_schema,
+                              ledger=budget.ledger, temperature=min(1.0, 0.2 + 0.2 * attempt),
+                              seed=7 + attempt + 31 * salt, json_schema=json_schema,
                               min_reply_tokens=48)
     except StepFailed:
         # Too big for the window, or the worker timed out: this call yields no answer.
@@ -103,7 +107,8 @@ async def _self_repair(executors, role, task, toolchain, budget, max_tokens
     best: str | None = None
     attempts = 0
     while budget.left > 0:
-        reply = await _gen(executors[role], role, messages, budget, max_tokens)
+        reply = await _gen(executors[role], role, messages, budget, max_tokens,
+                           attempt=attempts)
         if reply is None:
             break
         attempts += 1
@@ -126,8 +131,8 @@ async def _collab(executors, role, task, toolchain, budget, max_tokens
     base = [{"role": "system", "content": SYSTEM},
             {"role": "user", "content": _task_prompt(task)}]
     proposals: list[tuple[str, str, str, bool, str]] = []  # id, role, answer, compiles, feedback
-    for r, ex in executors.items():
-        reply = await _gen(ex, r, base, budget, max_tokens)
+    for salt, (r, ex) in enumerate(executors.items()):
+        reply = await _gen(ex, r, base, budget, max_tokens, salt=salt)
         answer = _answer(reply, task) if reply else None
         if answer is None:
             continue
@@ -179,7 +184,8 @@ async def _collab(executors, role, task, toolchain, budget, max_tokens
     final = winner[2] if winner[3] else None
     attempts = 0
     while budget.left > 0:
-        reply = await _gen(executors[role], role, synth_msgs, budget, max_tokens)
+        reply = await _gen(executors[role], role, synth_msgs, budget, max_tokens,
+                           attempt=attempts)
         if reply is None:
             break
         attempts += 1
