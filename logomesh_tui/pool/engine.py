@@ -352,6 +352,12 @@ class HotSwapEngine:
             slot.status, slot.error, slot.reserved = ModelStatus.FAILED, str(exc), 0
             self._emit("load_failed", role, model_id, detail=str(exc))
             raise
+        if self._slots.get(role) is not slot or self._closed:
+            # Superseded while it loaded (another model loaded into this role, an unload, or
+            # close): nothing would ever stop this worker, so stop it now.
+            await backend.close()
+            raise LogoMeshError(f"loading {model_id} as {role} was superseded by a later load or "
+                                f"unload of {role}; see the registry for what it serves now")
         self._attach(slot, backend)
         self._emit("loaded", role, model_id, seconds=slot.load_s)
 
