@@ -518,8 +518,12 @@ class RefactorPipeline:
                        rec_findings: list[str]) -> tuple[str | None, ProposalRecord]:
         reply_cap = _reply_cap(current, self.options.max_reply_tokens)
         history: list[dict[str, str]] = []
+        # Each proposer leads with a different finding: small models follow one concrete task
+        # far better than a list, and the proposals then differ for the critics to weigh.
+        nth = self.roles.proposers.index(role) if role in self.roles.proposers else 0
+        task = rec_findings[nth % len(rec_findings)] if rec_findings else ""
         content = prompts.proposal(label, chunk.context, current, analysis,
-                                   "\n".join(f"- {f}" for f in rec_findings))
+                                   "\n".join(f"- {f}" for f in rec_findings), task)
         attempts, diags, how = 0, [], ""
         text: str | None = None
         msg = None

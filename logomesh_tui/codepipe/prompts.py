@@ -40,11 +40,12 @@ def analysis(chunk_label: str, context: str, code: str, findings: str) -> str:
 
 
 def proposal(chunk_label: str, context: str, code: str, analysis_text: str,
-             findings: str = "") -> str:
+             findings: str = "", task: str = "") -> str:
     ctx = f"\n{context}\n" if context else ""
     scan = f"The static scan found:\n{findings}\n" if findings else ""
+    todo = f"Your task: fix this first - {task}\n" if task else ""
     return (f"Refactor this code ({chunk_label}).{ctx}\n{code_block(code)}\n{scan}"
-            f"Problems found so far:\n{analysis_text.strip() or '(none listed)'}\n\n"
+            f"Problems found so far:\n{analysis_text.strip() or '(none listed)'}\n\n{todo}"
             "Reply with the complete new version of exactly this code in one ```tsx block "
             "(it replaces the block above; keep every export and the behaviour; the rest of the "
             "file stays as it is). After the block, one sentence saying what you changed.")
