@@ -10,8 +10,13 @@ from pathlib import Path
 from ..errors import ModelFileError
 
 GGUF_MAGIC = b"GGUF"
-# Measured: a llama-cpp-python worker process with nothing loaded is ~60 MB RSS.
-WORKER_BASE_BYTES = 60 * 1024 * 1024
+# Measured: a worker process (interpreter, numpy, llama.cpp, sampler state) is ~100 MB RSS
+# before its weights and KV cache.
+WORKER_BASE_BYTES = 100 * 1000 * 1000
+# llama.cpp's CPU backend repacks these weight types into an interleaved copy at load time
+# (the mmapped original stays resident too), so they count twice. Measured on the default pool:
+# qwen2.5-coder-1.5b RSS 1,956 MB = 1,117 file + 625 repacked Q4_K + 58 KV + ~150 rest.
+REPACKED_TYPES = {"Q4_0", "Q4_K", "IQ4_NL"}
 # Architectures the bundled llama.cpp loads; anything else is refused before spawning a worker.
 KNOWN_ARCHS = {
     "llama", "qwen2", "qwen3", "qwen2moe", "gemma", "gemma2", "gemma3", "phi2", "phi3", "starcoder2",
@@ -35,6 +40,7 @@ class GGUFInfo:
     n_vocab: int
     has_chat_template: bool
     file_size: int
+    repacked_bytes: int = 0
 
     def kv_cache_bytes(self, n_ctx: int) -> int:
         head_dim = self.n_embd // max(1, self.n_head)
@@ -45,7 +51,8 @@ class GGUFInfo:
         """Resident bytes once loaded: mmapped weights touched by inference, KV cache, the logits
         and compute buffers, plus the worker's own interpreter."""
         compute = self.n_vocab * 4 * 2 + n_batch * self.n_embd * 4 * 8
-        return self.file_size + self.kv_cache_bytes(n_ctx) + compute + WORKER_BASE_BYTES
+        return (self.file_size + self.repacked_bytes + self.kv_cache_bytes(n_ctx) + compute
+                + WORKER_BASE_BYTES)
 
 
 def _field(reader, key: str, default=None):
@@ -118,4 +125,7 @@ def _read_gguf_info(path: Path) -> GGUFInfo:
         n_head_kv=int(_field(reader, f"{arch}.attention.head_count_kv", n_head) or n_head),
         context_length=int(_field(reader, f"{arch}.context_length", 2048)),
         n_vocab=int(vocab), has_chat_template="tokenizer.chat_template" in reader.fields,
-        file_size=size)
+        file_size=size,
+        repacked_bytes=sum(int(t.n_bytes) for t in reader.tensors
+                           if t.tensor_type.name in REPACKED_TYPES and len(t.shape) == 2
+                           and "token_embd" not in t.name))
