@@ -4,6 +4,8 @@ memory a loaded model takes: weights plus the KV cache for the chosen n_ctx plus
 from __future__ import annotations
 
 import functools
+import mmap
+import struct
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,15 +57,93 @@ class GGUFInfo:
                 + WORKER_BASE_BYTES)
 
 
-def _field(reader, key: str, default=None):
-    f = reader.fields.get(key)
-    if f is None:
-        return default
-    if f.types and f.types[0].name == "STRING":
-        return bytes(f.parts[f.data[0]]).decode("utf-8", "replace")
-    if f.types and f.types[0].name == "ARRAY":
-        return len(f.data)
-    return f.parts[f.data[0]][0].item()
+_SCALAR = {0: "<B", 1: "<b", 2: "<H", 3: "<h", 4: "<I", 5: "<i", 6: "<f", 7: "<?",
+           10: "<Q", 11: "<q", 12: "<d"}
+_STRING, _ARRAY = 8, 9
+
+
+class _Header:
+    """A lean GGUF header parse: scalar and string values, array lengths (not their contents),
+    and tensor infos. gguf.GGUFReader materialises every vocabulary string, which takes seconds
+    for a 262k-token vocabulary; this reads the same header in milliseconds."""
+
+    def __init__(self, buf) -> None:
+        self.buf = buf
+        self.pos = 0
+        self.fields: dict[str, object] = {}
+        self.tensors: list[tuple[str, tuple[int, ...], int, int]] = []  # name, shape, type, offset
+
+    def _unpack(self, fmt: str):
+        v = struct.unpack_from(fmt, self.buf, self.pos)[0]
+        self.pos += struct.calcsize(fmt)
+        return v
+
+    def _string(self) -> str:
+        n = self._unpack("<Q")
+        if n > len(self.buf) - self.pos:
+            raise ValueError("string runs past the end of the file")
+        v = bytes(self.buf[self.pos:self.pos + n]).decode("utf-8", "replace")
+        self.pos += n
+        return v
+
+    def _value(self, vtype: int):
+        if vtype in _SCALAR:
+            return self._unpack(_SCALAR[vtype])
+        if vtype == _STRING:
+            return self._string()
+        if vtype == _ARRAY:
+            etype, count = self._unpack("<I"), self._unpack("<Q")
+            if etype in _SCALAR:
+                self.pos += struct.calcsize(_SCALAR[etype]) * count
+            elif etype == _STRING:
+                for _ in range(count):
+                    self.pos += 8 + struct.unpack_from("<Q", self.buf, self.pos)[0]
+            else:
+                for _ in range(count):
+                    self._value(etype)
+            if self.pos > len(self.buf):
+                raise ValueError("array runs past the end of the file")
+            return _ArrayLen(count)
+        raise ValueError(f"unknown GGUF value type {vtype}")
+
+    def parse(self) -> _Header:
+        magic = bytes(self.buf[:4])
+        self.pos = 4
+        version = self._unpack("<I")
+        if version < 2:
+            raise ValueError(f"GGUF version {version} is too old")
+        n_tensors, n_kv = self._unpack("<Q"), self._unpack("<Q")
+        assert magic == GGUF_MAGIC
+        for _ in range(n_kv):
+            key = self._string()
+            self.fields[key] = self._value(self._unpack("<I"))
+        for _ in range(n_tensors):
+            name = self._string()
+            n_dims = self._unpack("<I")
+            shape = tuple(self._unpack("<Q") for _ in range(n_dims))
+            ttype, offset = self._unpack("<I"), self._unpack("<Q")
+            self.tensors.append((name, shape, ttype, offset))
+        align = int(self.fields.get("general.alignment", 32) or 32)
+        self.data_start = -(-self.pos // align) * align
+        return self
+
+
+class _ArrayLen(int):
+    """An array field: only its length is kept."""
+
+
+def _tensor_bytes(shape: tuple[int, ...], ttype: int) -> tuple[str, int]:
+    from gguf.constants import GGML_QUANT_SIZES, GGMLQuantizationType
+
+    try:
+        qtype = GGMLQuantizationType(ttype)
+    except ValueError:
+        return f"type{ttype}", 0
+    block, size = GGML_QUANT_SIZES[qtype]
+    n = 1
+    for d in shape:
+        n *= d
+    return qtype.name, n // block * size
 
 
 def read_gguf_info(path: Path) -> GGUFInfo:
@@ -95,37 +175,42 @@ def _read_gguf_info(path: Path) -> GGUFInfo:
         magic = fh.read(4)
     if magic != GGUF_MAGIC:
         raise ModelFileError(f"not a GGUF file (bad magic {magic!r}): {path}")
-    from gguf import GGUFReader
-
     try:
-        reader = GGUFReader(str(path), "r")
-    except Exception as exc:  # gguf raises ValueError / struct errors on damaged headers
+        with path.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as buf:
+            header = _Header(buf).parse()
+    except (ValueError, struct.error, OSError, OverflowError) as exc:
         raise ModelFileError(f"damaged or truncated GGUF ({type(exc).__name__}: {exc}): {path} — "
                              "delete it and pull again") from exc
-    arch = _field(reader, "general.architecture", "")
+    fields = header.fields
+    arch = str(fields.get("general.architecture", "") or "")
     if not arch:
         raise ModelFileError(f"GGUF has no general.architecture: {path}")
     if arch not in KNOWN_ARCHS:
         raise ModelFileError(f"unknown model architecture {arch!r} in {path}; "
                              f"llama.cpp here loads e.g. llama, qwen2, gemma3, phi3")
-    # Truncation: the tensor data must extend to the end of the last tensor.
     size = path.stat().st_size
-    if reader.tensors:
-        last = max(reader.tensors, key=lambda t: t.data_offset)
-        if last.data_offset + last.n_bytes > size:
-            raise ModelFileError(f"truncated GGUF: {size} bytes but tensors need "
-                                 f"{last.data_offset + last.n_bytes}: {path} — delete it and pull again")
-    n_head = int(_field(reader, f"{arch}.attention.head_count", 1) or 1)
-    vocab = _field(reader, "tokenizer.ggml.tokens", 32000)
+    repacked = 0
+    data_end = header.data_start
+    for name, shape, ttype, offset in header.tensors:
+        tname, nbytes = _tensor_bytes(shape, ttype)
+        data_end = max(data_end, header.data_start + offset + nbytes)
+        if tname in REPACKED_TYPES and len(shape) == 2 and "token_embd" not in name:
+            repacked += nbytes
+    # Truncation: the tensor data must extend to the end of the last tensor.
+    if data_end > size:
+        raise ModelFileError(f"truncated GGUF: {size} bytes but tensors need {data_end}: {path} — "
+                             "delete it and pull again")
+
+    def num(key: str, default: int) -> int:
+        v = fields.get(key)
+        return int(v) if isinstance(v, int | float) and v else default
+
+    n_head = num(f"{arch}.attention.head_count", 1)
     return GGUFInfo(
-        path=path, arch=arch, name=_field(reader, "general.name", path.stem),
-        n_layer=int(_field(reader, f"{arch}.block_count", 0)),
-        n_embd=int(_field(reader, f"{arch}.embedding_length", 0)),
-        n_head=n_head,
-        n_head_kv=int(_field(reader, f"{arch}.attention.head_count_kv", n_head) or n_head),
-        context_length=int(_field(reader, f"{arch}.context_length", 2048)),
-        n_vocab=int(vocab), has_chat_template="tokenizer.chat_template" in reader.fields,
-        file_size=size,
-        repacked_bytes=sum(int(t.n_bytes) for t in reader.tensors
-                           if t.tensor_type.name in REPACKED_TYPES and len(t.shape) == 2
-                           and "token_embd" not in t.name))
+        path=path, arch=arch, name=str(fields.get("general.name") or path.stem),
+        n_layer=num(f"{arch}.block_count", 0), n_embd=num(f"{arch}.embedding_length", 0),
+        n_head=n_head, n_head_kv=num(f"{arch}.attention.head_count_kv", n_head),
+        context_length=num(f"{arch}.context_length", 2048),
+        n_vocab=int(fields.get("tokenizer.ggml.tokens", 32000)),
+        has_chat_template="tokenizer.chat_template" in fields,
+        file_size=size, repacked_bytes=repacked)
