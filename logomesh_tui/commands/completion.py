@@ -7,6 +7,8 @@ Textual ``Input`` suggester). It never raises: half-typed text is the normal cas
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from .table import (
     ARBITRATION_POLICIES,
     COMMANDS,
@@ -37,6 +39,27 @@ def _values_for(param: Param, vocab: Vocabulary | None) -> list[str]:
     if param.kind == "session" and vocab.sessions is not None:
         return list(vocab.sessions)
     return []
+
+
+def _path_values(fragment: str, limit: int = 50) -> list[str]:
+    """Folders and .ts/.tsx files that extend ``fragment`` (a path typed so far)."""
+    folder, _, start = fragment.rpartition("/")
+    base = Path(folder or ".")
+    if not base.is_dir():
+        return []
+    out = []
+    for entry in sorted(base.iterdir(), key=lambda e: e.name):
+        name = entry.name
+        if not name.startswith(start) or (name.startswith(".") and not start.startswith(".")):
+            continue
+        shown = f"{folder}/{name}" if folder else name
+        if entry.is_dir():
+            out.append(shown + "/")
+        elif entry.suffix in (".ts", ".tsx"):
+            out.append(shown)
+        if len(out) >= limit:
+            break
+    return out
 
 
 def _complete_name(line: str) -> list[str]:
@@ -114,9 +137,13 @@ def complete(line: str, vocab: Vocabulary | None = None) -> list[str]:
         param = _param_for(spec, index, keyword)
         out: list[str] = []
         if param is not None:
-            for value in _values_for(param, vocab):
+            values = (_path_values(fragment) if param.kind == "ts-path"
+                      else _values_for(param, vocab))
+            for value in values:
                 if value.startswith(fragment):
-                    out.append(prefix + value + quote if quote else f'{prefix}"{value}"')
+                    # A folder stays open (no closing quote) so completion can go on inside it.
+                    close = "" if value.endswith("/") else (quote or '"')
+                    out.append(prefix + value + close if quote else f'{prefix}"{value}{close}')
         if quote is None and keyword is None:
             used = set(spec.params[i].name for i in range(min(index, len(spec.params))))
             used |= {part.split("=", 1)[0].strip() for part in body.split(",")

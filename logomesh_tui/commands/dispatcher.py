@@ -12,7 +12,9 @@ from __future__ import annotations
 import inspect
 import logging
 from collections.abc import Callable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from ..errors import LogoMeshError
@@ -24,6 +26,9 @@ from .table import BoundCommand, Vocabulary, bind, help_overview, lookup
 log = logging.getLogger(__name__)
 
 Reply = str | Sequence[str] | None
+# The ``on_output`` of the run in progress, per task, so long commands can stream progress lines
+# while several runs share one Dispatcher.
+_on_output: ContextVar[Callable[[list[str]], None] | None] = ContextVar("on_output", default=None)
 
 
 @runtime_checkable
@@ -92,6 +97,10 @@ class CommandContext:
     conversation: ConversationController | None = None
     model_names: Names = None
     session_names: Names = None
+    # code.refactor writes under this folder; a run is recorded as a session when sessions_dir
+    # is given.
+    refactor_dir: Path = Path("refactor-out")
+    sessions_dir: Path | None = None
 
     def vocabulary(self) -> Vocabulary:
         roles = None
@@ -166,6 +175,8 @@ class Dispatcher:
 
         ``on_output`` (optional) receives each command's lines as soon as it finishes, for
         front ends that show progress through a multi-command line; they are in the result too.
+        Long commands (code.refactor) also send their progress lines to it as they happen;
+        those are not in the result.
         """
         try:
             commands = parse_script(text)
@@ -173,6 +184,14 @@ class Dispatcher:
             return CommandResult(False, error=str(exc), detail=exc.caret())
         if not commands:
             return CommandResult(True)
+        token = _on_output.set(on_output)
+        try:
+            return await self._run_all(commands, on_output)
+        finally:
+            _on_output.reset(token)
+
+    async def _run_all(self, commands: list[Any],
+                       on_output: Callable[[list[str]], None] | None) -> CommandResult:
         result = CommandResult(True)
         for command in commands:
             result.commands.append(command.name)
@@ -290,6 +309,18 @@ class Dispatcher:
     async def _do_session_open(self, b: BoundCommand) -> Reply:
         return await _call(self._conversation().open_session, b["session_id"]) or \
             f"opened session {b['session_id']}"
+
+    # -- code ------------------------------------------------------------------------------
+
+    async def _do_code_refactor(self, b: BoundCommand) -> Reply:
+        from .refactor import check_inputs, output_dir, refactor
+
+        out_dir = output_dir(b["path"], b["output"], self.context.refactor_dir)
+        check_inputs(self.context.engine, b["path"])
+        stream = _on_output.get()
+        return await refactor(self.context.engine, b["path"], out_dir,
+                              on_progress=(lambda line: stream([line])) if stream else None,
+                              sessions_dir=self.context.sessions_dir)
 
     # -- help ------------------------------------------------------------------------------
 

@@ -20,7 +20,7 @@ ArgType = Literal["str", "int", "float", "bool", "list[str]"]
 # What a string parameter names, so binding and completion know which vocabulary applies.
 # "new-role" is a role name that need not exist yet (llm.registry.load creates it).
 ArgKind = Literal["text", "role", "new-role", "model", "protocol", "format", "session",
-                  "command", "policy"]
+                  "command", "policy", "ts-path"]
 
 PROTOCOLS = ("four-round", "round-robin", "debate")
 EXPORT_FORMATS = ("training-data", "openai-chat", "sharegpt", "dpo")
@@ -168,6 +168,12 @@ COMMANDS: tuple[CommandSpec, ...] = (
     ), "Export the current session as a dataset in the export folder.",
         'conversation.export("multi-model-refactor-session", format="training-data")',
         "conversation"),
+    CommandSpec("code.refactor", (
+        Param("path", kind="ts-path", help="a .ts/.tsx file or a folder of them"),
+        Param("output", required=False, default=None,
+              help="output folder under refactor-out/ (default: named after the file)"),
+    ), "Refactor TypeScript with the loaded roles; tsc verifies; writes report.md.",
+        'code.refactor("examples/Dashboard.tsx", output="refactor-out/dashboard")', "code"),
     CommandSpec("session.open", (Param("session_id", kind="session",
                                        help="an id that `logomesh-tui sessions list` shows"),),
                 "Open a recorded session (to view, resume or export it).",
