@@ -202,7 +202,8 @@ async def bench_pool(models: list[str] | None = None, n_ctx: int = 2048, max_tok
     """The default pool loaded together: RSS vs file sizes vs estimates; a 128-token turn each."""
     models = models or DEFAULT_POOL
     roles = ["primary-analyzer", "architecture-critic", "optimization-specialist", "documentation-writer"]
-    cfg = _config(n_ctx, max(1, (os.cpu_count() or 2) // 2))
+    # The engine's defaults: every core per worker; the orchestrator runs such turns one at a time.
+    cfg = _config(n_ctx, None)
     cat = Catalog.from_config(cfg)
     per: dict[str, dict] = {}
     async with HotSwapEngine(cfg) as engine:
