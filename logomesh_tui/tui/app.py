@@ -20,7 +20,14 @@ from textual.containers import Horizontal
 from textual.screen import ModalScreen
 from textual.widgets import Footer
 
-from ..commands import CommandContext, Dispatcher, complete, signature_hint
+from ..commands import (
+    Command,
+    CommandContext,
+    Dispatcher,
+    complete,
+    parse_script,
+    signature_hint,
+)
 from ..commands.table import EXPORT_FORMATS, PROTOCOLS, Vocabulary
 from ..config import EngineConfig
 from ..conversation.context import ROLE_DESCRIPTIONS
@@ -30,6 +37,7 @@ from ..pool.types import MemoryStats, ModelInfo, PoolEvent
 from .commands import LogoMeshCommands
 from .conversation import DashboardConversation
 from .messages import (
+    CommandProgress,
     CommandResult,
     ConversationEvent,
     ConversationMessage,
@@ -88,6 +96,7 @@ class LogoMeshApp(App[int]):
         Binding("f8,p", "pin", "Pin", id="pin"),
         Binding("f9,e", "export", "Export", id="export"),
         Binding("f10,o", "open_session", "Open", id="open_session"),
+        Binding("ctrl+r", "refactor", "Refactor code", id="refactor", show=False),
         Binding("colon,ctrl+g", "focus_command", "Command", id="focus_command", show=False),
         Binding("ctrl+t", "toggle_theme", "Theme", id="toggle_theme", show=False),
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
@@ -105,7 +114,7 @@ class LogoMeshApp(App[int]):
         self.metrics = MetricsStore()
         self.dispatcher = Dispatcher(CommandContext(
             engine=engine, conversation=self.controller, model_names=self.model_names,
-            session_names=self.session_names))
+            session_names=self.session_names, sessions_dir=self.config.sessions_dir))
         self.offer_pull = offer_pull
         self.refresh_s = refresh_s
         self.conversation_state = "idle"
@@ -340,10 +349,18 @@ class LogoMeshApp(App[int]):
         self._command_line(f"{message.action}: {message.text}", ok=False)
         self.refresh_registry()
 
+    def on_command_progress(self, message: CommandProgress) -> None:
+        self._command_line(message.text, ok=True)
+        if message.to_timeline:
+            self.query_one(TimelinePane).add_event("note", {"text": message.text})
+
     def on_command_result(self, message: CommandResult) -> None:
         self._command_line(message.text, ok=message.ok)
         lines = message.text.splitlines()
-        if message.ok and len(lines) > 1:
+        if message.to_timeline:
+            # A refactor's outcome sits beside its progress lines.
+            self.query_one(TimelinePane).add_event("note", {"text": message.text})
+        elif message.ok and len(lines) > 1:
             # Tables (llm.registry.list, help) do not fit one line: show them in the timeline.
             self.query_one(TimelinePane).add_event("note", {"text": message.text})
         elif message.detail:
@@ -419,19 +436,38 @@ class LogoMeshApp(App[int]):
             self.refresh_registry()
         return roles
 
+    # Commands that run long enough to report progress, which the timeline keeps.
+    LONG_COMMANDS = frozenset({"code.refactor"})
+
+    def _long_running(self, text: str) -> bool:
+        try:
+            return any(c.name in self.LONG_COMMANDS for c in parse_script(text))
+        except Exception:  # noqa: BLE001 - an invalid command is reported when it runs
+            return False
+
     @work(group="command", exit_on_error=False)
     async def run_command(self, text: str) -> None:
         pending = self._mark_pending(text)
+        long = self._long_running(text)
+
+        def progress(lines: list[str]) -> None:
+            for line in lines:
+                self.post_message(CommandProgress(text, line, to_timeline=long))
+
         try:
-            result = await self.dispatcher.run(text)
+            result = await self.dispatcher.run(text, on_output=progress)
         finally:
             for role in pending:
                 self._transient.pop(role, None)
-        if result.ok:
+        if result.ok and long:
+            # Every line already went to the timeline as progress; the pane shows the outcome.
+            body = result.lines[-1] if result.lines else "ok"
+        elif result.ok:
             body = "\n".join(result.lines) or "ok"
         else:
             body = result.error or "failed"
-        self.post_message(CommandResult(text, result.ok, body, result.detail))
+        self.post_message(CommandResult(text, result.ok, body, result.detail,
+                                        to_timeline=long and not result.ok))
 
     @work(group="controller", exit_on_error=False)
     async def call_controller(self, what: str, *args: Any, **kwargs: Any) -> None:
@@ -699,6 +735,28 @@ class LogoMeshApp(App[int]):
                 self.call_controller("open_session", session_id)
 
         self.push_screen(OpenSessionScreen(rows), picked)
+
+    def action_refactor(self, path: str | None = None) -> None:
+        """Refactor a .ts/.tsx file or folder with the loaded roles (asks for the path).
+
+        Runs ``code.refactor`` in the command worker: progress and the outcome appear in the
+        command pane and the timeline; the output folder is under ``refactor-out/``.
+        """
+        def given(path: str | None) -> None:
+            if path:
+                self.run_command(str(Command(("code", "refactor"), (path,))))
+
+        if path:
+            given(path)
+            return
+        if not self.loaded_roles():
+            self._command_line("load at least one model first (F2); the loaded roles refactor",
+                               ok=False)
+            return
+        self.push_screen(PromptScreen("Refactor which .ts/.tsx file or folder?",
+                                      placeholder="examples/Dashboard.tsx",
+                                      hint="Enter refactor · Esc cancel · output: refactor-out/"),
+                         given)
 
     def action_help(self) -> None:
         """Show the keys and the command language."""

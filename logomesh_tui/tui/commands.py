@@ -1,7 +1,8 @@
 """The command palette provider: every dashboard action, offered only when it makes sense now.
 
 Hot-swap, unload and pin list only roles that hold a model; load lists only models on disk;
-pull lists only catalog models that are not on disk; pause/stop only while a conversation runs.
+pull lists only catalog models that are not on disk; pause/stop only while a conversation runs;
+refactor only once a role holds a model.
 """
 
 from __future__ import annotations
@@ -62,6 +63,9 @@ class LogoMeshCommands(Provider):
         elif infos:
             out.append(("Start conversation…", app.action_start,
                         "prompt the loaded roles to collaborate"))
+        if infos:
+            out.append(("Refactor TypeScript code…", app.action_refactor,
+                        "the loaded roles refactor a .ts/.tsx file; tsc verifies (ctrl+r)"))
         if getattr(app.controller, "session_id", None):
             out.append(("Export conversation…", app.action_export,
                         "training data, OpenAI chat, ShareGPT or DPO"))

@@ -120,14 +120,28 @@ class ConversationState(Message):
 
 class CommandResult(Message):
     """The command pane's command finished; ``ok`` False means ``text`` is an error and
-    ``detail`` (when given) shows the command with a caret under the wrong part."""
+    ``detail`` (when given) shows the command with a caret under the wrong part.
+    ``to_timeline`` keeps a one-line result in the timeline too (a refactor's outcome)."""
 
-    def __init__(self, command: str, ok: bool, text: str, detail: str | None = None) -> None:
+    def __init__(self, command: str, ok: bool, text: str, detail: str | None = None,
+                 to_timeline: bool = False) -> None:
         super().__init__()
         self.command = command
         self.ok = ok
         self.text = text
         self.detail = detail
+        self.to_timeline = to_timeline
+
+
+class CommandProgress(Message):
+    """A progress line from a long command (code.refactor) while it runs; ``to_timeline`` asks
+    for it to be kept in the timeline too."""
+
+    def __init__(self, command: str, text: str, to_timeline: bool = False) -> None:
+        super().__init__()
+        self.command = command
+        self.text = text
+        self.to_timeline = to_timeline
 
 
 class PullProgress(Message):

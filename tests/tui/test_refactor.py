@@ -1,0 +1,120 @@
+"""ctrl+r in the dashboard: ask for a path, refactor it in a worker, show progress and outcome."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from logomesh_tui.codepipe import compiler
+from logomesh_tui.codepipe.toolchain import ensure_tsc
+from logomesh_tui.pool.engine import HotSwapEngine
+from logomesh_tui.pool.fake import FakeBackend
+from logomesh_tui.tui import LogoMeshApp
+from logomesh_tui.tui.commands import LogoMeshCommands
+from logomesh_tui.tui.screens.pick import PromptScreen
+from logomesh_tui.tui.widgets.timeline import TimelinePane, describe_event
+
+from .conftest import wait_for
+from .keys import result_line
+
+FIXTURES = Path(__file__).resolve().parents[1] / "codepipe" / "fixtures"
+FIXED = (FIXTURES / "Counter.fixed.tsx").read_text()
+TSC_DELAY_S = 0.4
+
+
+def refactor_responder(req, backend):
+    """Every role agrees on the fixed Counter (derived state computed in render)."""
+    last = req.messages[-1]["content"]
+    if req.json_schema and "vote" in req.json_schema["properties"]:
+        return json.dumps({"vote": "P1", "critique": "P1 drops the copied state.",
+                           "confidence": 0.8})
+    if req.json_schema:
+        return json.dumps({"approve": True, "comment": "Same behaviour."})
+    if last.startswith("Analyse"):
+        return "1. `doubled` is derived state copied in an effect."
+    if last.startswith(("Refactor this code", "Synthesize")) or "rejected that version" in last:
+        return f"```tsx\n{FIXED}```"
+    return "`Counter` now computes `doubled` during render."
+
+
+@pytest.fixture(scope="module")
+def toolchain():
+    return ensure_tsc()
+
+
+@pytest.fixture
+async def refactor_engine(fake_config):
+    engine = HotSwapEngine(fake_config, backend_factory=lambda model_id, config: FakeBackend(
+        model_id, n_ctx=4096, responder=refactor_responder))
+    yield engine
+    await engine.close()
+
+
+def notes(app: LogoMeshApp) -> list[str]:
+    return [describe_event(e.event_kind, e.data) for e in app.query_one(TimelinePane).entries
+            if e.kind == "event" and e.event_kind == "note"]
+
+
+async def test_ctrl_r_refactors_in_a_worker_and_shows_the_result(
+        refactor_engine, fake_config, tmp_path, monkeypatch, toolchain):
+    monkeypatch.chdir(tmp_path)
+    # A slow compiler: if tsc ran on the app's loop, the loop would stall this long per check.
+    real_tsc = compiler.run_tsc
+
+    def slow_tsc(*args, **kwargs):
+        time.sleep(TSC_DELAY_S)
+        return real_tsc(*args, **kwargs)
+
+    monkeypatch.setattr(compiler, "run_tsc", slow_tsc)
+    app = LogoMeshApp(refactor_engine, config=fake_config, offer_pull=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("ctrl+r")
+        assert "load at least one model" in result_line(app)
+        assert not isinstance(app.screen, PromptScreen)
+        await refactor_engine.load_model("qwen2.5-coder-1.5b", "primary-analyzer")
+        entries = [n for n, _, _ in LogoMeshCommands(app.screen)._entries()]
+        assert "Refactor TypeScript code…" in entries
+        assert ("ctrl+r", "refactor", "Refactor code") in app.key_table()
+
+        await pilot.press("ctrl+r")
+        assert isinstance(app.screen, PromptScreen)
+        await pilot.press(*str(FIXTURES / "Counter.tsx"))
+
+        # The app's loop must keep ticking while the refactor runs; measure its longest stall.
+        loop = asyncio.get_running_loop()
+        gaps: list[float] = []
+
+        async def ticker() -> None:
+            last = loop.time()
+            while True:
+                await asyncio.sleep(0.02)
+                gaps.append(loop.time() - last)
+                last = loop.time()
+
+        ticking = asyncio.create_task(ticker())
+        await pilot.press("enter")
+        assert not isinstance(app.screen, PromptScreen)
+        await wait_for(pilot, lambda: "refactor " in result_line(app)
+                       and "change(s) kept" in result_line(app), timeout=60,
+                       what="the refactor's outcome", detail=lambda: result_line(app))
+        ticking.cancel()
+        worst = max(gaps)
+        line = result_line(app)
+        assert "compiles yes" in line and "1 of 1 change(s) kept" in line, line
+        assert "refactor-out/Counter/" in line
+        # Several tsc checks ran, each sleeping TSC_DELAY_S, yet the loop never stalled that long.
+        assert worst < TSC_DELAY_S * 0.75, worst
+        seen = notes(app)
+        assert any(n.startswith("[1/1]") for n in seen), seen
+        assert seen[-1] == line
+        assert (tmp_path / "refactor-out" / "Counter" / "report.md").is_file()
+
+        # An error is one line in the pane and stays in the timeline.
+        await pilot.press("ctrl+r", *"nowhere/App.tsx", "enter")
+        await wait_for(pilot, lambda: "error:" in result_line(app), what="the error line")
+        assert "does not exist" in result_line(app)
+        assert "does not exist" in notes(app)[-1]
