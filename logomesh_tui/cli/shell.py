@@ -23,8 +23,8 @@ from rich.text import Text
 
 from ..commands import CommandContext, CommandResult, Dispatcher, complete
 from ..config import APP_NAME, EngineConfig
+from ..conversation.gate import GatedExecutor
 from ..errors import LogoMeshError
-from ..pool.types import GenerationRequest, GenerationResult, TokenCallback
 
 PROMPT = "DevShell> "
 EXIT_WORDS = {"exit", "quit", "exit()", "quit()"}
@@ -52,33 +52,6 @@ def history_file() -> Path:
 
     override = os.environ.get("LOGOMESH_HISTORY")
     return Path(override) if override else Path(user_data_dir(APP_NAME)) / "shell_history"
-
-
-class _GatedExecutor:
-    """A role's executor that waits at ``gate`` before each turn: how ``pause`` works."""
-
-    def __init__(self, inner: Any, gate: asyncio.Event) -> None:
-        self._inner = inner
-        self._gate = gate
-
-    @property
-    def model_id(self) -> str:
-        return self._inner.model_id
-
-    @property
-    def n_ctx(self) -> int:
-        return self._inner.n_ctx
-
-    async def generate(self, request: GenerationRequest,
-                       on_token: TokenCallback | None = None) -> GenerationResult:
-        await self._gate.wait()
-        return await self._inner.generate(request, on_token)
-
-    async def count_tokens(self, text: str) -> int:
-        return await self._inner.count_tokens(text)
-
-    async def cancel(self) -> None:
-        await self._inner.cancel()
 
 
 class ShellConversation:
@@ -140,7 +113,7 @@ class ShellConversation:
         self._gate.set()
         self.paused = False
         for role in chosen:
-            await session.add_model(role, _GatedExecutor(self.engine.executor(role), self._gate))
+            await session.add_model(role, GatedExecutor(self.engine.executor(role), self._gate))
         session.add_listener(TimelinePrinter(self.console, metrics=self.metrics))
         self.session = session
         self.session_id = session.session_id

@@ -10,8 +10,6 @@ executors stay on the caller's loop and every model call hops back there
 from __future__ import annotations
 
 import asyncio
-import os
-import re
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -19,10 +17,9 @@ from typing import Any
 
 from ..errors import LogoMeshError
 from ..pool.types import GenerationRequest, GenerationResult, TokenCallback
+from ..safe_names import safe_component
 
 DEFAULT_OUTPUT_ROOT = Path("refactor-out")
-_SAFE_CHAR = re.compile(r"[^A-Za-z0-9._-]+")
-MAX_NAME = 100
 
 
 class RefactorCancelled(LogoMeshError):
@@ -30,30 +27,9 @@ class RefactorCancelled(LogoMeshError):
 
 
 def output_name(name: str) -> str:
-    """A safe single-component folder name for ``name`` (same rules as export names).
-
-    Absolute paths, separators, ``..`` and names starting with ``.`` are refused; other odd
-    characters become ``-``.
-    """
-    raw = name.strip()
-    if not raw:
-        raise LogoMeshError("output name is empty; use letters, digits, '.', '_' or '-'")
-    if "\x00" in raw:
-        raise LogoMeshError("output name contains a NUL byte")
-    if raw.startswith(("/", "\\", "~")) or re.match(r"^[A-Za-z]:", raw) or os.path.isabs(raw):
-        raise LogoMeshError(f"output {name!r} is an absolute path; give a name such as "
-                            f"\"refactor-out/my-run\" (it is created under refactor-out/)")
-    if "/" in raw or "\\" in raw:
-        raise LogoMeshError(f"output {name!r} has a path separator; give one folder name "
-                            f"under refactor-out/, e.g. \"refactor-out/my-run\"")
-    if raw.startswith("."):
-        raise LogoMeshError(f"output {name!r} starts with '.'; names start with a letter or digit")
-    safe = _SAFE_CHAR.sub("-", raw).strip("-.")
-    safe = re.sub(r"-{2,}", "-", re.sub(r"\.{2,}", ".", safe))[:MAX_NAME].rstrip("-.")
-    if not safe:
-        raise LogoMeshError(f"output {name!r} has no usable characters; use letters, digits, "
-                            f"'.', '_' or '-'")
-    return safe
+    """A safe single-component folder name for ``name`` (the same rules as export names)."""
+    return safe_component(name, what="output", example='"refactor-out/my-run" (it is created '
+                          'under refactor-out/)')
 
 
 def output_dir(path: str, output: str | None, root: Path = DEFAULT_OUTPUT_ROOT) -> Path:

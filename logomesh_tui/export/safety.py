@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import LogoMeshError
+from ..safe_names import safe_component
 
-MAX_NAME = 100
 REDACTED = "[REDACTED]"
 SECRET_SUFFIXES = ("_API_KEY", "_TOKEN", "_SECRET", "_PASSWORD")
 # Values of suffix-matched variables shorter than this are flags and paths, not credentials
@@ -34,7 +34,6 @@ SECRET_SUFFIXES = ("_API_KEY", "_TOKEN", "_SECRET", "_PASSWORD")
 MIN_IMPLICIT_SECRET = 8
 KEY_SHAPES = re.compile(r"\b(?:sk-[A-Za-z0-9_-]{20,}|hf_[A-Za-z0-9]{30,}|gh[pousr]_[A-Za-z0-9]{30,}"
                         r"|xox[abpr]-[A-Za-z0-9-]{10,})")
-_SAFE_CHAR = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 class ExportNameError(LogoMeshError):
@@ -47,26 +46,8 @@ class SecretLeakError(LogoMeshError):
 
 def safe_export_name(name: str) -> str:
     """Return a safe single-component name for ``name`` or raise ExportNameError."""
-    if not isinstance(name, str) or not name.strip():
-        raise ExportNameError("export name is empty; use letters, digits, '.', '_' or '-'")
-    raw = name.strip()
-    if "\x00" in raw:
-        raise ExportNameError("export name contains a NUL byte")
-    if raw.startswith(("/", "\\", "~")) or re.match(r"^[A-Za-z]:", raw) or os.path.isabs(raw):
-        raise ExportNameError(f"export name {name!r} is an absolute path; give a plain name "
-                              f"such as 'my-session' (it is created inside the export folder)")
-    if "/" in raw or "\\" in raw:
-        raise ExportNameError(f"export name {name!r} contains a path separator; give a plain "
-                              f"name such as 'my-session'")
-    if raw in (".", "..") or raw.startswith("."):
-        raise ExportNameError(f"export name {name!r} starts with '.'; names must start with a "
-                              f"letter or digit")
-    safe = _SAFE_CHAR.sub("-", raw).strip("-.")
-    safe = re.sub(r"-{2,}", "-", re.sub(r"\.{2,}", ".", safe))[:MAX_NAME].rstrip("-.")
-    if not safe:
-        raise ExportNameError(f"export name {name!r} has no usable characters; use letters, "
-                              f"digits, '.', '_' or '-'")
-    return safe
+    return safe_component(name, what="export name", example="'my-session' (it is created "
+                          "inside the export folder)", error=ExportNameError)
 
 
 def path_inside(root: Path, name: str) -> Path:

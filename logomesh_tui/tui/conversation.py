@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..conversation.gate import GatedExecutor
 from ..conversation.messages import SessionEvent
 from ..errors import LogoMeshError
 from ..pool.types import GenerationRequest, GenerationResult, TokenCallback
@@ -48,26 +49,17 @@ HEADLESS_POLICIES: dict[str, str | None] = {
 }
 
 
-class StreamingExecutor:
+class StreamingExecutor(GatedExecutor):
     """A role's executor as the orchestrator sees it, reporting its turns to the dashboard.
 
-    Delegates to the engine's ``RoleExecutor`` (which follows hot-swaps), waits at ``gate``
-    before each turn (the pause), and posts TurnStarted / TokenStreamed / TurnFinished.
+    Waits at ``gate`` before each turn (the pause), like every GatedExecutor, and posts
+    TurnStarted / TokenStreamed / TurnFinished.
     """
 
     def __init__(self, app: LogoMeshApp, inner: Any, role: str, gate: asyncio.Event) -> None:
+        super().__init__(inner, gate)
         self._app = app
-        self._inner = inner
         self.role = role
-        self._gate = gate
-
-    @property
-    def model_id(self) -> str:
-        return self._inner.model_id
-
-    @property
-    def n_ctx(self) -> int:
-        return self._inner.n_ctx
 
     async def generate(self, request: GenerationRequest,
                        on_token: TokenCallback | None = None) -> GenerationResult:
@@ -95,13 +87,6 @@ class StreamingExecutor:
             latency_s=result.timings.total_s or (time.perf_counter() - t0),
             completion_tokens=result.completion_tokens, finish_reason=result.finish_reason))
         return result
-
-    async def count_tokens(self, text: str) -> int:
-        return await self._inner.count_tokens(text)
-
-    async def cancel(self) -> None:
-        await self._inner.cancel()
-
 
 def proposals_from_state(state: Any) -> list[Proposal]:
     """Arbitration candidates (a consensus ConsensusState) as dialog rows."""
