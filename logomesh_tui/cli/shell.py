@@ -227,7 +227,8 @@ def build_context(engine: Any, config: EngineConfig, console: Console, *, wait: 
     return CommandContext(
         engine=engine,
         conversation=ShellConversation(engine, config, console, wait=wait, metrics=metrics),
-        model_names=_model_names(config), session_names=_session_names(config))
+        model_names=_model_names(config), session_names=_session_names(config),
+        sessions_dir=config.sessions_dir)
 
 
 def _print_lines(lines: list[str]) -> None:

@@ -70,11 +70,13 @@ DARK_THEME = "textual-dark"
 
 
 def stylesheet_path() -> Path:
-    """``styles/app.tcss`` at the repository root, found from this package's location.
+    """``styles/app.tcss``: at the repository root in a checkout or an editable install (how the
+    README installs), or under ``<prefix>/share/logomesh-tui/`` where a wheel puts it."""
+    import sys
 
-    That is where it lives in a checkout and in an editable install (how the README installs).
-    """
-    return Path(__file__).resolve().parents[2] / "styles" / "app.tcss"
+    repo = Path(__file__).resolve().parents[2] / "styles" / "app.tcss"
+    shared = Path(sys.prefix) / "share" / "logomesh-tui" / "styles" / "app.tcss"
+    return repo if repo.exists() or not shared.exists() else shared
 
 
 class LogoMeshApp(App[int]):
