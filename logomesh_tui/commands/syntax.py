@@ -264,9 +264,11 @@ class _Parser:
                 continue
             commands.append(self.command())
             if self.tok.kind != "END" and not self.at(";"):
-                raise self.error(f"unexpected {self.describe(self.tok)} after the command; "
+                done = ".".join(commands[-1].target)
+                raise self.error(f"unexpected {self.describe(self.tok)} after {done}(...); "
                                  f"a command is one dotted name and its (arguments), e.g. "
-                                 f"llm.registry.list(); put ';' between commands")
+                                 f"llm.registry.list(); results cannot be chained or called; "
+                                 f"put ';' between commands")
         return commands
 
     def command(self) -> Command:
