@@ -10,6 +10,8 @@ from platformdirs import user_cache_dir, user_config_dir
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from .errors import ConfigError, describe_validation_error
+
 APP_NAME = "logomesh-tui"
 
 
@@ -72,7 +74,6 @@ class EngineConfig(BaseSettings):
 
         from pydantic import ValidationError
 
-        from .errors import ConfigError
 
         path = path or default_config_file()
         data: dict = {}
@@ -99,14 +100,5 @@ class EngineConfig(BaseSettings):
 
 def _describe_config_error(exc, path: Path) -> str:
     """One line naming each bad field and where it can come from (file or env var)."""
-    parts = []
-    for err in exc.errors()[:3]:
-        loc = ".".join(str(x) for x in err["loc"]) or "(top level)"
-        msg = err["msg"].removeprefix("Value error, ")
-        if err["type"] == "extra_forbidden":
-            msg = "unknown field (check the spelling)"
-        parts.append(f"{loc}: {msg}")
-    more = len(exc.errors()) - 3
-    fields = "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
-    return (f"bad configuration ({path} or LOGOMESH_* environment variables): {fields}; "
-            f"fix or remove the setting")
+    return (f"bad configuration ({path} or LOGOMESH_* environment variables): "
+            f"{describe_validation_error(exc)}; fix or remove the setting")

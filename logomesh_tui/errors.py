@@ -47,3 +47,16 @@ class RemoteServerError(LogoMeshError):
 
 class PullError(LogoMeshError):
     pass
+
+
+def describe_validation_error(exc) -> str:
+    """A pydantic ValidationError as one line in the project's style: ``field.path: what``."""
+    parts = []
+    for err in exc.errors()[:3]:
+        loc = ".".join(str(x) for x in err["loc"]) or "(top level)"
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            msg = "unknown field (check the spelling)"
+        parts.append(f"{loc}: {msg}")
+    more = len(exc.errors()) - 3
+    return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")

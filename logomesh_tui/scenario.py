@@ -34,7 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from .conversation.consensus import ARBITRATION_POLICIES
 from .conversation.protocols import get_protocol
 from .conversation.session import ResourceLimits
-from .errors import LogoMeshError
+from .errors import LogoMeshError, describe_validation_error
 
 _ROLE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 MAX_INPUT_BYTES = 2_000_000
@@ -174,14 +174,3 @@ class Scenario(BaseModel):
         return ResourceLimits(**data)
 
 
-def describe_validation_error(exc: ValidationError) -> str:
-    """One line per the project's error style: ``field.path: what is wrong``."""
-    parts = []
-    for err in exc.errors()[:3]:
-        loc = ".".join(str(x) for x in err["loc"]) or "(top level)"
-        msg = err["msg"].removeprefix("Value error, ")
-        if err["type"] == "extra_forbidden":
-            msg = "unknown field (check the spelling)"
-        parts.append(f"{loc}: {msg}")
-    more = len(exc.errors()) - 3
-    return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")

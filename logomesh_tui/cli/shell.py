@@ -82,7 +82,7 @@ class ShellConversation:
     async def start(self, prompt: str, protocol: str = "four-round", *,
                     max_rounds: int | None = None, roles: list[str] | None = None,
                     files: list[str] | None = None, arbitration: str | None = None) -> str:
-        from ..conversation import MultiModelSession, ResourceLimits
+        from ..conversation.session import MultiModelSession, ResourceLimits, read_input_files
         from ..sessions.store import SessionStore
         from ..sessions.timeline import TimelinePrinter
 
@@ -99,13 +99,7 @@ class ShellConversation:
         missing = [r for r in chosen if r not in loaded]
         if missing:
             raise LogoMeshError(f"roles without a model: {', '.join(missing)}; load them first")
-        inputs: dict[str, str] = {}
-        for name in files or []:
-            path = Path(name).expanduser()
-            try:
-                inputs[path.name] = path.read_text(encoding="utf-8", errors="replace")
-            except OSError as exc:
-                raise LogoMeshError(f"cannot read input file {name!r}: {exc.strerror}") from exc
+        inputs = read_input_files(files)
         session = MultiModelSession(
             protocol=protocol, limits=ResourceLimits(max_rounds=max_rounds), config=self.config,
             engine=self.engine, store=SessionStore(self.config.sessions_dir),

@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
 
+from ..conversation.context import RoleExecutor
 from ..errors import LogoMeshError
 from ..pool.types import GenerationRequest, GenerationResult, TokenCallback
 
@@ -19,19 +19,6 @@ ROLE_ORDER = ["primary-analyzer", "architecture-critic", "optimization-specialis
               "documentation-writer"]
 # Fixed overhead a chat template adds around messages, kept free when fitting a prompt.
 TEMPLATE_SLACK_TOKENS = 48
-
-
-@runtime_checkable
-class RoleExecutor(Protocol):
-    """One role's model: what generates for it and how big its window is."""
-
-    model_id: str
-    n_ctx: int
-
-    async def generate(self, request: GenerationRequest,
-                       on_token: TokenCallback | None = None) -> GenerationResult: ...
-
-    async def count_tokens(self, text: str) -> int: ...
 
 
 @dataclass

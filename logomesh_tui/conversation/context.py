@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from ..errors import ContextOverflowError
 from ..pool.types import GenerationRequest, GenerationResult, TokenCallback
@@ -37,6 +37,7 @@ SUMMARY_SHARE = 0.15
 TASK_SHARE = 0.35
 
 
+@runtime_checkable
 class RoleExecutor(Protocol):
     """What the orchestrator needs from whatever serves a role (engine handle or FakeBackend)."""
 

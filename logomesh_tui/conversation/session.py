@@ -16,6 +16,7 @@ import asyncio
 import json
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -751,3 +752,16 @@ async def _quiet_cancel(ex: RoleExecutor) -> None:
         await asyncio.wait_for(ex.cancel(), 5)
     except Exception:  # noqa: BLE001 - best effort; the turn already counts as failed
         pass
+
+
+def read_input_files(names: list[str] | None) -> dict[str, str]:
+    """Files named by the user (relative to the current folder), by base name, for a session's
+    ``input_files``. A file that cannot be read is a one-line LogoMeshError."""
+    inputs: dict[str, str] = {}
+    for name in names or []:
+        path = Path(name).expanduser()
+        try:
+            inputs[path.name] = path.read_text(encoding="utf-8", errors="replace")
+        except OSError as exc:
+            raise LogoMeshError(f"cannot read input file {name!r}: {exc.strerror}") from exc
+    return inputs

@@ -460,39 +460,43 @@ class HotSwapEngine:
         slot.inflight += 1
         try:
             async with slot.turn_lock:
-                slot = self._slot(role)
-                if slot.status == ModelStatus.UNLOADED:  # evicted earlier: bring it back
-                    slot.inflight -= 1
-                    try:
-                        await self._reload_evicted(slot)
-                    finally:
-                        slot.inflight += 1
-                backend = slot.backend
-                if backend is None or slot.status == ModelStatus.FAILED:
-                    raise self._no_working_model(slot)
-                slot.status = ModelStatus.BUSY
-                slot.last_used = time.monotonic()
-                self._emit("busy", role, slot.model_id)
-                try:
-                    result = await backend.generate(request, on_token)
-                except WorkerCrashedError as exc:
-                    if slot.backend is backend:
-                        self._mark_failed(slot, str(exc))
-                    raise
-                except BaseException:
-                    if slot.status == ModelStatus.BUSY:
-                        slot.status = ModelStatus.READY
-                    raise
-                slot.status = ModelStatus.READY
-                slot.last_used = time.monotonic()
-                slot.last_response_s = result.timings.total_s
-                slot.tokens_per_s = result.tokens_per_s
-                self._emit("idle", role, slot.model_id, seconds=result.timings.total_s,
-                           tokens_per_s=result.tokens_per_s,
-                           detail=f"{result.completion_tokens} tokens")
-                return result
+                if self._slots.get(role) is slot:
+                    return await self._turn(slot, request, on_token)
         finally:
             slot.inflight -= 1
+        # The role was reloaded or unloaded while this request waited: serve it from whatever
+        # holds the role now (an unloaded role raises UnknownRoleError).
+        return await self.generate(role, request, on_token)
+
+    async def _turn(self, slot: _Slot, request: GenerationRequest,
+                    on_token: TokenCallback | None) -> GenerationResult:
+        """Run one request on ``slot``; the caller holds its turn lock."""
+        role = slot.role
+        if slot.status == ModelStatus.UNLOADED:  # evicted earlier: bring it back
+            await self._reload_evicted(slot)
+        backend = slot.backend
+        if backend is None or slot.status == ModelStatus.FAILED:
+            raise self._no_working_model(slot)
+        slot.status = ModelStatus.BUSY
+        slot.last_used = time.monotonic()
+        self._emit("busy", role, slot.model_id)
+        try:
+            result = await backend.generate(request, on_token)
+        except WorkerCrashedError as exc:
+            if slot.backend is backend:
+                self._mark_failed(slot, str(exc))
+            raise
+        except BaseException:
+            if slot.status == ModelStatus.BUSY:
+                slot.status = ModelStatus.READY
+            raise
+        slot.status = ModelStatus.READY
+        slot.last_used = time.monotonic()
+        slot.last_response_s = result.timings.total_s
+        slot.tokens_per_s = result.tokens_per_s
+        self._emit("idle", role, slot.model_id, seconds=result.timings.total_s,
+                   tokens_per_s=result.tokens_per_s, detail=f"{result.completion_tokens} tokens")
+        return result
 
     async def _reload_evicted(self, slot: _Slot) -> None:
         need = await asyncio.to_thread(self._estimate, slot.model_id)

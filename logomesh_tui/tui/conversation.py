@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..conversation.gate import GatedExecutor
@@ -178,16 +177,10 @@ class DashboardConversation:
     async def _build_session(self, protocol: str, roles: list[str], *,
                              max_rounds: int | None, files: list[str],
                              arbitration: str | None) -> Any:
-        from ..conversation import MultiModelSession, ResourceLimits
+        from ..conversation.session import MultiModelSession, ResourceLimits, read_input_files
 
         policy = HEADLESS_POLICIES.get(arbitration or "ask", arbitration)
-        inputs: dict[str, str] = {}
-        for name in files:
-            path = Path(name).expanduser()
-            try:
-                inputs[path.name] = path.read_text(encoding="utf-8", errors="replace")
-            except OSError as exc:
-                raise LogoMeshError(f"cannot read input file {name!r}: {exc.strerror}") from exc
+        inputs = read_input_files(files)
         session = MultiModelSession(
             protocol=protocol, limits=ResourceLimits(max_rounds=max_rounds),
             config=self.config, engine=self.engine, input_files=inputs,

@@ -11,8 +11,8 @@ import copy
 
 import pytest
 
-pytest.importorskip("trl", reason="needs the train extra: pip install -e .[train]")
-
+# install.sh --test installs the train extra; without it this module fails rather than skips.
+import trl  # noqa: E402,F401
 from datasets import load_dataset  # noqa: E402
 
 from logomesh_tui.export import export_session  # noqa: E402
