@@ -235,7 +235,10 @@ class LogoMeshApp(App[int]):
         self.refresh_registry()
 
     def _tick(self) -> None:
-        self.refresh_registry(record_memory=True)
+        # The interval timer is its own task: it can fire after shutdown has begun and the
+        # panes are being removed. Nothing to draw then.
+        if self.is_running:
+            self.refresh_registry(record_memory=True)
 
     def refresh_registry(self, record_memory: bool = False) -> None:
         """Redraw the registry from the engine's current view."""

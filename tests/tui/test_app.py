@@ -461,3 +461,15 @@ async def test_picking_a_model_not_on_disk_pulls_it_then_loads_it(app, fake_conf
         assert registry(app).rows_by_role["documentation-writer"].model_id == \
             "qwen2.5-coder-1.5b"
         assert "qwen2.5-coder-1.5b" in app.model_names()
+
+
+async def test_refresh_timer_firing_during_shutdown_does_not_crash(fake_engine, fake_config):
+    """The registry refresh runs on an interval timer, its own task: it can fire after shutdown
+    has begun removing the panes. Quitting must not raise from that timer (a CI run failed on
+    it once). A 1 ms interval makes the overlap likely on every one of the quits."""
+    await fake_engine.load_model("smollm2-135m", "primary-analyzer")
+    for _ in range(15):
+        app = LogoMeshApp(fake_engine, config=fake_config, offer_pull=False, refresh_s=0.001)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause(0.01)
+        assert app.return_code in (0, None)

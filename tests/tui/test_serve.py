@@ -10,8 +10,11 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import aiohttp
+
+REPO = str(Path(__file__).resolve().parents[2])
 
 
 def free_port() -> int:
@@ -22,8 +25,11 @@ def free_port() -> int:
 
 async def test_serve_streams_the_dashboard_to_a_browser(tmp_path):
     port = free_port()
+    # The server runs in tmp_path; put this checkout first on its path (and on the path of the
+    # app process textual-serve starts) so it serves this code, installed or not.
+    pythonpath = os.pathsep.join(filter(None, [REPO, os.environ.get("PYTHONPATH")]))
     env = dict(os.environ, LOGOMESH_MODELS_DIR=str(tmp_path / "models"),
-               LOGOMESH_SESSIONS_DIR=str(tmp_path / "sessions"))
+               LOGOMESH_SESSIONS_DIR=str(tmp_path / "sessions"), PYTHONPATH=pythonpath)
     server = subprocess.Popen([sys.executable, "-m", "logomesh_tui", "--serve", "--port",
                                str(port)], env=env, cwd=tmp_path,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
