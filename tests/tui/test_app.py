@@ -134,7 +134,9 @@ async def test_command_pane_runs_completes_and_remembers(app):
                        == "ready", what="the load")
         assert "loaded smollm2-135m as primary-analyzer" in result_line(app)
 
-        await pilot.press(*'llm.registry.load("no-such-model", "primary-analyzer")', "enter")
+        # A second ":" at the start of the empty line is the prefix again, as in vim; later in
+        # a command it is an ordinary character.
+        await pilot.press("colon", *'llm.registry.load("no-such-model", "primary-analyzer")', "enter")
         await wait_for(pilot, lambda: "error:" in result_line(app), what="an inline error")
         assert "no-such-model" in result_line(app)
         assert app.query_one("#command-result").has_class("error")
@@ -145,6 +147,10 @@ async def test_command_pane_runs_completes_and_remembers(app):
         assert command.value.startswith('llm.registry.load("smollm2-135m"')
         await pilot.press("down", "down")
         assert command.value == ""
+
+        await pilot.press(*'x:', "colon")
+        assert command.value == "x::"
+        command.value = ""
 
         await pilot.press(*"llm.registry.hot", "tab")
         assert command.value == "llm.registry.hotswap("

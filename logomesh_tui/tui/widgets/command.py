@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -66,6 +67,13 @@ class CommandInput(Input):
         if self._pos == len(self.history):
             self._pos = None
         self.cursor_position = len(self.value)
+
+    def on_key(self, event: events.Key) -> None:
+        # ":" focuses this line from anywhere; typed again at the start of an empty line (as a
+        # vim user does before every command) it is that same prefix, not part of the command.
+        if event.character == ":" and not self.value:
+            event.prevent_default()
+            event.stop()
 
     async def action_complete(self) -> None:
         suggestion = await self.suggester.get_suggestion(self.value) if self.suggester else None
