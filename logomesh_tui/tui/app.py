@@ -119,6 +119,7 @@ class LogoMeshApp(App[int]):
             session_names=self.session_names, sessions_dir=self.config.sessions_dir))
         self.offer_pull = offer_pull
         self.refresh_s = refresh_s
+        self._help: HelpScreen | None = None
         self.conversation_state = "idle"
         self._transient: dict[str, str] = {}  # role -> status the engine has not reported yet
         self._listener: Callable[[PoolEvent], None] | None = None
@@ -765,7 +766,15 @@ class LogoMeshApp(App[int]):
 
     def action_help(self) -> None:
         """Show the keys and the command language."""
-        self.push_screen(HelpScreen(self.key_table()))
+        # One help screen, kept between opens: laying out its two tables costs tens of ms on a
+        # busy 2-core machine, and a kept screen reuses its rendered lines.
+        keys = self.key_table()
+        if self._help is None or self._help.keys != keys:
+            if self._help is not None:
+                self.uninstall_screen(self._help)
+            self._help = HelpScreen(keys)
+            self.install_screen(self._help, name="help")
+        self.push_screen("help")
 
     def key_table(self) -> list[tuple[str, str, str]]:
         """(keys, binding id, description) for every app binding, after the user's keymap."""

@@ -221,6 +221,13 @@ async def test_keymap_from_config_remaps_a_binding(fake_engine, fake_config):
         await pilot.press("ctrl+y")
         assert isinstance(app.screen, HelpScreen)
         assert ("ctrl+y", "help", "Help") in app.key_table()
+        first = app.screen
+        assert ("ctrl+y", "help", "Help") in first.keys
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+        # The help screen is kept between opens (its layout is the slow part of opening it).
+        await pilot.press("ctrl+y")
+        assert app.screen is first
         await pilot.press("escape")
         assert not isinstance(app.screen, HelpScreen)
 
