@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import platform
+import sys
 import time
 from pathlib import Path
 
@@ -67,7 +68,9 @@ async def _quality(args: argparse.Namespace, models: list[str] | None) -> dict:
             await engine.load_model(model, role)
             executors[role] = engine.executor(role)
         kw = {"limit": args.limit} if args.limit else {}
-        return await run_quality(executors, tasks, **kw)
+        # A full run takes long on a laptop: say where it is, on stderr (stdout stays the result).
+        return await run_quality(executors, tasks, **kw,
+                                 on_progress=lambda line: print(line, file=sys.stderr, flush=True))
 
 
 def _print_table(result: dict, console: Console) -> None:
