@@ -38,7 +38,7 @@ from .consensus import (
 from .context import ContextBuilder, RoleExecutor, model_summarizer
 from .messages import LLMMessage, MessageType, SessionEvent, Vote
 from .protocols import ConversationProtocol, RoundPlan, get_protocol
-from .structured import combine_confidence, parse_turn, turn_schema
+from .structured import combine_confidence, parse_turn, repeats_prompt, turn_schema
 
 #: Characters per token assumed when turning a token budget into a content length.
 CHARS_PER_TOKEN = 3.0
@@ -526,6 +526,10 @@ class MultiModelSession:
             self._record("turn_metrics", self._metrics(role, model_id, r, attempt, result,
                                                        latency, built.tokens, built.fresh))
             parsed = parse_turn(result.text, result.finish_reason, list(plan.message_types))
+            if parsed.ok and repeats_prompt(parsed.content, [
+                    self.prompt, self.context.system_text(role), self.context.instruction_text(
+                        role, plan.instruction, candidates, plan.message_types)]):
+                parsed.error = "the reply repeats the turn's instructions instead of answering"
             if parsed.ok:
                 await self._post(role, ex, plan, visible, candidates, parsed, result, request,
                                  latency)

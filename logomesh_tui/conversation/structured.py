@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -129,6 +130,33 @@ def parse_turn(text: str, finish_reason: str, allowed_types: list[MessageType]) 
     if isinstance(vote, str) and vote.strip():
         out.vote = vote.strip()
     return out
+
+
+#: Share of a reply's word 4-grams found in its own prompt above which it is an echo.
+ECHO_SHARE = 0.8
+_WORD = re.compile(r"\w+")
+
+
+def repeats_prompt(content: str, prompt_texts: list[str]) -> bool:
+    """True when ``content`` is (nearly all) words copied from the turn's own prompt.
+
+    ``prompt_texts`` are what the orchestrator wrote: the task statement, the role's standing
+    instructions and this turn's instruction ("Your turn, ... Round 4 - final review ...").
+    The smallest models often answer by copying those lines into ``content``; such a reply
+    contributes nothing and is unusable like an empty one. A reply counts as an echo when at
+    least ``ECHO_SHARE`` of its word 4-grams occur in the prompt texts, or, when it has fewer
+    than four words (but at least three), when all of it occurs there. Earlier messages and
+    input files are not prompt texts: quoting a peer or the code is allowed.
+    """
+    words = _WORD.findall(content.lower())
+    source = _WORD.findall(" ".join(prompt_texts).lower())
+    if len(words) < 3 or not source:
+        return False
+    if len(words) < 4:
+        return f" {' '.join(words)} " in f" {' '.join(source)} "
+    grams = {tuple(words[i:i + 4]) for i in range(len(words) - 3)}
+    known = {tuple(source[i:i + 4]) for i in range(len(source) - 3)}
+    return len(grams & known) >= ECHO_SHARE * len(grams)
 
 
 def combine_confidence(self_rating: float | None, mean_token_prob: float | None) -> float:

@@ -27,6 +27,8 @@ from ..errors import (
 from .types import GenerationRequest, GenerationResult, Timings, TokenCallback
 
 _STREAM_LIMIT = 16 * 1024 * 1024
+#: The folder that holds the logomesh_tui package: a checkout's root, or site-packages.
+_PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
 # llama-cpp-python's words for a prompt that does not fit the window.
 _OVERFLOW_RE = re.compile(r"Requested tokens \((\d+)\) exceed context window of (\d+)")
 
@@ -68,6 +70,11 @@ class LocalBackend:
                "chat_format": self.chat_format, "nice": self.nice}
         env = dict(os.environ)
         env.setdefault("OMP_NUM_THREADS", str(self.n_threads))
+        # The worker imports this very package. Run from a checkout (not installed, any
+        # folder), put the checkout first on the worker's path so it runs the same code.
+        if (Path(_PACKAGE_ROOT) / "pyproject.toml").is_file():
+            env["PYTHONPATH"] = os.pathsep.join(
+                filter(None, [_PACKAGE_ROOT, env.get("PYTHONPATH")]))
         self._proc = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "logomesh_tui.pool.worker", json.dumps(cfg),
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,

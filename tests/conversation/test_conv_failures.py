@@ -104,3 +104,24 @@ async def test_content_length_leaves_room_for_the_json_around_it(make_backend):
     # FakeBackend counts len/4 tokens, so the skeleton costs about 20 tokens of the 64.
     assert lengths[-1] < lengths[0] <= int(64 * 2.6) - 60
     assert all(16 <= n <= (64 - 8) * 3 for n in lengths)
+
+
+async def test_a_reply_that_echoes_the_instructions_is_retried_then_a_failure(make_backend):
+    """The smallest models answer "Your turn, a. Round 1 - ..." copied from the prompt: that is
+    unusable like an empty reply (retried once, then recorded), never a message on the bus."""
+
+    def echo(req, b):
+        turn = req.messages[-1]["content"].splitlines()[-1]
+        return json.dumps({"message_type": "analysis", "content": turn[:200],
+                           "references": [], "confidence": 0.9})
+
+    parrot = make_backend("parrot", responder=echo)
+    good = make_backend("good")
+    s = MultiModelSession(store=False, limits=ResourceLimits(max_rounds=1))
+    await s.add_model("a", parrot)
+    await s.add_model("b", good)
+    r = await s.execute_collaborative_prompt("Review this function for bugs.")
+    assert parrot.calls == 2
+    [fail] = [f for f in r.failures if f["role"] == "a"]
+    assert "repeats the turn's instructions" in fail["reason"]
+    assert [m.from_role for m in r.messages if m.from_role != "human"] == ["b"]

@@ -57,3 +57,24 @@ def test_confidence_is_a_short_enum_in_the_grammar():
     grammar = lg.json_schema_to_gbnf(json.dumps(s))
     line = next(x for x in grammar.splitlines() if x.startswith("confidence ::="))
     assert '"0.5"' in line and '"1"' in line and "[0-9]" not in line
+
+
+def test_a_reply_that_copies_its_own_prompt_is_an_echo():
+    from logomesh_tui.conversation.structured import repeats_prompt
+
+    instruction = ("Your turn, documentation-writer. Round 4 - final review. Review the proposals, "
+                   "state whether you agree and vote for one proposal: m5 by primary-analyzer.")
+    task = "Please analyze this React component for:\n1. Performance bottlenecks"
+    prompts = [task, instruction]
+    assert repeats_prompt("Your turn, documentation-writer. Round 4 - final review.", prompts)
+    assert repeats_prompt("1. Performance bottlenecks", prompts)
+    # Casing, punctuation and a trailing word do not hide an echo.
+    assert repeats_prompt("your turn documentation-writer round 4: final REVIEW -- review the "
+                          "proposals; state whether you agree, yes", prompts)
+    # Real contributions, even ones that quote a phrase of the prompt, are not echoes.
+    assert not repeats_prompt("computeStats walks every order three times; compute the totals "
+                              "in one pass with useMemo keyed on orders.", prompts)
+    assert not repeats_prompt("I agree with m5: the single pass fixes the performance "
+                              "bottlenecks without changing the output.", prompts)
+    assert not repeats_prompt("Use useMemo.", prompts)  # too short to judge
+    assert not repeats_prompt("anything at all here", [])

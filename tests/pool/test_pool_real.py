@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import psutil
 import pytest
@@ -159,7 +160,11 @@ def test_workers_die_when_the_dashboard_is_killed(real_config, tmp_path):
             await asyncio.sleep(600)
         asyncio.run(main())
     """))
-    owner = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    # The script lives in tmp_path: give it this checkout, installed or not.
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        filter(None, [str(Path(__file__).resolve().parents[2]), os.environ.get("PYTHONPATH")])))
+    owner = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True,
+                             env=env)
     pids = [int(p) for p in owner.stdout.readline().split()]
     assert len(pids) == 2 and all(psutil.pid_exists(p) for p in pids)
     owner.kill()
