@@ -8,9 +8,17 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from logomesh_tui.catalog import Catalog
 from logomesh_tui.config import EngineConfig
+
+# Property tests try the same examples on every run, so CI passes or fails on the code, not on
+# the draw. HYPOTHESIS_PROFILE=explore draws new examples (for hunting bugs locally); what it
+# finds goes into the test as an @example.
+settings.register_profile("repeatable", derandomize=True)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
 
 @pytest.fixture(autouse=True)

@@ -196,8 +196,11 @@ def _read_string(source: str, start: int) -> tuple[str, int]:
                     i += 6
                     continue
                 raise CommandSyntaxError("\\u needs four hex digits, e.g. \\u00e9", source, i + 1)
+            # The message is one line: a line break or other control character after the
+            # backslash is named, not printed.
+            shown = f"\\{esc}" if esc.isprintable() else f"\\ followed by U+{ord(esc):04X}"
             raise CommandSyntaxError(
-                f"unknown escape \\{esc}; valid: \\n \\t \\r \\0 \\\\ \\' \\\" \\uXXXX",
+                f"unknown escape {shown}; valid: \\n \\t \\r \\0 \\\\ \\' \\\" \\uXXXX",
                 source, i + 1)
         if ch == "\n":
             break

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from logomesh_tui.commands import (
@@ -171,6 +171,7 @@ ALPHABET = st.sampled_from(list('llm.registry.load("qwen2.5-coder", \'r\')[]=;,#
 
 @given(st.one_of(st.text(max_size=120), st.lists(ALPHABET, max_size=40).map("".join)))
 @settings(max_examples=1500, deadline=None)
+@example('"\\\n')  # a backslash before a line break once printed the break into the error
 def test_fuzz_any_input_gives_a_command_or_a_clear_error(text):
     try:
         commands = parse_script(text)
