@@ -16,32 +16,10 @@ from logomesh_tui.conversation.messages import MessageType
 from logomesh_tui.errors import WorkerCrashedError
 from logomesh_tui.pool.fake import FakeBackend
 from logomesh_tui.sessions.store import SessionStore
+from tests.codepipe.scripted import FIXED, FIXTURES, scripted
 
-FIXTURES = Path(__file__).parent / "fixtures"
 REPO = Path(__file__).resolve().parents[2]
-
-FIXED = (FIXTURES / "Counter.fixed.tsx").read_text()
 BROKEN = FIXED.replace("const doubled = count * 2;", "const doubled: string = count * 2;")
-
-
-def scripted(proposal: str, repaired: str, synthesis: str):
-    def responder(req, backend):
-        last = req.messages[-1]["content"]
-        if req.json_schema and "vote" in req.json_schema["properties"]:
-            return json.dumps({"vote": "P1", "critique": "P1 drops the derived state.",
-                               "confidence": 0.8})
-        if req.json_schema:
-            return json.dumps({"approve": True, "comment": "Same behaviour, fewer renders."})
-        if last.startswith("Analyse"):
-            return "1. `doubled` is derived state copied in an effect.\n2. `label` is any."
-        if last.startswith("Refactor this code"):
-            return f"```tsx\n{proposal}```\nComputes doubled during render."
-        if "rejected that version" in last:
-            return f"```tsx\n{repaired}```"
-        if last.startswith("Synthesize"):
-            return f"```tsx\n{synthesis}```"
-        return "`Counter` now computes `doubled` during render; `label` is a `string`."
-    return responder
 
 
 def pool(responder, n_ctx=4096):

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import threading
-from pathlib import Path
 
 import pytest
 
@@ -16,24 +14,7 @@ from logomesh_tui.errors import LogoMeshError
 from logomesh_tui.pool.engine import HotSwapEngine
 from logomesh_tui.pool.fake import FakeBackend
 from logomesh_tui.sessions.store import SessionStore
-
-FIXTURES = Path(__file__).resolve().parents[1] / "codepipe" / "fixtures"
-FIXED = (FIXTURES / "Counter.fixed.tsx").read_text()
-
-
-def refactor_responder(req, backend):
-    """Every role agrees on the fixed Counter (derived state computed in render)."""
-    last = req.messages[-1]["content"]
-    if req.json_schema and "vote" in req.json_schema["properties"]:
-        return json.dumps({"vote": "P1", "critique": "P1 drops the copied state.",
-                           "confidence": 0.8})
-    if req.json_schema:
-        return json.dumps({"approve": True, "comment": "Same behaviour, fewer renders."})
-    if last.startswith("Analyse"):
-        return "1. `doubled` is derived state copied in an effect.\n2. `label` is any."
-    if last.startswith(("Refactor this code", "Synthesize")) or "rejected that version" in last:
-        return f"```tsx\n{FIXED}```\nComputes doubled during render."
-    return "`Counter` now computes `doubled` during render; `label` is a `string`."
+from tests.codepipe.scripted import FIXED, FIXTURES, refactor_responder
 
 
 @pytest.fixture(scope="module")

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import time
-from pathlib import Path
 
 import pytest
 
@@ -17,28 +15,12 @@ from logomesh_tui.tui import LogoMeshApp
 from logomesh_tui.tui.commands import LogoMeshCommands
 from logomesh_tui.tui.screens.pick import PromptScreen
 from logomesh_tui.tui.widgets.timeline import TimelinePane, describe_event
+from tests.codepipe.scripted import FIXTURES, refactor_responder
 
 from .conftest import wait_for
 from .keys import result_line
 
-FIXTURES = Path(__file__).resolve().parents[1] / "codepipe" / "fixtures"
-FIXED = (FIXTURES / "Counter.fixed.tsx").read_text()
 TSC_DELAY_S = 0.4
-
-
-def refactor_responder(req, backend):
-    """Every role agrees on the fixed Counter (derived state computed in render)."""
-    last = req.messages[-1]["content"]
-    if req.json_schema and "vote" in req.json_schema["properties"]:
-        return json.dumps({"vote": "P1", "critique": "P1 drops the copied state.",
-                           "confidence": 0.8})
-    if req.json_schema:
-        return json.dumps({"approve": True, "comment": "Same behaviour."})
-    if last.startswith("Analyse"):
-        return "1. `doubled` is derived state copied in an effect."
-    if last.startswith(("Refactor this code", "Synthesize")) or "rejected that version" in last:
-        return f"```tsx\n{FIXED}```"
-    return "`Counter` now computes `doubled` during render."
 
 
 @pytest.fixture(scope="module")
