@@ -31,6 +31,21 @@ TOOLCHAIN_PACKAGES: dict[str, str] = {
     "@types/react": "19.3.0",
     "@types/node": "26.6.6",
 }
+# The behaviour and lint checks (evidence engine, refactor harness) live in a folder of their own:
+# typescript-eslint needs the JavaScript compiler API, which TypeScript 7 (native) does not ship,
+# so the checks folder carries TypeScript 5.9 for the linter while tsc stays 7. jsdom 27 is the
+# newest that runs on Node.js 20.
+CHECK_PACKAGES: dict[str, str] = {
+    "eslint": "9.39.5",
+    "typescript-eslint": "8.74.0",
+    "eslint-plugin-react-hooks": "7.1.1",
+    "typescript": "5.9.3",
+    "jsdom": "27.4.0",
+    "react": "19.3.1",
+    "react-dom": "19.3.1",
+    "@types/react": "19.3.0",
+    "@types/react-dom": "19.3.0",
+}
 INSTALL_TIMEOUT_S = 300
 
 
@@ -50,6 +65,22 @@ class Toolchain:
     @property
     def node_modules(self) -> Path:
         return self.root / "node_modules"
+
+
+@dataclass(frozen=True)
+class CheckToolchain:
+    """Where the lint and behaviour-check packages live (eslint, jsdom, react)."""
+
+    root: Path
+    node: str
+
+    @property
+    def node_modules(self) -> Path:
+        return self.root / "node_modules"
+
+    @property
+    def eslint(self) -> Path:
+        return self.node_modules / "eslint" / "bin" / "eslint.js"
 
 
 def default_toolchain_dir() -> Path:
@@ -86,6 +117,10 @@ def _complete(root: Path) -> bool:
     if not (root / "node_modules" / ".bin" / "tsc").exists():
         return False
     return all(_installed_version(root, p) == v for p, v in TOOLCHAIN_PACKAGES.items())
+
+
+def _checks_complete(root: Path) -> bool:
+    return all(_installed_version(root, p) == v for p, v in CHECK_PACKAGES.items())
 
 
 @contextlib.contextmanager
@@ -125,6 +160,23 @@ def ensure_tsc(root: Path | str | None = None, *, install: bool = True) -> Toolc
                      version=_installed_version(root, "typescript") or "unknown")
 
 
+def ensure_checks(root: Path | str | None = None, *, install: bool = True) -> CheckToolchain:
+    """Return the lint/behaviour-check packages (``<toolchain dir>/checks``), installing them
+    with npm first if needed. Raises :class:`ToolchainError` with a one-line message otherwise."""
+    root = Path(root) if root is not None else default_toolchain_dir() / "checks"
+    node = find_node()
+    if not _checks_complete(root):
+        if not install:
+            raise ToolchainError(
+                f"the lint and behaviour-check packages are not installed in {root}: run "
+                "`python -m logomesh_tui.codepipe.toolchain`")
+        npm = find_npm()
+        with _install_lock(root):
+            if not _checks_complete(root):
+                _npm_install(npm, root, CHECK_PACKAGES, "logomesh-tui-checks")
+    return CheckToolchain(root=root, node=node)
+
+
 def _native_tsc(root: Path) -> Path | None:
     """TypeScript 7's platform binary: the ``.bin/tsc`` launcher is a node script that only
     execs it, and skipping node saves ~0.1 s per check in the compile loops."""
@@ -134,38 +186,44 @@ def _native_tsc(root: Path) -> Path | None:
     return None
 
 
-def _npm_install(npm: str, root: Path) -> None:
+def _npm_install(npm: str, root: Path, packages: dict[str, str] | None = None,
+                 name: str = "logomesh-tui-ts") -> None:
+    packages = TOOLCHAIN_PACKAGES if packages is None else packages
     # A package.json of our own keeps npm from walking up and installing into a parent project.
     (root / "package.json").write_text(json.dumps(
-        {"name": "logomesh-tui-ts", "private": True, "dependencies": TOOLCHAIN_PACKAGES}, indent=2))
+        {"name": name, "private": True, "dependencies": packages}, indent=2))
     cmd = [npm, "install", "--prefix", str(root), "--no-audit", "--no-fund", "--loglevel=error",
-           *[f"{p}@{v}" for p, v in TOOLCHAIN_PACKAGES.items()]]
+           *[f"{p}@{v}" for p, v in packages.items()]]
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=INSTALL_TIMEOUT_S)
     except subprocess.TimeoutExpired as exc:
         raise ToolchainError(
-            f"npm install of the TypeScript compiler took over {INSTALL_TIMEOUT_S} s: check "
+            f"npm install into {root} took over {INSTALL_TIMEOUT_S} s: check "
             "access to the npm registry") from exc
     if proc.returncode != 0:
         last = (proc.stderr.strip() or proc.stdout.strip()).splitlines()[-1:] or ["no output"]
         raise ToolchainError(
-            f"npm install of the TypeScript compiler into {root} failed ({last[0]}): check "
+            f"npm install into {root} failed ({last[0]}): check "
             "access to the npm registry")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m logomesh_tui.codepipe.toolchain",
-        description="Install the project's TypeScript compiler (tsc + React/Node types) with npm.")
+        description="Install the project's TypeScript compiler (tsc + React/Node types) and the "
+                    "lint/behaviour-check packages (eslint, typescript-eslint, jsdom, react) with npm.")
     parser.add_argument("--dir", help="install folder (default: $LOGOMESH_TS_DIR or the user cache)")
     parser.add_argument("--check", action="store_true", help="only check; do not install")
     args = parser.parse_args(argv)
     try:
         tc = ensure_tsc(args.dir, install=not args.check)
+        checks = ensure_checks(Path(args.dir) / "checks" if args.dir else None,
+                               install=not args.check)
     except ToolchainError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(f"TypeScript {tc.version}: {tc.tsc}")
+    print(f"lint and behaviour checks (eslint, jsdom, react): {checks.root}")
     return 0
 
 
