@@ -8,8 +8,9 @@ import gc
 import os
 import statistics
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
+from typing import Any, cast
 
 import psutil
 
@@ -69,9 +70,11 @@ def _bare_run(path: Path, chat_format: str | None, n_ctx: int, threads: int, max
         t0 = time.perf_counter()
         first = None
         n = 0
-        for chunk in llm.create_chat_completion(messages=[{"role": "user", "content": PROMPT}],
-                                                max_tokens=max_tokens, temperature=0.0, seed=1,
-                                                stream=True):
+        # stream=True returns an iterator of chunks (the declared type is a union with the reply)
+        chunks = cast(Iterator[dict[str, Any]], llm.create_chat_completion(
+            messages=[{"role": "user", "content": PROMPT}], max_tokens=max_tokens,
+            temperature=0.0, seed=1, stream=True))
+        for chunk in chunks:
             if chunk["choices"][0].get("delta", {}).get("content"):
                 n += 1
                 if first is None:
