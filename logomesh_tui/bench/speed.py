@@ -263,10 +263,12 @@ async def bench_conversation(models: list[str] | None = None, messages: int = 60
             "function useData(id) { const [d, setD] = useState(); useEffect(() => { fetch('/x/' + id)"
             ".then(r => r.json()).then(setD); }); return d; }")
         wall = time.perf_counter() - t0
-    metrics = [e.data for e in session.events if e.kind == "turn_metrics"]
-    sent = sum(m.get("prompt_tokens") or 0 for m in metrics)
-    evaluated = sum(m.get("prompt_tokens_evaluated") or 0 for m in metrics)
-    max_prompt = {r: max([m.get("prompt_tokens") or 0 for m in metrics if m["role"] == r] or [0])
+    from ..sessions.events import TurnMetrics
+
+    metrics = [e for e in session.events if isinstance(e, TurnMetrics)]
+    sent = sum(m.prompt_tokens for m in metrics)
+    evaluated = sum(m.prompt_tokens_evaluated or 0 for m in metrics)
+    max_prompt = {r: max([m.prompt_tokens for m in metrics if m.role == r] or [0])
                   for r in roles}
     n_messages = sum(1 for e in session.events if e.kind == "message")
     return {"part": "conversation", "messages": n_messages, "turns": len(metrics),

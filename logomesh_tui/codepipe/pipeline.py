@@ -35,6 +35,7 @@ from pydantic import BaseModel, Field
 
 from ..conversation.messages import LLMMessage, MessageType, Vote
 from ..errors import LogoMeshError
+from ..sessions import events as ev
 from . import prompts
 from .compiler import CompileResult, Diagnostic, typecheck_sources
 from .executors import (
@@ -277,16 +278,16 @@ class RefactorPipeline:
         self.messages.append(msg)
         if self.on_message:
             self.on_message(msg)
-        self._event("message", json.loads(msg.model_dump_json(by_alias=True)))
+        self._event(ev.MessagePosted(message=msg))
         return msg
 
-    def _event(self, kind: str, data: dict) -> None:
+    def _event(self, event: ev.Event) -> None:
         if self.recorder is not None:
-            self.recorder.append(kind, data)
+            self.recorder.append(event)
 
     def _vote(self, rec: ChangeRecord, vote: Vote) -> None:
         rec.votes.append(vote)
-        self._event("vote", vote.model_dump(mode="json"))
+        self._event(ev.VoteCast(vote=vote))
 
     async def _ask(self, role: str, content: str, *, history: list[dict[str, str]] | None = None,
                    max_tokens: int | None = None, json_schema: dict | None = None,
@@ -353,11 +354,11 @@ class RefactorPipeline:
         base, files = load_inputs(path)
         self._files = dict(files)
         notes: list[str] = []
-        self._event("session_started", {
-            "participants": {r: e.model_id for r, e in self.executors.items()},
-            "protocol": "refactor", "prompt": f"refactor {path}",
-            "limits": {"max_iterations": self.options.max_iterations,
-                       "proposal_repairs": self.options.proposal_repairs}})
+        self._event(ev.SessionStarted(
+            participants={r: e.model_id for r, e in self.executors.items()},
+            protocol="refactor", prompt=f"refactor {path}",
+            limits={"max_iterations": self.options.max_iterations,
+                    "proposal_repairs": self.options.proposal_repairs}))
         before = await self._compile(files)
         self._baseline = {d.key() for d in before.errors}
         if before.errors:
@@ -395,11 +396,11 @@ class RefactorPipeline:
         if not any(c.status == "accepted" for c in changes):
             notes.append("No change was kept: the output files equal the input.")
         for c in changes:
-            self._event("note", {"change": c.index, "chunk": c.chunk, "status": c.status,
-                                 "reason": c.reason})
-        self._event("session_finished", {
-            "accepted": sum(c.status == "accepted" for c in changes), "changes": len(changes),
-            "compiles": not self._new_errors(after), "tokens": self.ledger.as_dict()})
+            self._event(ev.Note(event="change", change=c.index, chunk=c.chunk, status=c.status,
+                                reason=c.reason))
+        self._event(ev.SessionFinished(
+            accepted=sum(c.status == "accepted" for c in changes), changes=len(changes),
+            compiles=not self._new_errors(after), tokens=self.ledger.as_dict()))
         return RefactorResult(
             run_id=self.run_id, input_path=str(path),
             roles={r: e.model_id for r, e in self.executors.items()},

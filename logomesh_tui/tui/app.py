@@ -31,9 +31,9 @@ from ..commands import (
 from ..commands.table import EXPORT_FORMATS, PROTOCOLS, Vocabulary
 from ..config import EngineConfig
 from ..conversation.context import ROLE_DESCRIPTIONS
-from ..conversation.messages import LLMMessage
 from ..errors import LogoMeshError
 from ..pool.types import MemoryStats, ModelInfo, PoolEvent
+from ..sessions.events import ConsensusScored, MessagePosted, Note, Swap, TurnFailed, TurnMetrics
 from .commands import LogoMeshCommands
 from .conversation import DashboardConversation
 from .messages import (
@@ -48,7 +48,9 @@ from .messages import (
     PoolChanged,
     PullProgress,
     SwapFinished,
+    TimelineReset,
     TokenStreamed,
+    TurnAborted,
     TurnFinished,
     TurnStarted,
 )
@@ -227,9 +229,9 @@ class LogoMeshApp(App[int]):
             # one. The controller's state is current; the app's lags by a message.
             live = getattr(self.controller, "state", self.conversation_state)
             if live not in ("running", "paused"):
-                self.query_one(TimelinePane).add_event("swap", {
-                    "role": ev.role, "old_model_id": ev.old_model_id,
-                    "new_model_id": ev.model_id, "seconds": ev.seconds})
+                self.query_one(TimelinePane).add_event(Swap(
+                    role=ev.role, old_model_id=ev.old_model_id, new_model_id=ev.model_id,
+                    seconds=ev.seconds, source="engine"))
         if ev.kind in ("load_failed", "failed", "evicted", "swap_failed"):
             self.notify(ev.detail or f"{ev.kind}: {ev.role}", title=f"{ev.role}",
                         severity="error" if ev.kind != "evicted" else "warning")
@@ -287,36 +289,35 @@ class LogoMeshApp(App[int]):
         self.metrics.record_round(message.message.round)
 
     def on_conversation_event(self, message: ConversationEvent) -> None:
-        kind, data = message.kind, message.data
+        event = message.event
         timeline = self.query_one(TimelinePane)
-        if kind == "message":
-            self.on_conversation_message(ConversationMessage(LLMMessage.model_validate(data)))
+        if isinstance(event, MessagePosted):
+            self.on_conversation_message(ConversationMessage(event.message))
             return
-        if kind == "turn_metrics":
+        if isinstance(event, TurnMetrics):
             # Live turns are measured by the streaming executors; these come from replays.
             if message.replayed:
-                self.metrics.record_turn(str(data.get("model_id", "?")),
-                                         float(data.get("tokens_per_s") or 0.0),
-                                         float(data.get("latency_s") or 0.0))
+                self.metrics.record_turn(event.model_id or "?", event.tokens_per_s,
+                                         event.latency_s)
                 self.query_one(MetricsPane).refresh_metrics()
             return
-        if kind == "replay_reset":
-            timeline.clear_entries()
-            self.metrics.reset_conversation()
+        if isinstance(event, ConsensusScored):
+            self.metrics.record_consensus(event.round, event.score)
             self.query_one(MetricsPane).refresh_metrics()
-            return
-        if kind == "turn_failed":
-            timeline.end_turn(str(data.get("turn_id")), str(data.get("role")))
-            return
-        if kind == "consensus":
-            self.metrics.record_consensus(int(data.get("round", 0)), float(data.get("score", 0)))
-            self.query_one(MetricsPane).refresh_metrics()
-        if kind == "failure":
+        if isinstance(event, TurnFailed):
             self.metrics.failures += 1
-        if kind == "swap" and message.replayed:
+        if isinstance(event, Swap) and message.replayed:
             # Live swaps are counted from the pool's swap_finished events.
             self.metrics.swaps += 1
-        timeline.add_event(kind, data)
+        timeline.add_event(event)
+
+    def on_timeline_reset(self, message: TimelineReset) -> None:
+        self.query_one(TimelinePane).clear_entries()
+        self.metrics.reset_conversation()
+        self.query_one(MetricsPane).refresh_metrics()
+
+    def on_turn_aborted(self, message: TurnAborted) -> None:
+        self.query_one(TimelinePane).end_turn(message.turn_id, message.role)
 
     def on_conversation_state(self, message: ConversationState) -> None:
         self._set_state(message.state, message.detail)
@@ -358,17 +359,17 @@ class LogoMeshApp(App[int]):
     def on_command_progress(self, message: CommandProgress) -> None:
         self._command_line(message.text, ok=True)
         if message.to_timeline:
-            self.query_one(TimelinePane).add_event("note", {"text": message.text})
+            self.query_one(TimelinePane).add_event(Note(text=message.text))
 
     def on_command_result(self, message: CommandResult) -> None:
         self._command_line(message.text, ok=message.ok)
         lines = message.text.splitlines()
         if message.to_timeline:
             # A refactor's outcome sits beside its progress lines.
-            self.query_one(TimelinePane).add_event("note", {"text": message.text})
+            self.query_one(TimelinePane).add_event(Note(text=message.text))
         elif message.ok and len(lines) > 1:
             # Tables (llm.registry.list, help) do not fit one line: show them in the timeline.
-            self.query_one(TimelinePane).add_event("note", {"text": message.text})
+            self.query_one(TimelinePane).add_event(Note(text=message.text))
         elif message.detail:
             self.notify(message.detail, title="command error", severity="error", timeout=10)
         elif lines and len(lines[0]) > self.query_one(CommandPane).size.width - 4:

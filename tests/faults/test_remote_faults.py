@@ -164,7 +164,7 @@ async def test_server_down_mid_conversation_then_back(tmp_path):
     events = []
 
     def stop_after_round_one(event) -> None:
-        if event.kind == "consensus" and event.data["round"] == 1:
+        if event.kind == "consensus" and event.round == 1:
             events.append(asyncio.ensure_future(server.stop()))
 
     async with HotSwapEngine(config, backend_factory=Mixed(config)) as engine:
@@ -203,7 +203,7 @@ async def test_garbage_and_server_errors_in_a_conversation(tmp_path):
             server.mode = next(modes)
 
             def switch(event) -> None:
-                if event.kind == "failure" and event.data["role"] == "remote":
+                if event.kind == "failure" and event.role == "remote":
                     server.mode = next(modes, server.mode)
 
             response = await run_session(engine, config, on_round=switch)

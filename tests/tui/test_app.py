@@ -62,7 +62,7 @@ async def test_conversation_streams_swaps_by_key_and_exports(app, fake_engine, t
 
         entries = timeline.entries
         swaps = [e for e in entries if e.kind == "event" and e.event_kind == "swap"]
-        assert len(swaps) == 1 and swaps[0].data["new_model_id"] == "qwen2.5-coder-0.5b"
+        assert len(swaps) == 1 and swaps[0].event.new_model_id == "qwen2.5-coder-0.5b"
         after = entries[entries.index(swaps[0]) + 1:]
         critic_models = {e.model_id for e in after
                          if e.kind == "message" and e.role == "architecture-critic"}
@@ -405,9 +405,9 @@ async def test_a_tie_opens_the_arbitration_dialog_and_the_choice_is_recorded(app
         await wait_for(pilot, lambda: app.conversation_state == "finished", timeout=20,
                        what="the end")
         events = SessionStore(app.config.sessions_dir).read(app.controller.session_id).events
-        arbitration = [e.data for e in events if e.kind == "arbitration"]
-        assert arbitration and arbitration[0]["choice_id"] == chosen.id
-        assert arbitration[0]["decided_by"] == "human"
+        arbitration = [e for e in events if e.kind == "arbitration"]
+        assert arbitration and arbitration[0].choice_id == chosen.id
+        assert arbitration[0].decided_by == "human"
         assert any(e.kind == "event" and e.event_kind == "arbitration"
                    for e in app.query_one(TimelinePane).entries)
 

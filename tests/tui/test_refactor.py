@@ -38,7 +38,7 @@ async def refactor_engine(fake_config):
 
 
 def notes(app: LogoMeshApp) -> list[str]:
-    return [describe_event(e.event_kind, e.data) for e in app.query_one(TimelinePane).entries
+    return [describe_event(e.event) for e in app.query_one(TimelinePane).entries
             if e.kind == "event" and e.event_kind == "note"]
 
 
