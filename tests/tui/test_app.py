@@ -197,7 +197,7 @@ async def test_arbitration_dialog_records_the_choice(app):
         decisions = []
 
         async def ask() -> None:
-            decisions.append(await app.controller.arbitrate(state, "tie after round 4"))
+            decisions.append(await app.runner.ask(state, "tie after round 4"))
 
         app.run_worker(ask())
         await wait_for(pilot, lambda: isinstance(app.screen, ArbitrationScreen),
