@@ -32,12 +32,12 @@ from ..commands import (
 from ..commands.controller import RunnerController
 from ..commands.table import EXPORT_FORMATS, PROTOCOLS, Vocabulary
 from ..config import EngineConfig
-from ..conversation.context import ROLE_DESCRIPTIONS
+from ..conversation.roles import SEED_ROLES
 from ..conversation.runner import ConversationRunner
 from ..errors import LogoMeshError
 from ..pool.types import MemoryStats, ModelInfo, PoolEvent
 from ..sessions.events import ConsensusScored, MessagePosted, Note, Swap, TurnFailed, TurnMetrics
-from .commands import LogoMeshCommands
+from ..units import format_bytes
 from .messages import (
     CommandProgress,
     CommandResult,
@@ -56,19 +56,19 @@ from .messages import (
     TurnFinished,
     TurnStarted,
 )
+from .palette import PaletteActions
 from .runner_view import DashboardView, ask_in_dialog
 from .screens.detail import MessageDetailScreen
 from .screens.help import HelpScreen
 from .screens.open_session import OpenSessionScreen
 from .screens.pick import PickScreen, PromptScreen
 from .screens.pull import PullScreen
-from .stats import MetricsStore, human_bytes
+from .stats import MetricsStore
 from .widgets.command import CommandInput, CommandPane
 from .widgets.metrics import MetricsPane
 from .widgets.registry import RegistryPane, RoleRow
 from .widgets.timeline import TimelinePane
 
-DEFAULT_ROLES = list(ROLE_DESCRIPTIONS)
 PULL_PREFIX = "pull:"  # a model-list value meaning "not on disk: pull it, then use it"
 LIGHT_THEME = "textual-light"
 DARK_THEME = "textual-dark"
@@ -89,7 +89,7 @@ class LogoMeshApp(App[int]):
 
     TITLE = "LogoMesh"
     CSS_PATH = stylesheet_path() if stylesheet_path().exists() else None
-    COMMANDS = App.COMMANDS | {LogoMeshCommands}
+    COMMANDS = App.COMMANDS | {PaletteActions}
     COMMAND_PALETTE_BINDING = "ctrl+p"
 
     BINDINGS = [
@@ -199,7 +199,7 @@ class LogoMeshApp(App[int]):
         return [m.role for m in self.engine.get_active_models()]
 
     def all_roles(self) -> list[str]:
-        return list(dict.fromkeys(DEFAULT_ROLES + self.loaded_roles()))
+        return list(dict.fromkeys([*SEED_ROLES, *self.loaded_roles()]))
 
     def vocabulary(self, text: str = "") -> Vocabulary:
         return Vocabulary(roles=self.loaded_roles(), models=self.model_names(),
@@ -266,7 +266,7 @@ class LogoMeshApp(App[int]):
     def build_rows(self, infos: list[ModelInfo], memory: MemoryStats) -> list[RoleRow]:
         by_role = {m.role: m for m in infos}
         rows = []
-        for role in list(dict.fromkeys(DEFAULT_ROLES + list(by_role) + list(self._transient))):
+        for role in list(dict.fromkeys([*SEED_ROLES, *by_role, *self._transient])):
             info = by_role.get(role)
             status = self._transient.get(role)
             if info is None:
@@ -596,7 +596,7 @@ class LogoMeshApp(App[int]):
             if name == exclude:
                 continue
             spec = specs.get(name)
-            size = human_bytes(spec.size_bytes) if spec and spec.size_bytes else ""
+            size = format_bytes(spec.size_bytes, compact=True) if spec and spec.size_bytes else ""
             desc = f"{spec.params} {spec.quant}" if spec else ""
             options.append((name, f"{name:<22} {desc:<14} {size}"))
         for name in self.pullable_names():

@@ -11,8 +11,8 @@ from logomesh_tui.conversation.consensus import Candidate, ConsensusState
 from logomesh_tui.conversation.messages import LLMMessage, MessageType
 from logomesh_tui.sessions.store import SessionStore
 from logomesh_tui.tui import LogoMeshApp
-from logomesh_tui.tui.commands import LogoMeshCommands
 from logomesh_tui.tui.messages import TokenStreamed, TurnStarted
+from logomesh_tui.tui.palette import PaletteActions
 from logomesh_tui.tui.screens.arbitration import ArbitrationScreen
 from logomesh_tui.tui.screens.help import HelpScreen
 from logomesh_tui.tui.screens.pick import PickScreen, PromptScreen
@@ -161,7 +161,7 @@ async def test_command_pane_runs_completes_and_remembers(app):
 async def test_palette_offers_only_what_makes_sense(app, fake_config):
     (fake_config.models_dir / "qwen2.5-coder-1.5b.gguf").unlink()
     async with app.run_test(size=(100, 30)) as pilot:
-        provider = LogoMeshCommands(app.screen)
+        provider = PaletteActions(app.screen)
         names = [n for n, _, _ in provider._entries()]
         assert not any(n.startswith(("Hot-swap ", "Unload ", "Pause", "Stop")) for n in names)
         assert "Pull qwen2.5-coder-1.5b" in names and "Pull smollm2-135m" not in names

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 Entry = tuple[str, Callable[[], object], str]
 
 
-class LogoMeshCommands(Provider):
+class PaletteActions(Provider):
     """Palette entries built from the engine's and the conversation's state at open time."""
 
     def _entries(self) -> list[Entry]:
