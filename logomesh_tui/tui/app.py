@@ -37,6 +37,7 @@ from ..conversation.runner import ConversationRunner
 from ..errors import LogoMeshError
 from ..pool.types import MemoryStats, ModelInfo, PoolEvent
 from ..sessions.events import ConsensusScored, MessagePosted, Note, Swap, TurnFailed, TurnMetrics
+from ..sessions.store import SessionStore
 from ..units import format_bytes
 from .messages import (
     CommandProgress,
@@ -185,14 +186,10 @@ class LogoMeshApp(App[int]):
         return [n for n in self.catalog.offline_names() if n not in on_disk]
 
     def session_names(self) -> list[str]:
-        return [s.id for s in self._sessions()]
-
-    def _sessions(self) -> list[Any]:
-        from ..sessions.store import SessionStore
-
+        """Session ids for completion: the folder's file names (no file is read)."""
         try:
-            return SessionStore(self.config.sessions_dir).list()
-        except (OSError, LogoMeshError):
+            return SessionStore(self.config.sessions_dir).ids()
+        except OSError:
             return []
 
     def loaded_roles(self) -> list[str]:
@@ -738,18 +735,23 @@ class LogoMeshApp(App[int]):
                                     highlight=EXPORT_FORMATS[0]), format_picked)
 
     def action_open_session(self) -> None:
-        """Open a recorded session into the timeline."""
-        rows = []
-        for s in self._sessions():
-            when = s.started.strftime("%m-%d %H:%M") if s.started else "?"
-            done = "done" if s.finished else "open"
-            rows.append((s.id, f"{when} {done:<4} {s.message_count:>3} msgs  {s.prompt[:40]}"))
-
+        """Open a recorded session into the timeline (the list fills from a worker thread)."""
         def picked(session_id: str | None) -> None:
             if session_id:
                 self.call_controller("open_session", session_id)
 
-        self.push_screen(OpenSessionScreen(rows), picked)
+        screen = OpenSessionScreen()
+        self.push_screen(screen, picked)
+        self.read_sessions(screen)
+
+    @work(thread=True, group="sessions", exclusive=True, exit_on_error=False)
+    def read_sessions(self, screen: OpenSessionScreen) -> None:
+        """Summarise the sessions folder off the UI loop, then fill ``screen``."""
+        try:
+            summaries = SessionStore(self.config.sessions_dir).list()
+        except (OSError, LogoMeshError):
+            summaries = []
+        self.call_from_thread(screen.show_sessions, summaries)
 
     def action_refactor(self, path: str | None = None) -> None:
         """Refactor a .ts/.tsx file or folder with the loaded roles (asks for the path).

@@ -55,9 +55,16 @@ async def test_conversation_streams_swaps_by_key_and_exports(app, fake_engine, t
                        what="a first message")
         assert app.conversation_state == "running"
 
+        # Paused while the swap loads, so the conversation cannot end before it lands on a
+        # busy machine; the swap still happens between turns of a running conversation.
+        await pilot.press("f6")
+        await wait_for(pilot, lambda: app.conversation_state == "paused", what="paused")
         await pilot.press("f4")
         await pick(pilot, "architecture-critic")
         await pick(pilot, "qwen2.5-coder-0.5b")
+        await wait_for(pilot, lambda: registry(app).rows_by_role["architecture-critic"].model_id
+                       == "qwen2.5-coder-0.5b", what="the swap")
+        await pilot.press("f6")
         await wait_for(pilot, lambda: app.conversation_state == "finished", timeout=30,
                        what="the conversation to finish")
 
@@ -280,6 +287,8 @@ async def test_open_session_replays_into_timeline(app):
 
         app.query_one(TimelinePane).clear_entries()
         await pilot.press("f10")
+        await wait_for(pilot, lambda: session_id in [v for v, _ in app.screen.options],
+                       what="the sessions list (read in a worker)")
         await pick(pilot, session_id)
         await wait_for(pilot, lambda: app.conversation_state == "opened", what="the replay")
         await pilot.pause()
@@ -486,3 +495,24 @@ async def test_refresh_timer_firing_during_shutdown_does_not_crash(fake_engine, 
         async with app.run_test(size=(120, 40)) as pilot:
             await pilot.pause(0.01)
         assert app.return_code in (0, None)
+
+
+async def test_the_sessions_list_is_read_off_the_ui_thread(app, monkeypatch):
+    import threading
+
+    threads = []
+    real_list = SessionStore.list
+
+    def spy(self):
+        threads.append(threading.current_thread())
+        return real_list(self)
+
+    monkeypatch.setattr(SessionStore, "list", spy)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("f10")
+        await wait_for(pilot, lambda: bool(threads), what="the sessions folder read")
+        await pilot.pause()
+        assert threads and all(t is not threading.main_thread() for t in threads)
+        # Completion of session ids lists file names only.
+        assert app.vocabulary('session.open("').sessions == []
+        await pilot.press("escape")

@@ -101,3 +101,15 @@ def test_model_names_keep_their_distinguishing_end():
 def test_round_notes_read_as_sentences():
     assert describe_event(Note(event="round_started", round=2, name="critique",
                                speakers=["a", "b"])) == "round 2: critique — a, b"
+
+
+def test_session_rows_come_from_cheap_summaries(tmp_path):
+    from datetime import UTC, datetime
+
+    from logomesh_tui.sessions.store import SessionSummary
+    from logomesh_tui.tui.screens.open_session import session_row
+
+    row = SessionSummary(id="s1", started=datetime(2026, 12, 1, 23, 5, tzinfo=UTC),
+                         prompt="Analyse the component", roles={}, message_count=7,
+                         finished=False, path=tmp_path / "s1.jsonl")
+    assert session_row(row) == ("s1", "12-01 23:05 open   7 msgs  Analyse the component")
