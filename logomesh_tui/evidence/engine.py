@@ -126,9 +126,11 @@ class EvidenceEngine:
                   f"Reply with the complete new {task.file_name} in one ```ts block."]
         return "\n".join(lines)
 
-    async def _propose(self, task: CodeTask, role: str, origin: str, temperature: float,
-                       seed: int, messages: list[dict[str, str]] | None = None,
-                       parent: str | None = None, n: int = 0) -> Candidate | None:
+    async def propose(self, task: CodeTask, role: str, origin: str, temperature: float,
+                      seed: int, messages: list[dict[str, str]] | None = None,
+                      parent: str | None = None, n: int = 0) -> Candidate | None:
+        """One candidate from ``role`` (the task prompt unless ``messages`` are given), or None
+        when the budget is spent, the call failed or the reply held no code."""
         messages = messages or [{"role": "system", "content": CODER_SYSTEM},
                                 {"role": "user", "content": self.task_prompt(task)}]
         reply = await self._call(role, messages, max_tokens=self.config.max_tokens,
@@ -200,15 +202,15 @@ class EvidenceEngine:
         cfg = self.config
         counter = iter(range(1, 10_000))
 
-        async def propose(role: str, origin: str, temperature: float, seed: int,
+        async def add(role: str, origin: str, temperature: float, seed: int,
                           **kw: Any) -> Candidate | None:
-            cand = await self._propose(task, role, origin, temperature, seed, n=next(counter),
+            cand = await self.propose(task, role, origin, temperature, seed, n=next(counter),
                                        **kw)
             if cand is not None:
                 result.candidates.append(cand)
             return cand
 
-        first = await propose(self.plan.primary, "greedy", 0.0, cfg.seed)
+        first = await add(self.plan.primary, "greedy", 0.0, cfg.seed)
         result.probes = await self._write_probes(task)
         await self._judge(result, [first] if first else [])
         self._select(result)
@@ -218,12 +220,12 @@ class EvidenceEngine:
         batch = []
         for i in range(cfg.samples):
             t = cfg.temperatures[i % len(cfg.temperatures)]
-            c = await propose(self.plan.primary, "sample", t, cfg.seed + 1 + i)
+            c = await add(self.plan.primary, "sample", t, cfg.seed + 1 + i)
             if c:
                 batch.append(c)
         for role in self.plan.extra_coders:
             for i in range(cfg.extra_coder_samples):
-                c = await propose(role, "greedy-extra" if i == 0 else "sample",
+                c = await add(role, "greedy-extra" if i == 0 else "sample",
                                   0.0 if i == 0 else cfg.temperatures[i % len(cfg.temperatures)],
                                   cfg.seed + 50 + i)
                 if c:
@@ -245,7 +247,7 @@ class EvidenceEngine:
                             f"{facts or 'no failure, but the behaviour matches the old code'}\n\n"
                             f"Fix {task.file_name} so these checks pass and the task is done. "
                             f"Reply with the complete corrected {task.file_name} in one ```ts block.")}]
-            c = await propose(self.plan.primary, "repair", 0.2 * rnd, cfg.seed + 200 + rnd,
+            c = await add(self.plan.primary, "repair", 0.2 * rnd, cfg.seed + 200 + rnd,
                               messages=messages, parent=base.id)
             if c is None:
                 break

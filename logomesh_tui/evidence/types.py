@@ -82,7 +82,7 @@ class Diagnostic(BaseModel):
 
     def render(self) -> str:
         where = f"line {self.line}: " if self.line else ""
-        return f"{where}{self.tool} {self.code}: {self.message}".replace(" : ", ": ")
+        return f"{where}{self.tool} {self.code}: {self.message}"
 
 
 class Evidence(BaseModel):
