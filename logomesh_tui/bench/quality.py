@@ -187,8 +187,8 @@ async def run_quality(executors_by_role: dict[str, RoleExecutor], tasks_dir: Pat
             row = per_task[task.name][mode]
             for c in row["candidates"]:
                 c["verdict"] = verdict[(mode, task.name, c["id"])]
-            chosen = finals[(mode, task.name)]
-            v = verdict.get((mode, task.name, chosen)) if chosen else None
+            chosen_id = finals[(mode, task.name)]
+            v = verdict.get((mode, task.name, chosen_id)) if chosen_id else None
             row["passed"] = bool(v and v["passed"])
             row["stage"] = v["stage"] if v else "no-answer"
             row["detail"] = v["detail"] if v else ""
@@ -227,7 +227,7 @@ async def calibrate(executors_by_role: dict[str, RoleExecutor], tasks_dir: Path 
     (what :func:`plan_roles` decides from). Returns {model: [passed, attempts]}."""
     tasks = _pick(load_tasks(tasks_dir), only, limit, tasks_dir)
     toolchain = toolchain or ensure_tsc()
-    by_model = {}
+    by_model: dict[str, str] = {}
     for role, ex in executors_by_role.items():
         by_model.setdefault(ex.model_id, role)
     answers: list[tuple[str, QualityTask, str]] = []

@@ -16,6 +16,7 @@ class MessageType(StrEnum):
     PROPOSAL = "proposal"
     QUESTION = "question"
     CONSENSUS = "consensus"
+    EVIDENCE = "evidence"
 
 
 def new_id() -> str:
@@ -24,6 +25,16 @@ def new_id() -> str:
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+class Artifact(BaseModel):
+    """Code a message carries: a file's complete new text, or a unified diff against it."""
+
+    kind: Literal["file", "diff"]
+    path: str = Field(description="the file it is for, relative to the session's input files")
+    text: str
+    language: str = "ts"
+    candidate_id: str = Field(default="", description="the evidence engine's id for it")
 
 
 class LLMMessage(BaseModel):
@@ -55,6 +66,11 @@ class LLMMessage(BaseModel):
     prompt_messages: list[dict[str, str]] | None = Field(
         default=None, description="the exact chat the model saw for this turn (for export)")
     meta: dict[str, Any] = Field(default_factory=dict)
+    artifact: Artifact | None = Field(
+        default=None, description="code this message proposes (a proposal) or judges (evidence)")
+    evidence: dict[str, Any] | None = Field(
+        default=None, description="for an evidence message: the verifier's verdict "
+                                  "(logomesh_tui.evidence.types.Evidence as a dict)")
 
     def is_visible_to(self, role: str) -> bool:
         return not self.recipients or role in self.recipients or role == self.from_role
@@ -71,7 +87,7 @@ class Vote(BaseModel):
 
 EventKind = Literal[
     "session_started", "message", "swap", "vote", "consensus", "arbitration", "failure",
-    "turn_metrics", "summary", "load", "unload", "session_finished", "note",
+    "turn_metrics", "summary", "load", "unload", "session_finished", "note", "evidence",
 ]
 
 
@@ -87,6 +103,8 @@ class SessionEvent(BaseModel):
     - turn_metrics: {"role", "model_id", "prompt_tokens", "completion_tokens",
       "prompt_tokens_evaluated", "latency_s", "tokens_per_s", "ttft_s"}
     - session_started: {"participants": {role: model_id}, "protocol", "prompt", "limits"}
+    - evidence: {"event": "probe" | "selection", ...} the evidence engine's records that are not
+      messages (probes the tester wrote, the selection and why)
     """
 
     seq: int

@@ -122,8 +122,14 @@ class EvidenceEngine:
                 lines.append(f"{name} (do not change it) exports:")
                 lines += [f"  {e.strip()}" for e in exports[:20]]
                 lines.append("")
-        lines += [f"{task.file_name}:", f"```ts\n{task.starter.rstrip()}\n```",
-                  f"Reply with the complete new {task.file_name} in one ```ts block."]
+        if task.focus is None:
+            lines += [f"{task.file_name}:", f"```ts\n{task.starter.rstrip()}\n```",
+                      f"Reply with the complete new {task.file_name} in one ```ts block."]
+        else:
+            first = task.starter[:task.focus[0]].count("\n") + 1
+            lines += [f"Part of {task.file_name} (from line {first}; the rest of the file stays "
+                      "as it is):", f"```ts\n{task.part.rstrip()}\n```",
+                      "Reply with the complete new version of this part in one ```ts block."]
         return "\n".join(lines)
 
     async def propose(self, task: CodeTask, role: str, origin: str, temperature: float,
@@ -137,10 +143,10 @@ class EvidenceEngine:
                                  temperature=temperature, seed=seed)
         if reply is None:
             return None
-        text, _ = extract_change(reply, task.starter)
+        text, _ = extract_change(reply, task.part)
         if text is None:
             return None
-        cand = Candidate(id=f"C{n}", text=text, author=role,
+        cand = Candidate(id=f"C{n}", text=task.compose(text), author=role,
                          model_id=self.executors[role].model_id, origin=origin,
                          temperature=temperature, seed=seed, parent=parent)
         self._emit("candidate", cand)
@@ -151,7 +157,7 @@ class EvidenceEngine:
         others = ", ".join(f'"./{n.rsplit(".", 1)[0]}"' for n in sorted(task.support))
         prompt = (
             f"Task given to a developer:\n{task.instruction.strip()}\n\n"
-            f"The current {task.file_name} (it may be buggy):\n```ts\n{task.starter.rstrip()}\n```\n\n"
+            f"The current {task.file_name} (it may be buggy):\n```ts\n{task.part.rstrip()}\n```\n\n"
             f"Write a TypeScript script that imports from \"{task.module}\""
             + (f" (and, if needed, from {others})" if others else "")
             + " and calls the exported code with several inputs, including the edge cases the "
@@ -161,7 +167,7 @@ class EvidenceEngine:
             "Reply with the script in one ```ts block.")
         messages = [{"role": "system", "content": TESTER_SYSTEM},
                     {"role": "user", "content": prompt}]
-        probes = []
+        probes: list[Probe] = []
         for i in range(self.config.probes):
             reply = await self._call(role, messages, max_tokens=self.config.probe_max_tokens,
                                      temperature=0.0 if i == 0 else 0.8,
@@ -240,7 +246,7 @@ class EvidenceEngine:
             facts = result.evidence[base.id].facts()
             messages = [{"role": "system", "content": CODER_SYSTEM},
                         {"role": "user", "content": self.task_prompt(task)},
-                        {"role": "assistant", "content": f"```ts\n{base.text.rstrip()}\n```"},
+                        {"role": "assistant", "content": f"```ts\n{_part_of(task, base.text)}\n```"},
                         {"role": "user", "content": (
                             "Automatic checks ran on your file (the compiler, the linter, and "
                             "test scripts run under node). They report:\n"
@@ -260,3 +266,12 @@ class EvidenceEngine:
         else:
             result.stopped = "repair rounds spent: best-so-far kept"
         return result
+
+
+def _part_of(task: CodeTask, text: str) -> str:
+    """The rewritten part of a whole-file candidate (the whole text without a focus)."""
+    if task.focus is None:
+        return text.rstrip()
+    a, b = task.focus
+    end = len(text) - (len(task.starter) - b)
+    return text[a:end].rstrip()

@@ -22,6 +22,24 @@ class CodeTask(BaseModel):
     file_name: str = "input.ts"
     starter: str
     support: dict[str, str] = Field(default_factory=dict)
+    focus: tuple[int, int] | None = Field(
+        default=None, description="character span of the starter the models rewrite (a file too "
+                                  "big for their windows); None: the whole file")
+
+    @property
+    def part(self) -> str:
+        """The text the models rewrite: the focus span, or the whole starter."""
+        if self.focus is None:
+            return self.starter
+        return self.starter[self.focus[0]:self.focus[1]]
+
+    def compose(self, new_part: str) -> str:
+        """The whole file with the rewritten part in place."""
+        if self.focus is None:
+            return new_part
+        a, b = self.focus
+        tail = "" if new_part.endswith("\n") or not self.starter[a:b].endswith("\n") else "\n"
+        return self.starter[:a] + new_part + tail + self.starter[b:]
 
     @property
     def module(self) -> str:

@@ -103,7 +103,8 @@ class Verifier:
             work = Path(tmp)
             folders = self._write(work, batch, probes)
             compile_errors = await asyncio.to_thread(self._compile, work, folders)
-            lint_errors, lint_ran = ({}, False)
+            lint_errors: dict[int, list[Diagnostic]] = {}
+            lint_ran = False
             if self.config.lint and self.checks is not None:
                 lint_errors, lint_ran = await asyncio.to_thread(self._lint, work, folders)
             # Two sandboxes at a time: the machine may have only two cores.
