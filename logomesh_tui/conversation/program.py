@@ -81,7 +81,7 @@ async def run_program_round(session: MultiModelSession, plan: RoundPlan,
     """Run ``plan`` with its program; see the module docstring."""
     if plan.program != "evidence":
         raise LogoMeshError(f"unknown program round {plan.program!r}: only 'evidence' exists")
-    from ..evidence.engine import EvidenceEngine
+    from ..evidence.engine import CODER_SYSTEM, EvidenceEngine
     from ..evidence.rates import PassRates, plan_roles
     from ..evidence.types import Candidate, Evidence, Probe
     from ..evidence.verifier import Verifier, VerifierConfig
@@ -113,13 +113,18 @@ async def run_program_round(session: MultiModelSession, plan: RoundPlan,
             cand: Candidate = obj
             temp = f", temperature {cand.temperature:g}" if cand.origin != "greedy" else ""
             parent = by_candidate.get(cand.parent or "")
+            # Candidates written for the task prompt share it (the DPO export pairs them);
+            # a repair's prompt carried its own facts and is not recorded.
+            seen = None if cand.origin == "repair" else [
+                {"role": "system", "content": CODER_SYSTEM},
+                {"role": "user", "content": engine.task_prompt(task)}]
             msg = post(cand.author, LLMMessage(
                 from_role=cand.author, message_type=MessageType.PROPOSAL, confidence=0.5,
                 content=f"Candidate {cand.id}: a new {task.file_name} ({cand.origin}{temp})"
                         + (f", repairing {parent.short_id} from the verifier's facts"
                            if parent else ""),
                 references_to=[parent.id] if parent else [], round=plan.index,
-                conversation_id=conv_id, model_id=cand.model_id,
+                conversation_id=conv_id, model_id=cand.model_id, prompt_messages=seen,
                 artifact=Artifact(kind="file", path=task.file_name, text=cand.text,
                                   candidate_id=cand.id)))
             by_candidate[cand.id] = msg

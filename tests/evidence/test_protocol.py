@@ -14,6 +14,8 @@ import pytest
 from logomesh_tui.conversation.consensus import ConsensusTracker, hollow_reason
 from logomesh_tui.conversation.messages import Artifact, LLMMessage, MessageType
 from logomesh_tui.conversation.session import MultiModelSession
+from logomesh_tui.export.formats import dpo_records
+from logomesh_tui.export.view import SessionView
 from logomesh_tui.pool.fake import FakeBackend
 
 pytestmark = pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
@@ -81,6 +83,14 @@ async def test_the_evidence_protocol_posts_artifacts_and_evidence_and_leads_with
     assert probes and "clamp(5, 0, 3)" in probes[0].artifact.text
     kinds = [e.kind for e in session.events]
     assert "evidence" in kinds
+    # The DPO export pairs a passing and a failing candidate written for the same prompt.
+    view = SessionView.from_events(session.session_id, session.events)
+    pairs = dpo_records(view)
+    assert pairs
+    for pair in pairs:
+        assert RIGHT.strip() in pair["chosen"][0]["content"]
+        assert HALF.strip() in pair["rejected"][0]["content"]
+        assert "clamp" in pair["prompt"][-1]["content"]
 
 
 def _proposal(role: str, text: str, artifact: bool = False) -> LLMMessage:
