@@ -20,6 +20,8 @@ BADGE_STYLES = {
     "proposal": "bold black on green",
     "question": "bold black on yellow",
     "consensus": "bold white on magenta",
+    "evidence": "bold black on bright_green",
+    "evidence-failed": "bold white on dark_red",
     "streaming": "bold black on cyan",
 }
 
@@ -35,6 +37,7 @@ EVENT_ICONS = {
     "unload": ("-", "dim"),
     "session_started": ("▶", "green"),
     "session_finished": ("■", "green"),
+    "evidence": ("⚑", "green"),
 }
 
 _CONTENT_FIELD = re.compile(r'"content"\s*:\s*"((?:[^"\\]|\\.)*)', re.S)
@@ -73,13 +76,25 @@ class TimelineEntry:
     event_kind: str = ""
     data: dict[str, Any] = field(default_factory=dict)
     round: int = 0
+    artifact: dict[str, Any] | None = None
+    evidence: dict[str, Any] | None = None
 
     @classmethod
     def from_message(cls, msg: LLMMessage) -> TimelineEntry:
         return cls(key=msg.id, kind="message", role=msg.from_role, model_id=msg.model_id,
                    message_type=str(msg.message_type), content=msg.content,
                    confidence=msg.confidence, short_id=msg.short_id,
-                   references=list(msg.references_to), round=msg.round)
+                   references=list(msg.references_to), round=msg.round,
+                   artifact=msg.artifact.model_dump() if msg.artifact else None,
+                   evidence=dict(msg.evidence) if msg.evidence is not None else None)
+
+    @property
+    def badge_style(self) -> str:
+        """Evidence has its own badge, red when the candidate failed its checks."""
+        if self.message_type == "evidence" and self.evidence is not None \
+                and not self.evidence.get("passed"):
+            return "evidence-failed"
+        return self.message_type
 
 
 def describe_event(kind: str, data: dict[str, Any], short_of: dict[str, str] | None = None) -> str:
@@ -124,6 +139,14 @@ def describe_event(kind: str, data: dict[str, Any], short_of: dict[str, str] | N
                 f"{', '.join(data.get('speakers') or [])}")
     if event == "no_vote":
         return f"{data.get('role', '?')} gave no valid vote ({data.get('given')!r})"
+    if kind == "evidence":
+        if data.get("event") == "selection":
+            chosen = ref(str(data.get("chosen_message") or data.get("chosen") or "none"))
+            return f"selection: {chosen} — {data.get('reason', '')}"
+        if data.get("event") == "plan":
+            return (f"evidence plan: {data.get('primary', '?')} codes, {data.get('tester', '?')} "
+                    f"tests, on {data.get('file', '?')}")
+        return f"evidence {data.get('event', '')}: {data.get('reason', '')}".rstrip(": ")
     if event == "resumed":
         return f"resumed at round {data.get('round', '?')}"
     if kind == "note" and not data.get("text"):
@@ -153,11 +176,13 @@ class TimelineItem(ListItem):
             return Text(f"{icon} {describe_event(e.event_kind, e.data, self._short_of)}",
                         style=style)
         badge = e.message_type if e.kind == "message" else "…"
+        if e.evidence is not None:
+            badge += " ✓" if e.evidence.get("passed") else " ✗"
         head = Text()
         if e.short_id:
             head.append(f"{e.short_id} ", style="dim")
         head.append(f" {badge.upper()} ", style=BADGE_STYLES.get(
-            e.message_type if e.kind == "message" else "streaming", "reverse"))
+            e.badge_style if e.kind == "message" else "streaming", "reverse"))
         head.append(f" {e.role}", style="bold")
         if e.model_id:
             head.append(f" · {e.model_id}", style="dim")
@@ -168,6 +193,11 @@ class TimelineItem(ListItem):
             head.append(f" ↳ {refs}", style="italic")
         if e.kind == "message":
             text = e.content
+            if e.artifact is not None:
+                # Code stays collapsed in the list; Enter opens it highlighted.
+                lines = len(str(e.artifact.get("text", "")).splitlines())
+                text += (f"\n▸ {e.artifact.get('kind', 'file')} {e.artifact.get('path', '')} · "
+                         f"{lines} lines (Enter: view)")
         else:
             # Show the newest words of a long stream: the entry is only a few lines high.
             text = visible_stream_text(e.content)
