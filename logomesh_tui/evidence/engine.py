@@ -28,6 +28,7 @@ from pydantic import BaseModel, Field
 
 from ..codepipe.executors import StepFailed, TokenLedger, ask
 from ..codepipe.patches import extract_change, fenced_blocks
+from ..errors import LogoMeshError
 from .rates import Plan
 from .select import Selection, select
 from .types import Candidate, CodeTask, Evidence, Probe
@@ -109,7 +110,9 @@ class EvidenceEngine:
             result, _ = await ask(self.executors[role], role, messages, max_tokens=max_tokens,
                                   ledger=self.ledger, temperature=temperature, seed=seed,
                                   min_reply_tokens=48)
-        except StepFailed:
+        except (StepFailed, LogoMeshError):
+            # A window too small, a timed-out or failed worker: this call yields nothing and
+            # the loop goes on with what it has.
             return None
         return result.text
 
