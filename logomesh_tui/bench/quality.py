@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -119,7 +119,7 @@ def pass_at_k(n: int, c: int, k: int) -> float:
     return 1.0 - math.comb(n - c, k) / math.comb(n, k)
 
 
-async def run_quality(executors_by_role: dict[str, RoleExecutor], tasks_dir: Path | str, *,
+async def run_quality(executors_by_role: Mapping[str, RoleExecutor], tasks_dir: Path | str, *,
                       modes: tuple[str, ...] = MODES, token_budget: int = DEFAULT_TOKEN_BUDGET,
                       max_tokens: int = DEFAULT_MAX_TOKENS, toolchain: Toolchain | None = None,
                       limit: int | None = None, only: list[str] | None = None,

@@ -22,7 +22,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..errors import LogoMeshError
-from ..sessions.store import event_payload
+from ..sessions import events as ev
 from .messages import Artifact, LLMMessage, MessageType, Vote
 from .protocols import RoundPlan
 
@@ -90,21 +90,20 @@ async def run_program_round(session: MultiModelSession, plan: RoundPlan,
     task = await code_task_for(session.prompt, session.input_files)
     executors = {r: session.active_models[r] for r in speakers}
     if task is None or not executors:
-        session._record("evidence", {"event": "skipped", "round": plan.index,
-                                     "reason": "no TypeScript input file" if task is None
-                                     else "no roles to run"})
+        session._record(ev.EvidenceRecorded(
+            event="skipped", round=plan.index,
+            reason="no TypeScript input file" if task is None else "no roles to run"))
         return
     roles = plan_roles(executors, PassRates.load())
-    session._record("evidence", {"event": "plan", "round": plan.index,
-                                 "file": task.file_name, "focus": task.focus,
-                                 **roles.describe(executors)})
+    session._record(ev.EvidenceRecorded(event="plan", round=plan.index, file=task.file_name,
+                                        focus=task.focus, **roles.describe(executors)))
     by_candidate: dict[str, LLMMessage] = {}
     authored: dict[str, list[str]] = {}
 
     def post(role: str, message: LLMMessage) -> LLMMessage:
         posted = session.bus.post(role, [], message)
         session.tracker.observe(posted)
-        session._record("message", event_payload(posted))
+        session._record(ev.MessagePosted(message=posted))
         return posted
 
     def on_event(event: tuple[str, Any]) -> None:
@@ -152,9 +151,10 @@ async def run_program_round(session: MultiModelSession, plan: RoundPlan,
                           "failed_checks": ev.failed_checks()}))
         elif kind == "selection":
             chosen = by_candidate.get(obj.chosen or "")
-            session._record("evidence", {"event": "selection", "round": plan.index,
-                                         "chosen_message": chosen.id if chosen else None,
-                                         **obj.model_dump(mode="json")})
+            session._record(ev.EvidenceRecorded(
+                event="selection", round=plan.index, reason=obj.reason, chosen=obj.chosen,
+                chosen_message=chosen.id if chosen else None, groups=obj.groups,
+                scores=obj.scores, dropped=obj.dropped))
 
     engine = EvidenceEngine(executors=executors, plan=roles,
                             verifier=Verifier(task, config=VerifierConfig(with_types=True)),
@@ -176,5 +176,5 @@ async def run_program_round(session: MultiModelSession, plan: RoundPlan,
                     weight=session.tracker.weight_of(role),
                     rationale=f"author backs its verified candidate {best}")
         session.tracker.add_vote(vote)
-        session._record("vote", {**vote.model_dump(), "target_short_id": target.short_id,
-                                 "message_id": target.id})
+        session._record(ev.VoteCast(vote=vote, target_short_id=target.short_id,
+                                    message_id=target.id))

@@ -21,7 +21,6 @@ from logomesh_tui.evidence.engine import EvidenceEngine
 from logomesh_tui.evidence.rates import PassRates, plan_roles
 from logomesh_tui.evidence.verifier import Verifier, VerifierConfig
 from logomesh_tui.pool.engine import HotSwapEngine
-
 from tests.conftest import require_model
 
 TASKS = Path(__file__).resolve().parents[2] / "bench" / "tasks"
