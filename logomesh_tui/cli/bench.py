@@ -30,6 +30,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "single_checks, pool; default all)")
     p.add_argument("--budget", type=int, help="quality: token budget per task and mode")
     p.add_argument("--no-lint", action="store_true", help="quality: verifier without eslint")
+    p.add_argument("--calibrate-only", action="store_true",
+                   help="quality: only measure and store the models' one-shot pass rates")
     p.add_argument("--calibrate", action="store_true",
                    help="quality: first measure every model's one-shot pass rate on the tasks "
                         "and store it (the pool's plan is made from these rates)")
@@ -92,10 +94,13 @@ async def _quality(args: argparse.Namespace, models: list[str] | None) -> dict:
             print(line, file=sys.stderr, flush=True)
 
         calibrated = None
-        if args.calibrate:
+        if args.calibrate or args.calibrate_only:
             calibrated = await calibrate(executors, tasks, rates=rates, limit=args.limit,
                                          only=only, on_progress=progress)
             rates.save()
+        if args.calibrate_only:
+            return {"calibration": calibrated, "tasks": only or "all", "rates_file":
+                    str(rates.path)}
         result = await run_quality(executors, tasks, modes=modes, limit=args.limit, only=only,
                                    rates=rates, lint=not args.no_lint, on_progress=progress,
                                    token_budget=args.budget or DEFAULT_TOKEN_BUDGET)

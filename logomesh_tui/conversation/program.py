@@ -138,17 +138,17 @@ async def run_program_round(session: MultiModelSession, plan: RoundPlan,
                 round=plan.index, conversation_id=conv_id, model_id=probe.model_id,
                 artifact=Artifact(kind="file", path=f"probe_{probe.id}.ts", text=probe.code)))
         elif kind == "evidence":
-            ev: Evidence = obj
-            target = by_candidate.get(ev.candidate)
-            facts = ev.facts()
+            verdict: Evidence = obj
+            target = by_candidate.get(verdict.candidate)
+            facts = verdict.facts()
             post("verifier", LLMMessage(
                 from_role="verifier", message_type=MessageType.EVIDENCE, confidence=1.0,
-                content=(f"{target.short_id if target else ev.candidate} "
-                         + ev.summary().split(": ", 1)[1] + (f"\n{facts}" if facts else "")),
+                content=(f"{target.short_id if target else verdict.candidate} "
+                         + verdict.summary().split(": ", 1)[1] + (f"\n{facts}" if facts else "")),
                 references_to=[target.id] if target else [], round=plan.index,
                 conversation_id=conv_id,
-                evidence={**ev.model_dump(mode="json"), "passed": ev.passes_all,
-                          "failed_checks": ev.failed_checks()}))
+                evidence={**verdict.model_dump(mode="json"), "passed": verdict.passes_all,
+                          "failed_checks": verdict.failed_checks()}))
         elif kind == "selection":
             chosen = by_candidate.get(obj.chosen or "")
             session._record(ev.EvidenceRecorded(
