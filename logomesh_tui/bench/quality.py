@@ -47,7 +47,7 @@ def code_task(task: QualityTask) -> CodeTask:
 class _Run:
     """One mode on one task: its engine (or plain loop), ledger and candidates."""
 
-    def __init__(self, executors: dict[str, RoleExecutor], plan: Plan, task: QualityTask,
+    def __init__(self, executors: Mapping[str, RoleExecutor], plan: Plan, task: QualityTask,
                  toolchain: Toolchain, budget: int, max_tokens: int, lint: bool) -> None:
         self.task = task
         self.ctask = code_task(task)
@@ -218,7 +218,7 @@ async def run_quality(executors_by_role: Mapping[str, RoleExecutor], tasks_dir: 
                         "check.ts scores every candidate after the loops"}
 
 
-async def calibrate(executors_by_role: dict[str, RoleExecutor], tasks_dir: Path | str, *,
+async def calibrate(executors_by_role: Mapping[str, RoleExecutor], tasks_dir: Path | str, *,
                     rates: PassRates, toolchain: Toolchain | None = None,
                     limit: int | None = None, only: list[str] | None = None,
                     max_tokens: int = DEFAULT_MAX_TOKENS,

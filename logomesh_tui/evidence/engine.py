@@ -20,7 +20,7 @@ them.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -88,7 +88,7 @@ class EngineResult(BaseModel):
 class EvidenceEngine:
     """Runs the loop in the module docstring with real or scripted executors."""
 
-    executors: dict[str, RoleExecutor]
+    executors: Mapping[str, RoleExecutor]
     plan: Plan
     verifier: Verifier
     config: EngineConfig = field(default_factory=EngineConfig)
