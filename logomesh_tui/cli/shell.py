@@ -179,7 +179,7 @@ class ShellConversation:
                                 sessions_dir=self.config.sessions_dir, config=self.config)
         return report.summary()
 
-    def open_session(self, session_id: str) -> str:
+    def open_session(self, session_id: str) -> list[str]:
         from ..sessions.store import SessionStore, summarize
 
         if self.running:
