@@ -71,9 +71,10 @@ async def _quality(args: argparse.Namespace, models: list[str] | None) -> dict:
     roles = ["primary-analyzer", "architecture-critic", "optimization-specialist", "documentation-writer"]
     models = models or DEFAULT_POOL
     tasks = Path(args.tasks) if args.tasks else Path(__file__).resolve().parents[2] / "bench" / "tasks"
-    # A shared 2-core machine can take minutes for one long reply: a generous turn timeout.
+    # A shared 2-core machine can take minutes for one long reply: a generous turn timeout;
+    # no UI to keep responsive, so the workers run at normal priority.
     cfg = EngineConfig(n_ctx=4096, n_threads=psutil.cpu_count() or 1, max_concurrent_turns=1,
-                       turn_timeout_s=900)
+                       turn_timeout_s=900, worker_nice=0)
     async with HotSwapEngine(cfg) as engine:
         executors = {}
         for role, model in zip(roles, models, strict=False):

@@ -8,8 +8,9 @@ nothing else has to change.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..errors import LogoMeshError
 from .messages import MessageType
@@ -195,6 +196,22 @@ class EvidenceProtocol(ConversationProtocol):
 
 
 _REGISTRY: dict[str, Callable[[], ConversationProtocol]] = {}
+ProgramRunner = Callable[[Any, RoundPlan, list[str]], Awaitable[None]]
+_PROGRAMS: dict[str, ProgramRunner] = {}
+
+
+def register_program(name: str, runner: ProgramRunner) -> None:
+    """Make ``runner(session, plan, speakers)`` run the rounds whose ``program`` is ``name``
+    (a program participant lives above the conversation layer and plugs in here)."""
+    _PROGRAMS[name] = runner
+
+
+def program_runner(name: str) -> ProgramRunner:
+    """The runner registered for ``name``; a one-line error when none is."""
+    if name not in _PROGRAMS:
+        raise LogoMeshError(f"no program {name!r} is registered: import logomesh_tui (the package "
+                            "registers the evidence engine) before running this protocol")
+    return _PROGRAMS[name]
 
 
 def register_protocol(factory: Callable[[], ConversationProtocol], name: str | None = None) -> None:

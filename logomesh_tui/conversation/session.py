@@ -39,7 +39,7 @@ from .consensus import (
 )
 from .context import ContextBuilder, RoleExecutor, model_summarizer
 from .messages import LLMMessage, MessageType, Vote
-from .protocols import ConversationProtocol, RoundPlan, get_protocol
+from .protocols import ConversationProtocol, RoundPlan, get_protocol, program_runner
 from .structured import combine_confidence, parse_turn, repeats_prompt, turn_schema
 
 #: Characters per token assumed when turning a token budget into a content length.
@@ -349,9 +349,7 @@ class MultiModelSession:
                                  speakers=list(plan.speakers)))
             self._started_rounds.add(r)
         if plan.program:
-            from .program import run_program_round
-
-            await run_program_round(self, plan, speakers)
+            await program_runner(plan.program)(self, plan, speakers)
             self.rounds_run = max(self.rounds_run, r)
             return
         if plan.concurrent:

@@ -1,5 +1,8 @@
 """Rounds run by a program participant: the evidence engine inside a conversation.
 
+Importing this module registers :func:`run_program_round` as the runner of ``"evidence"``
+rounds (the ``evidence`` protocol's first round); the package root imports it.
+
 :func:`run_program_round` runs a :class:`RoundPlan` whose ``program`` is ``"evidence"``: the
 session's roles become coders and tester of the evidence engine (by measured pass rate), and
 everything it does is posted on the bus and recorded in the session:
@@ -21,14 +24,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ..conversation.messages import Artifact, LLMMessage, MessageType, Vote
+from ..conversation.protocols import RoundPlan, register_program
 from ..errors import LogoMeshError
 from ..sessions import events as ev
-from .messages import Artifact, LLMMessage, MessageType, Vote
-from .protocols import RoundPlan
 
 if TYPE_CHECKING:
-    from ..evidence.types import CodeTask
-    from .session import MultiModelSession
+    from ..conversation.session import MultiModelSession
+    from .types import CodeTask
 
 PART_TOKENS = 600
 _TS_SUFFIXES = (".ts", ".tsx", ".mts", ".cts")
@@ -45,8 +48,8 @@ async def code_task_for(prompt: str, files: dict[str, str]) -> CodeTask | None:
     """The engine's task for a conversation: the prompt on the first TypeScript input file,
     focused on one part when the file is too big for a reply."""
     from ..codepipe.splitter import estimate_tokens, split_source
-    from ..evidence.types import Candidate, CodeTask
-    from ..evidence.verifier import Verifier, VerifierConfig
+    from .types import Candidate, CodeTask
+    from .verifier import Verifier, VerifierConfig
 
     picked = _first_ts(files)
     if picked is None:
@@ -81,10 +84,10 @@ async def run_program_round(session: MultiModelSession, plan: RoundPlan,
     """Run ``plan`` with its program; see the module docstring."""
     if plan.program != "evidence":
         raise LogoMeshError(f"unknown program round {plan.program!r}: only 'evidence' exists")
-    from ..evidence.engine import CODER_SYSTEM, EvidenceEngine
-    from ..evidence.rates import PassRates, plan_roles
-    from ..evidence.types import Candidate, Evidence, Probe
-    from ..evidence.verifier import Verifier, VerifierConfig
+    from .engine import CODER_SYSTEM, EvidenceEngine
+    from .rates import PassRates, plan_roles
+    from .types import Candidate, Evidence, Probe
+    from .verifier import Verifier, VerifierConfig
 
     conv_id = session.conversation_id or ""
     task = await code_task_for(session.prompt, session.input_files)
@@ -178,3 +181,6 @@ async def run_program_round(session: MultiModelSession, plan: RoundPlan,
         session.tracker.add_vote(vote)
         session._record(ev.VoteCast(vote=vote, target_short_id=target.short_id,
                                     message_id=target.id))
+
+
+register_program("evidence", run_program_round)
