@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import LogoMeshError
+from ..errors import LogoMeshError, UsageError
 from .card import dataset_card
 from .formats import (
     DEFAULT_DPO_MARGIN,
@@ -70,7 +70,7 @@ def build_records(view: SessionView, fmt: str, *, content_only: bool = False,
         return dpo_records(view, margin=dpo_margin)
     if fmt == "training-data":
         return training_data_records(view, content_only=content_only, min_quality=min_quality)
-    raise LogoMeshError(f"unknown export format {fmt!r}; choose one of: {', '.join(FORMATS)}")
+    raise UsageError(f"unknown export format {fmt!r}; choose one of: {', '.join(FORMATS)}")
 
 
 def export_session(session: str | Path | SessionView, fmt: str = "training-data", *,
@@ -87,9 +87,9 @@ def export_session(session: str | Path | SessionView, fmt: str = "training-data"
     leave the export folder. An existing export is not replaced unless ``overwrite``.
     """
     if fmt not in FORMATS:
-        raise LogoMeshError(f"unknown export format {fmt!r}; choose one of: {', '.join(FORMATS)}")
+        raise UsageError(f"unknown export format {fmt!r}; choose one of: {', '.join(FORMATS)}")
     if min_quality is not None and not 0.0 <= min_quality <= 1.0:
-        raise LogoMeshError(f"min quality must be between 0 and 1, got {min_quality}")
+        raise UsageError(f"min quality must be between 0 and 1, got {min_quality}")
     view = session if isinstance(session, SessionView) else load_session(session, sessions_dir)
     if out_dir is not None:
         folder = Path(out_dir)
@@ -97,9 +97,9 @@ def export_session(session: str | Path | SessionView, fmt: str = "training-data"
         root = Path(exports_dir) if exports_dir is not None else default_exports_dir()
         folder = path_inside(root, name or view.session_id)
     if folder.exists() and not folder.is_dir():
-        raise LogoMeshError(f"{folder} exists and is not a folder; choose another output path")
+        raise UsageError(f"{folder} exists and is not a folder; choose another output path")
     if (folder / DATA_FILE).exists() and not overwrite:
-        raise LogoMeshError(f"{folder} already holds an export; choose another name or "
+        raise UsageError(f"{folder} already holds an export; choose another name or "
                             f"overwrite it (--force / overwrite=True)")
 
     records = build_records(view, fmt, content_only=content_only, min_quality=min_quality,

@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from ..errors import LogoMeshError
+from ..errors import LogoMeshError, UsageError
 from ..safe_names import safe_component
 
 REDACTED = "[REDACTED]"
@@ -36,7 +36,7 @@ KEY_SHAPES = re.compile(r"\b(?:sk-[A-Za-z0-9_-]{20,}|hf_[A-Za-z0-9]{30,}|gh[pous
                         r"|xox[abpr]-[A-Za-z0-9-]{10,})")
 
 
-class ExportNameError(LogoMeshError):
+class ExportNameError(UsageError):
     """An export name was refused (it would leave the export folder)."""
 
 
