@@ -1,15 +1,46 @@
 #!/usr/bin/env bash
-# Install LogoMesh TUI and what it needs, from the package registries only.
+# Install LogoMesh TUI and what it needs, from the package registries only, into a virtual
+# environment of its own (.venv in this checkout): PEP 668 systems (Debian 12, Ubuntu 24.04,
+# Homebrew Python) refuse pip installs into the system Python.
 #   ./install.sh          the app, the TypeScript toolchain and the default model pool (4 models)
 #   ./install.sh --test   also the test extras, tmux, and the models the tests use
+# Afterwards `logomesh-tui` is on PATH (a link in ~/.local/bin) and the tests run with
+# `.venv/bin/python -m pytest`. PYTHON picks the interpreter the environment is made from,
+# LOGOMESH_VENV another folder for it, CMAKE_ARGS replaces the llama.cpp build flags below.
 set -euo pipefail
 cd "$(dirname "$0")"
-PY=${PYTHON:-python3}
+ROOT=$PWD
+BASE_PY=${PYTHON:-python3}
+VENV=${LOGOMESH_VENV:-$ROOT/.venv}
 
-# llama.cpp is built from source. A portable x86-64-v3 build: -march=native enables AMX on
-# Sapphire Rapids hosts, and llama.cpp's AMX kernels crash there (SIGSEGV in ggml_backend_amx_mul_mat).
-if [ "$(uname -m)" = "x86_64" ]; then
-  export CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON}"
+if [ ! -x "$VENV/bin/python" ]; then
+  if ! "$BASE_PY" -m venv "$VENV"; then
+    rm -rf "$VENV"
+    echo "error: could not create a virtual environment with $BASE_PY; install the venv module" \
+         "(Debian/Ubuntu: apt-get install python3-venv) and run ./install.sh again" >&2
+    exit 1
+  fi
+fi
+PY="$VENV/bin/python"
+
+# llama.cpp is built from source (pip keeps the built wheel in its cache, so a rerun with the
+# same flags does not build again). Pick the fastest backend this machine has:
+if [ -z "${CMAKE_ARGS:-}" ]; then
+  # A portable x86-64-v3 build: -march=native enables AMX on Sapphire Rapids hosts, and
+  # llama.cpp's AMX kernels crash there (SIGSEGV in ggml_backend_amx_mul_mat).
+  X86="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON"
+  if [ "$(uname -s)" = "Darwin" ] && [ "$(uname -m)" = "arm64" ]; then
+    CMAKE_ARGS="-DGGML_METAL=on"
+    echo "llama.cpp: building with Metal (Apple silicon)" >&2
+  elif command -v nvcc >/dev/null 2>&1; then
+    CMAKE_ARGS="-DGGML_CUDA=on"
+    [ "$(uname -m)" = "x86_64" ] && CMAKE_ARGS="$CMAKE_ARGS $X86"
+    echo "llama.cpp: building with CUDA ($(command -v nvcc))" >&2
+  elif [ "$(uname -m)" = "x86_64" ]; then
+    CMAKE_ARGS="$X86"
+    echo "llama.cpp: building for the CPU with AVX2" >&2
+  fi
+  export CMAKE_ARGS
 fi
 
 if [ "${1:-}" = "--test" ]; then
@@ -24,3 +55,14 @@ else
   "$PY" -m logomesh_tui.codepipe.toolchain || echo "warning: TypeScript toolchain not installed (node/npm missing?); refactor needs it" >&2
   "$PY" -m logomesh_tui models pull --default-pool
 fi
+
+# Put the command on PATH without touching the system Python: a link in ~/.local/bin.
+BIN_DIR=${LOGOMESH_BIN_DIR:-$HOME/.local/bin}
+mkdir -p "$BIN_DIR"
+ln -sf "$VENV/bin/logomesh-tui" "$BIN_DIR/logomesh-tui"
+echo "installed: $BIN_DIR/logomesh-tui -> $VENV/bin/logomesh-tui" >&2
+case ":$PATH:" in
+  *":$BIN_DIR:"*) ;;
+  *) echo "note: $BIN_DIR is not on your PATH; add it (e.g. echo 'export PATH=\"$BIN_DIR:\$PATH\"' >> ~/.bashrc)" \
+          "or run $VENV/bin/logomesh-tui" >&2 ;;
+esac
