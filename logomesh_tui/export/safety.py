@@ -15,10 +15,13 @@ not written at all.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import os
 import re
 import tempfile
+import uuid
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -60,6 +63,26 @@ def path_inside(root: Path, name: str) -> Path:
         raise ExportNameError(f"export name {name!r} resolves outside the export folder "
                               f"{root}; choose another name")
     return target
+
+
+async def atomic_write_bytes_async(path: Path, data: bytes) -> None:
+    """:func:`atomic_write_bytes` through aiofiles, for callers on an event loop."""
+    import aiofiles
+    import aiofiles.os
+
+    path = Path(path)
+    await aiofiles.os.makedirs(path.parent, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        async with aiofiles.open(tmp, "wb") as f:
+            await f.write(data)
+            await f.flush()
+            await asyncio.to_thread(os.fsync, f.fileno())
+        await aiofiles.os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            await aiofiles.os.remove(tmp)
+        raise
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:

@@ -237,13 +237,15 @@ class DashboardConversation:
         return "conversation stopped" + (f"; session {self.session_id} kept"
                                          if self.session_id else "")
 
-    def export(self, name: str, format: str) -> str:
+    async def export(self, name: str, format: str) -> str:
         if not self.session_id:
             raise LogoMeshError("nothing to export yet: start a conversation or open a session")
-        from ..export import export_session
+        from ..export import export_session_async
 
-        report = export_session(self.session_id, format, name=name,
-                                sessions_dir=self.config.sessions_dir, config=self.config)
+        # On the app's loop: the files are written with aiofiles so the UI keeps answering.
+        report = await export_session_async(self.session_id, format, name=name,
+                                            sessions_dir=self.config.sessions_dir,
+                                            config=self.config)
         return report.summary()
 
     def open_session(self, session_id: str) -> str:
