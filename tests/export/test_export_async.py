@@ -4,6 +4,7 @@ content, atomic replacement and secret refusal as the synchronous export."""
 from __future__ import annotations
 
 import aiofiles
+
 from logomesh_tui.export import export_session, export_session_async
 
 
