@@ -56,13 +56,20 @@ else
   "$PY" -m logomesh_tui models pull --default-pool
 fi
 
-# Put the command on PATH without touching the system Python: a link in ~/.local/bin.
-BIN_DIR=${LOGOMESH_BIN_DIR:-$HOME/.local/bin}
+# Put the command on PATH without touching the system Python: a link in ~/.local/bin, or in
+# /usr/local/bin when only that one is on PATH and writable (root in a container).
+on_path() { case ":$PATH:" in *":$1:"*) return 0 ;; *) return 1 ;; esac; }
+if [ -n "${LOGOMESH_BIN_DIR:-}" ]; then
+  BIN_DIR=$LOGOMESH_BIN_DIR
+elif ! on_path "$HOME/.local/bin" && on_path /usr/local/bin && [ -w /usr/local/bin ]; then
+  BIN_DIR=/usr/local/bin
+else
+  BIN_DIR=$HOME/.local/bin
+fi
 mkdir -p "$BIN_DIR"
 ln -sf "$VENV/bin/logomesh-tui" "$BIN_DIR/logomesh-tui"
 echo "installed: $BIN_DIR/logomesh-tui -> $VENV/bin/logomesh-tui" >&2
-case ":$PATH:" in
-  *":$BIN_DIR:"*) ;;
-  *) echo "note: $BIN_DIR is not on your PATH; add it (e.g. echo 'export PATH=\"$BIN_DIR:\$PATH\"' >> ~/.bashrc)" \
-          "or run $VENV/bin/logomesh-tui" >&2 ;;
-esac
+if ! on_path "$BIN_DIR"; then
+  echo "note: $BIN_DIR is not on your PATH; add it (e.g. echo 'export PATH=\"$BIN_DIR:\$PATH\"' >> ~/.bashrc)" \
+       "or run $VENV/bin/logomesh-tui" >&2
+fi

@@ -129,16 +129,16 @@ class RemoteBackend:
             async with self._client.stream("POST", f"{self.base}/chat/completions", json=body,
                                            headers=self._headers()) as resp:
                 if resp.status_code >= 400:
-                    text = (await resp.aread()).decode("utf-8", "replace")
+                    answer = (await resp.aread()).decode("utf-8", "replace")
                     # A server that predates the json_schema form names response_format in its
                     # refusal: 400/422, or llama-cpp-python's 500 for a request validation error.
                     rf = body.get("response_format") or {}
-                    if rf.get("type") == "json_schema" and "response_format" in text:
-                        raise _FormatRefused(text[:200])
+                    if rf.get("type") == "json_schema" and "response_format" in answer:
+                        raise _FormatRefused(answer[:200])
                     if resp.status_code >= 500 or resp.status_code == 429:
                         raise _RemoteRetry(f"HTTP {resp.status_code}")
                     raise RemoteServerError(f"{self.endpoint.name}: HTTP {resp.status_code}: "
-                                            f"{text[:200]}")
+                                            f"{answer[:200]}")
                 async for line in resp.aiter_lines():
                     if self._cancel.is_set():
                         finish = "cancelled"

@@ -130,3 +130,12 @@ def test_a_failing_run_exits_1(tmp_path, capsys):
     assert main(["run", str(scenario), "--json"]) == 1
     captured = capsys.readouterr()
     assert captured.out == "" and "is not answering" in captured.err
+
+
+def test_interrupted_command_exits_130(monkeypatch, capsys):
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("logomesh_tui.cli.config_cmd.cmd_show", interrupted)
+    assert main(["config", "show"]) == 130
+    assert capsys.readouterr().err == "interrupted\n"
