@@ -89,7 +89,10 @@ class _MemoryCollector(Collector):
 
     def __init__(self, engine: Any) -> None:
         self.engine = engine
-        self.loop = asyncio.get_running_loop()
+        try:
+            self.loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:  # an engine made outside a loop: read it from the scrape thread
+            self.loop = None
         self._last: list[tuple[str, str, float]] = []
         self._budget = float(engine.config.memory_budget)
 
@@ -99,7 +102,10 @@ class _MemoryCollector(Collector):
         return [(role, models.get(role, ""), float(rss)) for role, rss in usage.per_role.items()]
 
     def collect(self) -> Iterable[GaugeMetricFamily]:
-        if not self.loop.is_closed():
+        if self.loop is None:
+            with contextlib.suppress(Exception):
+                self._last = self._read()
+        elif not self.loop.is_closed():
             future: concurrent.futures.Future = concurrent.futures.Future()
 
             def read() -> None:
@@ -125,8 +131,8 @@ _servers: dict[int, tuple[Any, threading.Thread]] = {}
 
 
 def serve_metrics(engine: Any, port: int, addr: str = "127.0.0.1") -> PoolMetrics:
-    """Serve ``engine``'s metrics at ``http://addr:port/metrics`` until the engine closes or the
-    process ends. Must be called on the engine's event loop."""
+    """Serve ``engine``'s metrics at ``http://addr:port/metrics`` until the process ends or a
+    later engine takes the port. Called on the engine's event loop, memory is read there."""
     metrics = PoolMetrics(engine)
     engine.add_listener(metrics.observe)
     old = _servers.pop(port, None)
