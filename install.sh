@@ -23,8 +23,9 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 PY="$VENV/bin/python"
 
-# llama.cpp is built from source (pip keeps the built wheel in its cache, so a rerun with the
-# same flags does not build again). Pick the fastest backend this machine has:
+# llama.cpp is built from source; pip keeps the built wheel in its cache, so a rerun does not
+# build again. Pick the fastest backend this machine has: Metal on Apple silicon, CUDA where nvcc
+# and an NVIDIA driver exist, a portable AVX2 CPU build otherwise.
 if [ -z "${CMAKE_ARGS:-}" ]; then
   # A portable x86-64-v3 build: -march=native enables AMX on Sapphire Rapids hosts, and
   # llama.cpp's AMX kernels crash there (SIGSEGV in ggml_backend_amx_mul_mat).
@@ -32,7 +33,8 @@ if [ -z "${CMAKE_ARGS:-}" ]; then
   if [ "$(uname -s)" = "Darwin" ] && [ "$(uname -m)" = "arm64" ]; then
     CMAKE_ARGS="-DGGML_METAL=on"
     echo "llama.cpp: building with Metal (Apple silicon)" >&2
-  elif command -v nvcc >/dev/null 2>&1; then
+  elif command -v nvcc >/dev/null 2>&1 && { command -v nvidia-smi >/dev/null 2>&1 || [ -e /proc/driver/nvidia/version ]; }; then
+    # nvcc alone is not enough: a CUDA build cannot load where no NVIDIA driver is installed.
     CMAKE_ARGS="-DGGML_CUDA=on"
     [ "$(uname -m)" = "x86_64" ] && CMAKE_ARGS="$CMAKE_ARGS $X86"
     echo "llama.cpp: building with CUDA ($(command -v nvcc))" >&2
@@ -43,8 +45,24 @@ if [ -z "${CMAKE_ARGS:-}" ]; then
   export CMAKE_ARGS
 fi
 
+# pip's wheel cache does not know the flags a wheel was built with: rebuild when they changed
+# since the last install here, or when a GPU build is wanted and none was made here yet.
+STAMP="$VENV/.llama-cpp-build"
+WANT="${CMAKE_ARGS:-default}"
+rebuild_llama() {
+  local have
+  have=$(cat "$STAMP" 2>/dev/null || true)
+  if [ "$have" != "$WANT" ] && { [ -n "$have" ] || [[ "$WANT" == *METAL* || "$WANT" == *CUDA* ]]; }; then
+    echo "llama.cpp: rebuilding for $WANT (about 6 minutes on 2 cores)" >&2
+    "$PY" -m pip install -q --force-reinstall --no-deps --no-cache-dir \
+      "llama-cpp-python==$("$PY" -c 'import llama_cpp; print(llama_cpp.__version__)')"
+  fi
+  echo "$WANT" > "$STAMP"
+}
+
 if [ "${1:-}" = "--test" ]; then
   "$PY" -m pip install -q -e '.[test,train]'
+  rebuild_llama
   if ! command -v tmux >/dev/null 2>&1; then
     (apt-get update -qq && apt-get install -y -qq tmux) >/dev/null 2>&1 || echo "warning: could not install tmux; the tmux test will fail" >&2
   fi
@@ -52,6 +70,7 @@ if [ "${1:-}" = "--test" ]; then
   "$PY" -m logomesh_tui models pull smollm2-135m gemma-3-270m
 else
   "$PY" -m pip install -q -e .
+  rebuild_llama
   "$PY" -m logomesh_tui.codepipe.toolchain || echo "warning: TypeScript toolchain not installed (node/npm missing?); refactor needs it" >&2
   "$PY" -m logomesh_tui models pull --default-pool
 fi
