@@ -24,6 +24,7 @@ from ..conversation.protocols import protocol_names
 from ..errors import EXIT_FAILED, EXIT_OK, LogoMeshError
 from ..pool.fake import FakeBackend
 from ..pool.types import GenerationRequest
+from ..sessions.events import MessagePosted, TurnFailed, TurnMetrics
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -112,8 +113,11 @@ def progress_line(session: Any, console: Console) -> Iterator[None]:
         refresh()
 
     def on_event(event: Any) -> None:
-        if event.kind in ("message", "failure", "turn_metrics"):
-            counts.pop(event.data.get("role") or event.data.get("from", ""), None)
+        if isinstance(event, MessagePosted):
+            counts.pop(event.message.from_role, None)
+            refresh()
+        elif isinstance(event, TurnFailed | TurnMetrics):
+            counts.pop(event.role, None)
             refresh()
 
     session.token_listeners.append(on_token)

@@ -91,8 +91,8 @@ def cmd_show(args: argparse.Namespace) -> int:
         return 0
     console = Console()
     TimelinePrinter(console, metrics=args.metrics).replay(result.events)
-    if result.torn_tail:
-        console.print(Text("(the last line was torn by a crash and is ignored)", style="yellow"))
+    for warning in result.warnings():
+        console.print(Text(f"({warning})", style="yellow"))
     if not any(e.kind == "session_finished" for e in result.events):
         console.print(Text(f"unfinished; continue with: logomesh-tui resume {sid}",
                            style="yellow"))
@@ -107,12 +107,14 @@ def cmd_resume(args: argparse.Namespace) -> int:
 
 async def _resume(store: Any, sid: str, args: argparse.Namespace, console: Console) -> int:
     from ..conversation.session import MultiModelSession
+    from ..sessions.events import SessionStarted
     from ..sessions.timeline import TimelinePrinter
 
-    events = store.read(sid).events
-    start = next((e for e in events if e.kind == "session_started"), None)
-    n_ctx = max((start.data.get("n_ctx") or {}).values(), default=None) if start else None
-    timeout = ((start.data.get("limits") or {}).get("turn_timeout_s") if start else None)
+    result = store.read(sid)
+    events = result.events
+    start = next((e for e in events if isinstance(e, SessionStarted)), None)
+    n_ctx = max(start.n_ctx.values(), default=None) if start else None
+    timeout = start.limits.get("turn_timeout_s") if start else None
     config = EngineConfig.load(n_ctx=n_ctx, turn_timeout_s=timeout)
     engine = make_engine(config, args.fake)
     try:
@@ -124,6 +126,8 @@ async def _resume(store: Any, sid: str, args: argparse.Namespace, console: Conso
             session.limits.max_rounds = args.max_rounds
         printer = TimelinePrinter(console, metrics=args.metrics)
         printer.replay(events)
+        for warning in result.warnings():
+            console.print(Text(f"({warning})", style="yellow"))
         await load_roles(engine, session.participants(), console)
         for role in session.participants():
             await session.add_model(role, engine.executor(role))

@@ -179,7 +179,7 @@ class ShellConversation:
                                 sessions_dir=self.config.sessions_dir, config=self.config)
         return report.summary()
 
-    def open_session(self, session_id: str) -> str:
+    def open_session(self, session_id: str) -> list[str]:
         from ..sessions.store import SessionStore, summarize
 
         if self.running:
@@ -191,8 +191,9 @@ class ShellConversation:
         self.session_id = sid
         roles = ", ".join(f"{r}={m}" for r, m in summary.roles.items()) or "no roles"
         torn = "; its torn last line was skipped" if result.torn_tail else ""
-        return (f"opened session {sid}: {summary.message_count} messages, "
-                f"{summary.protocol or 'unknown protocol'}, {roles}{torn}")
+        return [f"opened session {sid}: {summary.message_count} messages, "
+                f"{summary.protocol or 'unknown protocol'}, {roles}{torn}",
+                *(d.describe() for d in result.damaged)]
 
 
 def _model_names(config: EngineConfig):

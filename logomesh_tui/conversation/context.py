@@ -41,8 +41,12 @@ TASK_SHARE = 0.35
 class RoleExecutor(Protocol):
     """What the orchestrator needs from whatever serves a role (engine handle or FakeBackend)."""
 
-    model_id: str
-    n_ctx: int
+    # Read-only: the engine's handles follow hot-swaps, so both are computed on each read.
+    @property
+    def model_id(self) -> str: ...
+
+    @property
+    def n_ctx(self) -> int: ...
 
     async def generate(self, request: GenerationRequest,
                        on_token: TokenCallback | None = None) -> GenerationResult: ...

@@ -31,9 +31,9 @@ from ..commands import (
 from ..commands.table import EXPORT_FORMATS, PROTOCOLS, Vocabulary
 from ..config import EngineConfig
 from ..conversation.context import ROLE_DESCRIPTIONS
-from ..conversation.messages import LLMMessage
 from ..errors import ConfigError, LogoMeshError
 from ..pool.types import MemoryStats, ModelInfo, PoolEvent
+from ..sessions.events import ConsensusScored, MessagePosted, Note, Swap, TurnFailed, TurnMetrics
 from .commands import LogoMeshCommands
 from .conversation import DashboardConversation
 from .first_run import offer_roles
@@ -49,7 +49,9 @@ from .messages import (
     PoolChanged,
     PullProgress,
     SwapFinished,
+    TimelineReset,
     TokenStreamed,
+    TurnAborted,
     TurnFinished,
     TurnStarted,
 )
@@ -259,9 +261,9 @@ class LogoMeshApp(App[int]):
             # one. The controller's state is current; the app's lags by a message.
             live = getattr(self.controller, "state", self.conversation_state)
             if live not in ("running", "paused"):
-                self.query_one(TimelinePane).add_event("swap", {
-                    "role": ev.role, "old_model_id": ev.old_model_id,
-                    "new_model_id": ev.model_id, "seconds": ev.seconds})
+                self.query_one(TimelinePane).add_event(Swap(
+                    role=ev.role, old_model_id=ev.old_model_id, new_model_id=ev.model_id,
+                    seconds=ev.seconds, source="engine"))
         if ev.kind in ("load_failed", "failed", "evicted", "swap_failed"):
             self.notify(ev.detail or f"{ev.kind}: {ev.role}", title=f"{ev.role}",
                         severity="error" if ev.kind != "evicted" else "warning")
@@ -319,36 +321,35 @@ class LogoMeshApp(App[int]):
         self.metrics.record_round(message.message.round)
 
     def on_conversation_event(self, message: ConversationEvent) -> None:
-        kind, data = message.kind, message.data
+        event = message.event
         timeline = self.query_one(TimelinePane)
-        if kind == "message":
-            self.on_conversation_message(ConversationMessage(LLMMessage.model_validate(data)))
+        if isinstance(event, MessagePosted):
+            self.on_conversation_message(ConversationMessage(event.message))
             return
-        if kind == "turn_metrics":
+        if isinstance(event, TurnMetrics):
             # Live turns are measured by the streaming executors; these come from replays.
             if message.replayed:
-                self.metrics.record_turn(str(data.get("model_id", "?")),
-                                         float(data.get("tokens_per_s") or 0.0),
-                                         float(data.get("latency_s") or 0.0))
+                self.metrics.record_turn(event.model_id or "?", event.tokens_per_s,
+                                         event.latency_s)
                 self.query_one(MetricsPane).refresh_metrics()
             return
-        if kind == "replay_reset":
-            timeline.clear_entries()
-            self.metrics.reset_conversation()
+        if isinstance(event, ConsensusScored):
+            self.metrics.record_consensus(event.round, event.score)
             self.query_one(MetricsPane).refresh_metrics()
-            return
-        if kind == "turn_failed":
-            timeline.end_turn(str(data.get("turn_id")), str(data.get("role")))
-            return
-        if kind == "consensus":
-            self.metrics.record_consensus(int(data.get("round", 0)), float(data.get("score", 0)))
-            self.query_one(MetricsPane).refresh_metrics()
-        if kind == "failure":
+        if isinstance(event, TurnFailed):
             self.metrics.failures += 1
-        if kind == "swap" and message.replayed:
+        if isinstance(event, Swap) and message.replayed:
             # Live swaps are counted from the pool's swap_finished events.
             self.metrics.swaps += 1
-        timeline.add_event(kind, data)
+        timeline.add_event(event)
+
+    def on_timeline_reset(self, message: TimelineReset) -> None:
+        self.query_one(TimelinePane).clear_entries()
+        self.metrics.reset_conversation()
+        self.query_one(MetricsPane).refresh_metrics()
+
+    def on_turn_aborted(self, message: TurnAborted) -> None:
+        self.query_one(TimelinePane).end_turn(message.turn_id, message.role)
 
     def on_conversation_state(self, message: ConversationState) -> None:
         self._set_state(message.state, message.detail)
@@ -390,17 +391,17 @@ class LogoMeshApp(App[int]):
     def on_command_progress(self, message: CommandProgress) -> None:
         self._command_line(message.text, ok=True)
         if message.to_timeline:
-            self.query_one(TimelinePane).add_event("note", {"text": message.text})
+            self.query_one(TimelinePane).add_event(Note(text=message.text))
 
     def on_command_result(self, message: CommandResult) -> None:
         self._command_line(message.text, ok=message.ok)
         lines = message.text.splitlines()
         if message.to_timeline:
             # A refactor's outcome sits beside its progress lines.
-            self.query_one(TimelinePane).add_event("note", {"text": message.text})
+            self.query_one(TimelinePane).add_event(Note(text=message.text))
         elif message.ok and len(lines) > 1:
             # Tables (llm.registry.list, help) do not fit one line: show them in the timeline.
-            self.query_one(TimelinePane).add_event("note", {"text": message.text})
+            self.query_one(TimelinePane).add_event(Note(text=message.text))
         elif message.detail:
             self.notify(message.detail, title="command error", severity="error", timeout=10)
         elif lines and len(lines[0]) > self.query_one(CommandPane).size.width - 4:
@@ -627,7 +628,7 @@ class LogoMeshApp(App[int]):
             options.append((None, "no models found; pull some with `logomesh-tui models pull`"))
         return options
 
-    def _with_model(self, choice: str | None, use: Callable[[str], None]) -> None:
+    def _with_model(self, choice: str | None, use: Callable[[str], object]) -> None:
         """Act on a picked model; one not on disk is pulled first (with progress)."""
         if not choice:
             return
@@ -639,7 +640,7 @@ class LogoMeshApp(App[int]):
         use(choice)
 
     def pick_role_then_model(self, title: str, loaded_only: bool,
-                             then: Callable[[str, str], None]) -> None:
+                             then: Callable[[str, str], object]) -> None:
         """The terminal's stand-in for drag and drop: a role list, then a model list."""
         role_options = self._role_options(loaded_only)
         if not role_options:
@@ -673,13 +674,17 @@ class LogoMeshApp(App[int]):
             return
         self.pick_role_then_model("Hot-swap", loaded_only=True, then=self.swap_role)
 
-    def _pick_loaded_role(self, title: str, then: Callable[[str], None]) -> None:
+    def _pick_loaded_role(self, title: str, then: Callable[[str], object]) -> None:
         options = self._role_options(loaded_only=True)
         if not options:
             self._command_line("no models loaded; press F2 to load one", ok=False)
             return
-        self.push_screen(PickScreen(title, options, highlight=self._highlighted_role()),
-                         lambda role: then(role) if role else None)
+
+        def picked(role: str | None) -> None:
+            if role:
+                then(role)
+
+        self.push_screen(PickScreen(title, options, highlight=self._highlighted_role()), picked)
 
     def action_unload(self, role: str | None = None) -> None:
         """Unload a role's model."""
@@ -850,16 +855,17 @@ class LogoMeshApp(App[int]):
 
     def action_pull(self, names: list[str] | None = None, title: str | None = None,
                     start: bool = False,
-                    done: Callable[[list[str]], None] | None = None) -> None:
+                    done: Callable[[list[str]], object] | None = None) -> None:
         """Pull models (the default pool unless named) with a progress dialog; ``start``
         skips the question, ``done`` gets the names that arrived."""
-        if self.catalog is None:
+        catalog = self.catalog
+        if catalog is None:
             self._command_line("no model catalog available", ok=False)
             return
         from ..catalog import pull as pull_model
 
-        specs = {s.name: s for s in self.catalog.specs()}
-        names = names or [s.name for s in self.catalog.specs() if s.default_pool]
+        specs = {s.name: s for s in catalog.specs()}
+        names = names or [s.name for s in catalog.specs() if s.default_pool]
         models = [(n, specs[n].size_bytes if n in specs else None) for n in names]
         title = title or ("Pull models" if len(names) > 1 else f"Pull {names[0]}")
         def finished(pulled: list[str] | None) -> None:
@@ -867,7 +873,7 @@ class LogoMeshApp(App[int]):
             if done is not None and pulled:
                 done(pulled)
 
-        self.push_screen(PullScreen(models, lambda n, cb: pull_model(self.catalog, n, cb),
+        self.push_screen(PullScreen(models, lambda n, cb: pull_model(catalog, n, cb),
                                     title=title, start=start), finished)
 
     def maybe_offer_pull(self) -> None:

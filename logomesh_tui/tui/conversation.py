@@ -19,13 +19,15 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from ..conversation.gate import GatedExecutor
-from ..conversation.messages import SessionEvent
 from ..errors import LogoMeshError
 from ..pool.types import GenerationRequest, GenerationResult, TokenCallback
+from ..sessions.events import Event
 from .messages import (
     ConversationEvent,
     ConversationState,
+    TimelineReset,
     TokenStreamed,
+    TurnAborted,
     TurnFinished,
     TurnStarted,
 )
@@ -78,8 +80,7 @@ class StreamingExecutor(GatedExecutor):
         try:
             result = await self._inner.generate(request, on_token=token)
         except BaseException:
-            self._app.post_message(ConversationEvent("turn_failed",
-                                                     {"turn_id": turn_id, "role": self.role}))
+            self._app.post_message(TurnAborted(turn_id, self.role))
             raise
         self._app.post_message(TurnFinished(
             turn_id, self.role, result.model_id or model_id, tokens_per_s=result.tokens_per_s,
@@ -118,9 +119,9 @@ class DashboardConversation:
         self.state = state
         self.app.post_message(ConversationState(state, detail))
 
-    def _on_event(self, event: SessionEvent) -> None:
+    def _on_event(self, event: Event) -> None:
         """The session recorder's listener: forward every recorded event to the panes."""
-        self.app.post_message(ConversationEvent(event.kind, dict(event.data)))
+        self.app.post_message(ConversationEvent(event))
 
     # -- arbitration -----------------------------------------------------------------------
 
@@ -167,7 +168,7 @@ class DashboardConversation:
         self.session = session
         self.session_id = session.session_id
         self._gate.set()
-        self.app.post_message(ConversationEvent("replay_reset", {"session_id": self.session_id}))
+        self.app.post_message(TimelineReset(self.session_id))
         self._set("running")
         self._worker = self.app.run_worker(self._run(session, prompt), group="conversation",
                                            exclusive=True, exit_on_error=False,
@@ -259,9 +260,10 @@ class DashboardConversation:
         result = store.read(sid)
         self.session_id = sid
         self.session = None
-        self.app.post_message(ConversationEvent("replay_reset", {"session_id": sid}))
+        self.app.post_message(TimelineReset(sid))
         for event in result.events:
-            self.app.post_message(ConversationEvent(event.kind, dict(event.data), replayed=True))
+            self.app.post_message(ConversationEvent(event, replayed=True))
         self._set("opened")
         torn = " (its torn last line was skipped)" if result.torn_tail else ""
-        return f"opened session {sid}: {len(result.events)} events{torn}"
+        return "\n".join([f"opened session {sid}: {len(result.events)} events{torn}",
+                          *(d.describe() for d in result.damaged)])

@@ -4,6 +4,15 @@ from __future__ import annotations
 
 import pytest
 
+from logomesh_tui.conversation.messages import Vote
+from logomesh_tui.sessions.events import (
+    Arbitration,
+    ConsensusScored,
+    Note,
+    Swap,
+    TurnFailed,
+    VoteCast,
+)
 from logomesh_tui.tui.stats import MetricsStore, human_bytes, percentile, sparkline
 from logomesh_tui.tui.widgets.registry import memory_bar
 from logomesh_tui.tui.widgets.timeline import describe_event, visible_stream_text
@@ -64,16 +73,16 @@ def test_stream_text_shows_the_content_field_of_partial_json():
 
 def test_event_lines_name_what_happened():
     short = {"abc123def456": "m3"}
-    assert describe_event("swap", {"role": "documentation-writer", "old_model_id": "a",
-                                   "new_model_id": "b", "seconds": 1.25}) == \
+    assert describe_event(Swap(role="documentation-writer", old_model_id="a",
+                               new_model_id="b", seconds=1.25)) == \
         "swap documentation-writer: a → b (1.2s)"
-    assert describe_event("vote", {"voter": "architecture-critic", "target_id": "abc123def456",
-                                   "weight": 0.8}, short) == \
+    assert describe_event(VoteCast(vote=Vote(voter="architecture-critic",
+                                             target_id="abc123def456", weight=0.8)), short) == \
         "vote architecture-critic for m3 (weight 0.8)"
-    assert describe_event("consensus", {"round": 2, "score": 0.6666}) == "consensus round 2: 0.67"
+    assert describe_event(ConsensusScored(round=2, score=0.6666)) == "consensus round 2: 0.67"
     assert "m3 chosen by human" in describe_event(
-        "arbitration", {"choice_id": "abc123def456", "decided_by": "human"}, short)
-    assert describe_event("failure", {"role": "r", "model_id": "x", "reason": "cut off"}) == \
+        Arbitration(choice_id="abc123def456", decided_by="human"), short)
+    assert describe_event(TurnFailed(role="r", model_id="x", reason="cut off")) == \
         "failure r (x): cut off"
 
 
@@ -86,5 +95,5 @@ def test_model_names_keep_their_distinguishing_end():
 
 
 def test_round_notes_read_as_sentences():
-    assert describe_event("note", {"event": "round_started", "round": 2, "name": "critique",
-                                   "speakers": ["a", "b"]}) == "round 2: critique — a, b"
+    assert describe_event(Note(event="round_started", round=2, name="critique",
+                               speakers=["a", "b"])) == "round 2: critique — a, b"
