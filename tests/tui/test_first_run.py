@@ -38,6 +38,7 @@ async def test_newcomer_reaches_a_running_conversation_in_at_most_three_keys(fak
         await pilot.pause()
         text = " ".join(str(label.render()) for label in app.screen.query("Label"))
         assert "qwen2.5-coder-1.5b" in text and "seed-scenario.toml" in text
+        assert "the [roles] table" in text
         await keys.press("enter")
         await wait_for(pilot, lambda: app.conversation_state in ("running", "finished"),
                        timeout=30, what="the example conversation to start",

@@ -32,11 +32,12 @@ class WelcomeScreen(ModalScreen[str | None]):
         width = max(len(r) for r in self.roles)
         with Vertical(classes="dialog welcome"):
             yield Label("Welcome to LogoMesh", classes="dialog-title")
-            yield Label("Your roles (the [roles] table of config.toml):")
+            yield Label("Your roles (the [roles] table of config.toml):", markup=False)
             for role, model in self.roles.items():
-                yield Label(f"  {role:<{width}}  {model}", classes="welcome-role")
+                yield Label(f"  {role:<{width}}  {model}", classes="welcome-role", markup=False)
             if self.example:
-                yield Label(f"Enter: load them and run the example conversation ({self.example})")
+                yield Label(f"Enter: load them and run the example conversation ({self.example})",
+                            markup=False)
             yield Label("l: only load them · Esc: start with nothing loaded",
                         classes="dialog-hint")
 
