@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config import EngineConfig
-from ..errors import EXIT_FAILED, EXIT_OK, LogoMeshError
+from ..errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, LogoMeshError
 
 # The default pool: the four offline models, strongest as the analyzer (it also synthesizes).
 DEFAULT_ROLES = {
@@ -119,12 +119,17 @@ async def _run(args: argparse.Namespace, roles: dict[str, str], options: Any,
 
 
 def refactor_exit_code(result: Any) -> int:
-    """EXIT_OK when a change was kept and the result compiles with no new errors, or when the
-    scan found nothing to change; EXIT_FAILED when changes were tried and none was kept, or
-    the result has errors the input did not have."""
+    """EXIT_BAD_INPUT when the input does not parse (tsc's TS1xxx syntax errors) and nothing was
+    kept; EXIT_FAILED when the result has errors the input did not have, or changes were tried
+    and none was kept; EXIT_OK when a change was kept, or the scan found nothing to change."""
     before = {d.key() for d in result.compile_before.errors}
     if any(d.key() not in before for d in result.compile_after.errors):
         return EXIT_FAILED
-    if result.accepted or not result.changes:
+    if result.accepted:
         return EXIT_OK
-    return EXIT_FAILED
+    syntax = [d for d in result.compile_before.errors if 1000 <= d.code < 2000]
+    if syntax:
+        print(f"error: {syntax[0].render()}: the input does not parse; fix it first",
+              file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return EXIT_OK if not result.changes else EXIT_FAILED

@@ -139,3 +139,13 @@ def test_interrupted_command_exits_130(monkeypatch, capsys):
     monkeypatch.setattr("logomesh_tui.cli.config_cmd.cmd_show", interrupted)
     assert main(["config", "show"]) == 130
     assert capsys.readouterr().err == "interrupted\n"
+
+
+def test_refactor_of_a_file_that_does_not_parse_exits_2(tmp_path):
+    src = tmp_path / "Broken.tsx"
+    src.write_text("export function C( { return <div>;\n")
+    p = cli("--sessions-dir", str(tmp_path / "sessions"), "refactor", str(src), "-o",
+            str(tmp_path / "out"), "--fake", "--json", "--role", "primary-analyzer=smollm2-135m")
+    assert p.returncode == 2, p.stderr
+    assert "does not parse" in p.stderr.splitlines()[-1]
+    assert json.loads(p.stdout)["compile"]["before"]["ok"] is False
