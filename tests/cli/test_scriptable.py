@@ -149,3 +149,26 @@ def test_refactor_of_a_file_that_does_not_parse_exits_2(tmp_path):
     assert p.returncode == 2, p.stderr
     assert "does not parse" in p.stderr.splitlines()[-1]
     assert json.loads(p.stdout)["compile"]["before"]["ok"] is False
+
+
+def test_run_json_under_a_config_naming_another_sessions_folder(tmp_path, monkeypatch):
+    """As scripts use it: the config file names one sessions folder, --sessions-dir another;
+    the command line wins and stdout is the one JSON document."""
+    monkeypatch.delenv("LOGOMESH_SESSIONS_DIR")  # only the file and the command line
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(f'sessions_dir = "{tmp_path / "from-config"}"\n')
+    scenario = tmp_path / "s.toml"
+    scenario.write_text(SCENARIO)
+    p = cli("--config", str(cfg), "--sessions-dir", str(tmp_path / "from-cli"), "run",
+            str(scenario), "--fake", "--json")
+    assert p.returncode == 0, p.stderr
+    sid = one_json(p.stdout)["session_id"]
+    assert (tmp_path / "from-cli" / f"{sid}.jsonl").is_file()
+    assert not (tmp_path / "from-config").exists()
+
+
+def test_models_show_json_as_a_script_reads_it():
+    p = cli("models", "show", "qwen2.5-coder-1.5b", "--json")
+    doc = one_json(p.stdout)
+    assert p.returncode == 0 and doc["name"] == "qwen2.5-coder-1.5b"
+    assert doc["metadata"]["arch"] == "qwen2" and doc["memory"]["total_bytes"] > doc["size_bytes"]
