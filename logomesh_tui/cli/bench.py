@@ -56,9 +56,10 @@ async def _quality(args: argparse.Namespace, models: list[str] | None) -> dict:
     from ..bench.quality import run_quality
     from ..bench.speed import DEFAULT_POOL
     from ..config import EngineConfig
+    from ..conversation.roles import SEED_ROLES
     from ..pool.engine import HotSwapEngine
 
-    roles = ["primary-analyzer", "architecture-critic", "optimization-specialist", "documentation-writer"]
+    roles = list(SEED_ROLES)
     models = models or DEFAULT_POOL
     tasks = Path(args.tasks) if args.tasks else Path(__file__).resolve().parents[2] / "bench" / "tasks"
     cfg = EngineConfig(n_ctx=4096, n_threads=psutil.cpu_count() or 1, max_concurrent_turns=1)
