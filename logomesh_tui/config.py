@@ -1,14 +1,27 @@
-"""Configuration: pydantic-settings with the LOGOMESH_ env prefix and an optional TOML file."""
+"""Configuration: pydantic-settings with the LOGOMESH_ env prefix and an optional TOML file.
+
+Precedence, highest first: the command line (``load``'s overrides and the global options
+``cli.main`` records with ``set_command_line``), ``LOGOMESH_<FIELD>`` environment variables, the
+TOML config file (pydantic-settings' own ``TomlConfigSettingsSource``), then the defaults.
+"""
 
 from __future__ import annotations
 
 import os
+from contextvars import ContextVar
 from pathlib import Path
+from typing import Any
 
 import psutil
-from platformdirs import user_cache_dir, user_config_dir
+from platformdirs import user_cache_dir, user_config_dir, user_state_dir
 from pydantic import BaseModel, Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
 
 from .errors import ConfigError, describe_validation_error
 
@@ -24,12 +37,57 @@ def default_sessions_dir() -> Path:
 
 
 def default_config_file() -> Path:
-    return Path(os.environ.get("LOGOMESH_CONFIG") or Path(user_config_dir(APP_NAME)) / "config.toml")
+    """The config file: ``--config``, else LOGOMESH_CONFIG, else the user config folder's."""
+    return config_file_origin()[0]
+
+
+def config_file_origin() -> tuple[Path, str]:
+    """The config file path and where it was named: command line, environment or default."""
+    if _COMMAND_LINE_CONFIG.get():
+        return Path(_COMMAND_LINE_CONFIG.get() or ""), "command line"
+    if os.environ.get("LOGOMESH_CONFIG"):
+        return Path(os.environ["LOGOMESH_CONFIG"]), "environment (LOGOMESH_CONFIG)"
+    return Path(user_config_dir(APP_NAME)) / "config.toml", "default"
+
+
+def state_dir() -> Path:
+    """Where the dashboard remembers things between runs (the theme): LOGOMESH_STATE_DIR or
+    the user state folder."""
+    return Path(os.environ.get("LOGOMESH_STATE_DIR") or user_state_dir(APP_NAME))
+
+
+# Values given on the command line (global options such as --sessions-dir); they outrank the
+# environment and the config file. A ContextVar so in-process test runs of main() stay apart.
+_COMMAND_LINE: ContextVar[dict[str, Any] | None] = ContextVar("logomesh_command_line", default=None)
+_COMMAND_LINE_CONFIG: ContextVar[str | None] = ContextVar("logomesh_command_line_config",
+                                                          default=None)
+# The TOML file the settings source reads while EngineConfig.load builds a config; None: none.
+_TOML_FILE: ContextVar[Path | None] = ContextVar("logomesh_toml_file", default=None)
+
+
+def set_command_line(values: dict[str, Any], config_file: str | None = None) -> None:
+    """Record the global command-line options (None values are left out) for every later
+    ``EngineConfig.load`` in this context; ``set_command_line({})`` forgets them."""
+    _COMMAND_LINE.set({k: v for k, v in values.items() if v is not None})
+    _COMMAND_LINE_CONFIG.set(config_file)
+
+
+def command_line_values() -> dict[str, Any]:
+    return dict(_COMMAND_LINE.get() or {})
 
 
 def default_memory_budget() -> int:
     """Three quarters of the memory available now, so the OS and the dashboard keep room."""
     return int(psutil.virtual_memory().available * 0.75)
+
+
+# The default pool: the four offline models, the strongest as the analyzer (it also synthesizes).
+DEFAULT_ROLES: dict[str, str] = {
+    "primary-analyzer": "qwen2.5-coder-1.5b",
+    "architecture-critic": "qwen2.5-coder-0.5b",
+    "optimization-specialist": "gemma-3-270m",
+    "documentation-writer": "smollm2-135m",
+}
 
 
 class RemoteEndpoint(BaseModel):
@@ -66,30 +124,73 @@ class EngineConfig(BaseSettings):
     remotes: list[RemoteEndpoint] = Field(default_factory=list)
     keymap: dict[str, str] = Field(default_factory=dict,
                                    description="binding id -> key, for the dashboard")
+    roles: dict[str, str] = Field(
+        default_factory=lambda: dict(DEFAULT_ROLES),
+        description="role -> model the dashboard offers to load on start ([roles]; absent: "
+                    "the default pool)")
+    metrics_port: int | None = Field(default=None, ge=1, le=65535,
+                                     description="serve Prometheus metrics on this port")
 
     @classmethod
-    def load(cls, path: Path | None = None, **overrides) -> EngineConfig:
-        """Read the TOML config file if it exists, then apply env vars and overrides."""
+    def settings_customise_sources(
+        cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Command line (init arguments) > environment > TOML file > defaults. The file is read
+        only inside ``load``; a bare ``EngineConfig()`` uses the environment and defaults."""
+        toml = _TOML_FILE.get()
+        if toml is None:
+            return (init_settings, env_settings)
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=toml))
+
+    @classmethod
+    def load(cls, path: Path | None = None, **overrides: Any) -> EngineConfig:
+        """The effective configuration: ``overrides`` (None values skipped) and the recorded
+        command-line options, then LOGOMESH_* variables, then the TOML file, then defaults."""
+        return cls.load_with_origins(path, **overrides)[0]
+
+    @classmethod
+    def load_with_origins(cls, path: Path | None = None,
+                          **overrides: Any) -> tuple[EngineConfig, dict[str, str]]:
+        """``load``, plus where each field's value came from: ``command line``,
+        ``environment (LOGOMESH_X)``, ``config file``, or ``default``."""
         import tomllib
 
         from pydantic import ValidationError
 
-
         path = path or default_config_file()
-        data: dict = {}
         if path.exists():
             try:
                 with path.open("rb") as f:
-                    data = tomllib.load(f)
+                    file_values = tomllib.load(f)
             except tomllib.TOMLDecodeError as exc:
                 raise ConfigError(f"config file {path}: not valid TOML: {exc}") from None
             except (OSError, UnicodeDecodeError) as exc:
                 raise ConfigError(f"config file {path}: cannot read it: {exc}") from None
-        data.update({k: v for k, v in overrides.items() if v is not None})
+        else:
+            file_values = {}
+        init = command_line_values()
+        init.update({k: v for k, v in overrides.items() if v is not None})
+        token = _TOML_FILE.set(path if path.exists() else None)
         try:
-            return cls(**data)
+            config = cls(**init)
+            env_values = EnvSettingsSource(cls)()
         except ValidationError as exc:
             raise ConfigError(_describe_config_error(exc, path)) from None
+        finally:
+            _TOML_FILE.reset(token)
+        origins: dict[str, str] = {}
+        for name in cls.model_fields:
+            if name in init:
+                origins[name] = "command line"
+            elif name in env_values:
+                origins[name] = f"environment ({cls.model_config.get('env_prefix', '')}{name.upper()})"
+            elif name in file_values:
+                origins[name] = f"config file ({path})"
+            else:
+                origins[name] = "default"
+        return config, origins
 
     def concurrency_limit(self) -> int:
         if self.max_concurrent_turns:

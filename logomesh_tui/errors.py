@@ -1,16 +1,32 @@
 """Errors the engine raises. Every message is one line that says what was wrong and what to do."""
 
 
+# Exit codes of the command line, one meaning each (README: "Exit codes").
+EXIT_OK = 0
+EXIT_FAILED = 1       # the operation was tried and failed
+EXIT_BAD_INPUT = 2    # bad usage or input: nothing was tried
+EXIT_INTERRUPTED = 130
+
+
 class LogoMeshError(Exception):
-    """Base class: a user-facing error with a one-line message."""
+    """Base class: a user-facing error with a one-line message. ``exit_code`` is what the
+    command line exits with when it ends a command."""
+
+    exit_code = EXIT_FAILED
+
+
+class UsageError(LogoMeshError):
+    """The command line asked for something that cannot be done as asked."""
+
+    exit_code = EXIT_BAD_INPUT
 
 
 class UnknownModelError(LogoMeshError):
-    pass
+    exit_code = EXIT_BAD_INPUT
 
 
 class UnknownRoleError(LogoMeshError):
-    pass
+    exit_code = EXIT_BAD_INPUT
 
 
 class ModelFileError(LogoMeshError):
@@ -39,6 +55,8 @@ class RequestError(LogoMeshError):
 
 class ConfigError(LogoMeshError):
     """The config file or a LOGOMESH_ environment variable has a wrong or unknown field."""
+
+    exit_code = EXIT_BAD_INPUT
 
 
 class RemoteServerError(LogoMeshError):

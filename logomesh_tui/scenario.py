@@ -34,14 +34,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from .conversation.consensus import ARBITRATION_POLICIES
 from .conversation.protocols import get_protocol
 from .conversation.session import ResourceLimits
-from .errors import LogoMeshError, describe_validation_error
+from .errors import LogoMeshError, UsageError, describe_validation_error
 
 _ROLE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 MAX_INPUT_BYTES = 2_000_000
 
 
-class ScenarioError(LogoMeshError):
-    pass
+class ScenarioError(UsageError):
+    """The scenario file is missing, unreadable or has a wrong field."""
 
 
 class RoleSpec(BaseModel):
@@ -174,3 +174,14 @@ class Scenario(BaseModel):
         return ResourceLimits(**data)
 
 
+def example_scenario_path() -> Path | None:
+    """The bundled example conversation (``examples/seed-scenario.toml``): at the repository
+    root in a checkout or an editable install, or under ``<prefix>/share/logomesh-tui/`` where a
+    wheel puts it; None when neither is there."""
+    import sys
+
+    for base in (Path(__file__).resolve().parents[1] / "examples",
+                 Path(sys.prefix) / "share" / "logomesh-tui" / "examples"):
+        if (base / "seed-scenario.toml").is_file():
+            return base / "seed-scenario.toml"
+    return None

@@ -23,9 +23,10 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
 @pytest.fixture(autouse=True)
 def _isolated_dirs(tmp_path, monkeypatch):
-    """Sessions and config go to tmp_path; the (read-only) models folder stays shared."""
+    """Sessions, config and UI state go to tmp_path; the (read-only) models folder stays shared."""
     monkeypatch.setenv("LOGOMESH_SESSIONS_DIR", str(tmp_path / "sessions"))
     monkeypatch.setenv("LOGOMESH_CONFIG", str(tmp_path / "config.toml"))
+    monkeypatch.setenv("LOGOMESH_STATE_DIR", str(tmp_path / "state"))  # the remembered theme
     yield
 
 

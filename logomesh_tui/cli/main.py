@@ -2,6 +2,11 @@
 
 Each subcommand lives in its own module under ``logomesh_tui.cli`` and exposes
 ``register(subparsers)``; this file only wires them together.
+
+Exit codes (the same for every subcommand): 0 done; 1 the operation failed (a model did not
+load, a pull failed, a run produced no answer, a refactor kept no compiling change); 2 bad usage
+or input (unknown option, bad config, unknown model, missing or invalid file); 130 interrupted.
+With ``--json`` stdout holds exactly one JSON document; progress and errors go to stderr.
 """
 
 from __future__ import annotations
@@ -10,11 +15,13 @@ import argparse
 import importlib
 import sys
 
-from ..errors import LogoMeshError
+from ..config import set_command_line
+from ..errors import EXIT_INTERRUPTED, LogoMeshError
 
 # One module per subcommand group; each defines register(subparsers) and sets args.func.
 COMMAND_MODULES = [
-    "models",     # models list / pull
+    "models",     # models list / show / pull / rm
+    "config_cmd", # config show
     "sessions",   # sessions list / show, resume
     "run",        # run SCENARIO.toml
     "shell",      # shell REPL and shell -c
@@ -28,8 +35,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="logomesh-tui",
         description="Run several local LLMs as named roles in a structured conversation.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     parser.add_argument("--sessions-dir", help="folder for session files (env LOGOMESH_SESSIONS_DIR)")
     parser.add_argument("--config", help="config TOML file (env LOGOMESH_CONFIG)")
+    parser.add_argument("--metrics-port", type=int, metavar="PORT",
+                        help="serve Prometheus metrics on this port (env LOGOMESH_METRICS_PORT)")
     parser.add_argument("--serve", action="store_true", help="serve the dashboard in a browser")
     parser.add_argument("--port", type=int, default=8000, help="port for --serve")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -44,17 +54,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("logomesh-tui")
+    except PackageNotFoundError:  # a checkout that was never pip-installed
+        return "unknown (not installed)"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.sessions_dir:
-        import os
-
-        os.environ["LOGOMESH_SESSIONS_DIR"] = args.sessions_dir
-    if args.config:
-        import os
-
-        os.environ["LOGOMESH_CONFIG"] = args.config
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse: --help/--version exit 0, bad usage exits 2
+        return int(exc.code or 0)
+    set_command_line({"sessions_dir": args.sessions_dir, "metrics_port": args.metrics_port},
+                     config_file=args.config)
     try:
         if args.command is None:
             from .dashboard import run_dashboard
@@ -63,10 +79,12 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except LogoMeshError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 1
+        return exc.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
+    finally:
+        set_command_line({})  # an in-process caller (tests, scripts) gets a clean slate
 
 
 if __name__ == "__main__":

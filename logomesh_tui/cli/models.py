@@ -1,38 +1,53 @@
-"""`logomesh-tui models list|pull`."""
+"""`logomesh-tui models list|show|pull|rm`."""
 
 from __future__ import annotations
 
 import argparse
 import json
+from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 from rich.table import Table
 
-from ..catalog import Catalog, pull
+from ..catalog import Catalog, pull, remove
+from ..catalog.specs import RemoteSource
 from ..config import EngineConfig
+from ..errors import UsageError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("models", help="list and pull models")
+    p = sub.add_parser("models", help="list, show, pull and remove models")
     msub = p.add_subparsers(dest="models_command", metavar="ACTION", required=True)
     lp = msub.add_parser("list", help="show the catalog")
     lp.add_argument("--json", action="store_true", help="print JSON for scripts")
     lp.set_defaults(func=cmd_list)
+    sp = msub.add_parser(
+        "show", help="GGUF metadata and the memory a load would take (before any download)")
+    sp.add_argument("name", metavar="NAME",
+                    help="catalog name, hf:OWNER/REPO/FILE.gguf, or a path to a .gguf file")
+    sp.add_argument("--n-ctx", type=int, default=None, metavar="N",
+                    help="context window to estimate for (default: the config's n_ctx)")
+    sp.add_argument("--json", action="store_true", help="print one JSON document")
+    sp.set_defaults(func=cmd_show)
     pp = msub.add_parser("pull", help="download models into the models folder")
-    pp.add_argument("names", nargs="*", metavar="NAME", help="catalog names")
+    pp.add_argument("names", nargs="*", metavar="NAME",
+                    help="catalog names or hf:OWNER/REPO/FILE.gguf")
     pp.add_argument("--default-pool", action="store_true", help="pull the four offline models")
     pp.add_argument("--force", action="store_true", help="download again even if on disk")
     pp.set_defaults(func=cmd_pull)
+    rp = msub.add_parser("rm", help="delete a model from the models folder")
+    rp.add_argument("names", nargs="+", metavar="NAME", help="catalog names or hf: ids")
+    rp.set_defaults(func=cmd_rm)
 
 
-def _catalog() -> Catalog:
-    return Catalog.from_config(EngineConfig.load())
+def _catalog(config: EngineConfig | None = None) -> Catalog:
+    return Catalog.from_config(config or EngineConfig.load())
 
 
 def catalog_rows(catalog: Catalog) -> list[dict]:
     rows = []
-    for spec in catalog.specs():
+    for spec in catalog.specs() + [catalog.get(n) for n in catalog.hf_names_on_disk()]:
         path = catalog.path_for(spec)
         rows.append({
             "name": spec.name, "family": spec.family, "params": spec.params, "quant": spec.quant,
@@ -61,14 +76,88 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def describe_model(catalog: Catalog, name: str, n_ctx: int) -> dict[str, Any]:
+    """Everything ``models show`` reports: catalog entry, GGUF header facts (from the file when
+    it is on disk, else from the catalog) and the memory estimate for ``n_ctx``."""
+    spec = catalog.get(name)
+    path = catalog.path_for(spec)
+    doc: dict[str, Any] = {
+        "name": spec.name, "family": spec.family, "params": spec.params, "quant": spec.quant,
+        "source": spec.source.describe(), "on_disk": catalog.is_on_disk(spec),
+        "path": None if isinstance(spec.source, RemoteSource) else str(path),
+        "size_bytes": path.stat().st_size if path.is_file() else spec.size_bytes,
+        "sha256": spec.sha256, "chat_format": spec.chat_format or "the GGUF's template",
+        "default_pool": spec.default_pool, "offline": spec.offline,
+        "metadata": None, "metadata_from": "none", "memory": None,
+    }
+    if isinstance(spec.source, RemoteSource):
+        ep = catalog.remote(spec.source.endpoint)
+        doc.update(context_length=ep.n_ctx, n_ctx=min(n_ctx, ep.n_ctx),
+                   remote={"base_url": ep.base_url, "model": ep.model})
+        return doc
+    info, origin = catalog.header_info(name)
+    train_ctx = (info.context_length if info else 0) or spec.context_length
+    doc["context_length"] = train_ctx or None
+    effective = min(n_ctx, train_ctx) if train_ctx else n_ctx
+    doc["n_ctx"] = effective
+    if info is None:
+        doc["note"] = f"no header facts for {name} until it is on disk: `logomesh-tui models pull {name}`"
+        return doc
+    doc["metadata_from"] = origin
+    doc["metadata"] = {"arch": info.arch, "n_layer": info.n_layer, "n_embd": info.n_embd,
+                       "n_head": info.n_head, "n_head_kv": info.n_head_kv,
+                       "n_vocab": info.n_vocab, "has_chat_template": info.has_chat_template}
+    total = info.estimate_bytes(effective)
+    kv = info.kv_cache_bytes(effective)
+    from ..catalog.gguf_meta import WORKER_BASE_BYTES
+
+    doc["memory"] = {"n_ctx": effective, "weights_bytes": info.file_size,
+                     "repacked_bytes": info.repacked_bytes, "kv_cache_bytes": kv,
+                     "compute_and_worker_bytes": total - info.file_size - info.repacked_bytes - kv,
+                     "worker_base_bytes": WORKER_BASE_BYTES, "total_bytes": total}
+    return doc
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    config = EngineConfig.load()
+    if args.n_ctx is not None and args.n_ctx < 1:
+        raise UsageError(f"--n-ctx must be a positive number of tokens, got {args.n_ctx}")
+    doc = describe_model(_catalog(config), args.name, args.n_ctx or config.n_ctx)
+    if args.json:
+        print(json.dumps(doc, indent=2))
+        return 0
+    table = Table(title=f"{doc['name']}", show_header=False)
+    table.add_column("field", no_wrap=True)
+    table.add_column("value")
+    for key in ("family", "params", "quant", "source", "on_disk", "path", "size_bytes",
+                "context_length", "sha256", "chat_format"):
+        if doc.get(key) is not None:
+            value = f"{doc[key]:,}" if key == "size_bytes" else str(doc[key])
+            table.add_row(key, value)
+    if doc["metadata"]:
+        for key, value in doc["metadata"].items():
+            table.add_row(f"{key} ({doc['metadata_from']})", str(value))
+    if doc["memory"]:
+        mem = doc["memory"]
+        table.add_row(f"memory at n_ctx {mem['n_ctx']}",
+                      f"{mem['total_bytes'] / 1e6:,.0f} MB = weights {mem['weights_bytes'] / 1e6:,.0f}"
+                      f" + repacked {mem['repacked_bytes'] / 1e6:,.0f}"
+                      f" + KV cache {mem['kv_cache_bytes'] / 1e6:,.0f}"
+                      f" + compute and worker {mem['compute_and_worker_bytes'] / 1e6:,.0f}")
+    if doc.get("note"):
+        table.add_row("note", doc["note"])
+    Console().print(table)
+    return 0
+
+
 def cmd_pull(args: argparse.Namespace) -> int:
     catalog = _catalog()
     names = list(args.names)
     if args.default_pool:
         names += [s.name for s in catalog.specs() if s.default_pool and s.name not in names]
     if not names:
-        print("error: name a model to pull (see `logomesh-tui models list`) or use --default-pool")
-        return 2
+        raise UsageError("name a model to pull (see `logomesh-tui models list`) or use "
+                         "--default-pool")
     for name in names:
         catalog.get(name)  # fail on a typo before downloading anything
     console = Console(stderr=True)
@@ -82,4 +171,14 @@ def cmd_pull(args: argparse.Namespace) -> int:
 
             path = pull(catalog, name, report, force=args.force)
             progress.update(task, stage=f"→ {path}")
+    return 0
+
+
+def cmd_rm(args: argparse.Namespace) -> int:
+    catalog = _catalog()
+    for name in args.names:
+        catalog.get(name)
+    for name in args.names:
+        for path in remove(catalog, name):
+            print(f"removed {path}")
     return 0

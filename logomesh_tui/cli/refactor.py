@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
+import sys
 from pathlib import Path
 from typing import Any
 
 from ..config import EngineConfig
 from ..conversation.roles import SEED_ROLES
-from ..errors import LogoMeshError
+from ..errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, LogoMeshError
 
 # The default pool: the four offline models, strongest as the analyzer (it also synthesizes).
 DEFAULT_ROLES = dict(zip(SEED_ROLES, ["qwen2.5-coder-1.5b", "qwen2.5-coder-0.5b",
@@ -43,6 +45,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="seconds one model turn may take (default: the config's)")
     p.add_argument("--fake", action="store_true",
                    help="scripted fake models (to try the flow; they change nothing)")
+    p.add_argument("--json", action="store_true",
+                   help="print report.json as one JSON document (progress goes to stderr)")
     p.set_defaults(func=cmd_refactor)
 
 
@@ -76,7 +80,7 @@ def cmd_refactor(args: argparse.Namespace) -> int:
 async def _run(args: argparse.Namespace, roles: dict[str, str], options: Any,
                config: EngineConfig, toolchain: Any) -> int:
     from ..codepipe.pipeline import run_refactor
-    from ..codepipe.report import outcome, write_output
+    from ..codepipe.report import outcome, report_json, write_output
     from ..sessions.store import SessionStore
     from .run import fake_factory
 
@@ -84,23 +88,45 @@ async def _run(args: argparse.Namespace, roles: dict[str, str], options: Any,
         from ..pool.engine import HotSwapEngine
     except ImportError as exc:  # pragma: no cover - only before the pool exists
         raise LogoMeshError(f"the model engine is not available: {exc}") from exc
+    # With --json, stdout carries only the report: progress goes to stderr.
+    out = sys.stderr if args.json else sys.stdout
     engine = HotSwapEngine(config, backend_factory=fake_factory if args.fake else None)
     try:
         for role, model in roles.items():
-            print(f"loading {model} as {role} ...", flush=True)
+            print(f"loading {model} as {role} ...", file=out, flush=True)
             await engine.load_model(model, role)
         executors = {r: engine.executor(r) for r in roles}
         recorder = SessionStore(config.sessions_dir).recorder()
         result = await run_refactor(executors, args.path, options=options, toolchain=toolchain,
-                                    on_progress=lambda s: print(s, flush=True),
+                                    on_progress=lambda s: print(s, file=out, flush=True),
                                     recorder=recorder)
     finally:
         await engine.close()
     report = write_output(result, Path(args.output))
-    print(f"{outcome(result)}.")
-    print(f"report: {report}  diff: {Path(args.output) / 'changes.diff'}")
+    print(f"{outcome(result)}.", file=out)
+    print(f"report: {report}  diff: {Path(args.output) / 'changes.diff'}", file=out)
     if recorder.saving:
-        print(f"session: {recorder.session_id} (logomesh-tui sessions show {recorder.session_id})")
+        print(f"session: {recorder.session_id} (logomesh-tui sessions show {recorder.session_id})",
+              file=out)
     else:
-        print(recorder.warning)
-    return 0
+        print(recorder.warning, file=out)
+    if args.json:
+        print(json.dumps(report_json(result), indent=2))
+    return refactor_exit_code(result)
+
+
+def refactor_exit_code(result: Any) -> int:
+    """EXIT_BAD_INPUT when the input does not parse (tsc's TS1xxx syntax errors) and nothing was
+    kept; EXIT_FAILED when the result has errors the input did not have, or changes were tried
+    and none was kept; EXIT_OK when a change was kept, or the scan found nothing to change."""
+    before = {d.key() for d in result.compile_before.errors}
+    if any(d.key() not in before for d in result.compile_after.errors):
+        return EXIT_FAILED
+    if result.accepted:
+        return EXIT_OK
+    syntax = [d for d in result.compile_before.errors if 1000 <= d.code < 2000]
+    if syntax:
+        print(f"error: {syntax[0].render()}: the input does not parse; fix it first",
+              file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return EXIT_OK if not result.changes else EXIT_FAILED

@@ -22,7 +22,7 @@ from ..config import EngineConfig
 from ..conversation.consensus import ARBITRATION_POLICIES, arbitration_policy
 from ..conversation.protocols import protocol_names
 from ..conversation.runner import ConversationRunner, RunnerView, TurnReport
-from ..errors import LogoMeshError
+from ..errors import EXIT_FAILED, EXIT_OK, LogoMeshError
 from ..pool.fake import FakeBackend
 from ..pool.types import GenerationRequest
 from ..sessions.events import Event
@@ -49,7 +49,8 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--fake", action="store_true",
                    help="scripted fake models instead of GGUF workers (to try the flow)")
     p.add_argument("--json", action="store_true",
-                   help="print the final CollaborativeResponse as JSON at the end")
+                   help="print the final CollaborativeResponse as one JSON document on stdout "
+                        "(the timeline and progress go to stderr)")
 
 
 def demo_responder(request: GenerationRequest, backend: FakeBackend) -> str:
@@ -172,6 +173,11 @@ def print_outcome(console: Console, response: Any, store_dir: Path, as_json: boo
                            f"(logomesh-tui sessions show {response.session_id})", style="dim"))
 
 
+def outcome_code(response: Any) -> int:
+    """EXIT_FAILED when the run produced no usable answer (every turn failed)."""
+    return EXIT_OK if response.final_answer else EXIT_FAILED
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from ..scenario import Scenario
 
@@ -183,7 +189,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     # The pool's own per-turn watchdog must not fire before the scenario's turn timeout.
     config = EngineConfig.load(n_ctx=scenario.limits.n_ctx,
                                turn_timeout_s=scenario.limits.turn_timeout_s)
-    console = Console()
+    # With --json, stdout carries only the JSON document: the timeline goes to stderr.
+    console = Console(stderr=args.json)
     return asyncio.run(_run(scenario, inputs, limits, config, args, console))
 
 
@@ -208,6 +215,6 @@ async def _run(scenario: Any, inputs: dict[str, str], limits: Any, config: Engin
                                f"{session.session_id}", style="yellow"))
             raise
         print_outcome(console, response, Path(config.sessions_dir), args.json)
-        return 0
+        return outcome_code(response)
     finally:
         await engine.close()

@@ -18,6 +18,7 @@ from .run import (
     headless_runner,
     load_roles,
     make_engine,
+    outcome_code,
     print_outcome,
     progress_line,
 )
@@ -32,7 +33,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     sp = ssub.add_parser("show", help="replay a session as a readable timeline")
     sp.add_argument("session_id", metavar="ID", help="session id (a unique prefix is enough)")
     sp.add_argument("--metrics", action="store_true", help="show per-turn token timings")
-    sp.add_argument("--json", action="store_true", help="print the raw events as JSON lines")
+    sp.add_argument("--json", action="store_true",
+                    help="print the session as one JSON document (its id and raw events)")
     sp.set_defaults(func=cmd_show)
     rp = sub.add_parser("resume", help="continue an interrupted session from its next turn")
     rp.add_argument("session_id", metavar="ID", help="session id (a unique prefix is enough)")
@@ -83,8 +85,10 @@ def cmd_show(args: argparse.Namespace) -> int:
     sid = store.resolve_id(args.session_id)
     result = store.read(sid)
     if args.json:
-        for ev in result.events:
-            print(ev.model_dump_json())
+        print(json.dumps({"session_id": sid, "torn_tail": result.torn_tail,
+                          "finished": any(e.kind == "session_finished" for e in result.events),
+                          "events": [ev.model_dump(mode="json") for ev in result.events]},
+                         indent=2))
         return 0
     console = Console()
     TimelinePrinter(console, metrics=args.metrics).replay(result.events)
@@ -99,7 +103,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 def cmd_resume(args: argparse.Namespace) -> int:
     store = _store()
     sid = store.resolve_id(args.session_id)
-    return asyncio.run(_resume(store, sid, args, Console()))
+    return asyncio.run(_resume(store, sid, args, Console(stderr=args.json)))
 
 
 async def _resume(store: Any, sid: str, args: argparse.Namespace, console: Console) -> int:
@@ -127,6 +131,6 @@ async def _resume(store: Any, sid: str, args: argparse.Namespace, console: Conso
         with progress_line(runner, session, console):
             response = await runner.run(session)
         print_outcome(console, response, store.dir, args.json)
-        return 0
+        return outcome_code(response)
     finally:
         await engine.close()

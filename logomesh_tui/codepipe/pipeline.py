@@ -34,7 +34,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from ..conversation.messages import LLMMessage, MessageType, Vote
-from ..errors import LogoMeshError
+from ..errors import LogoMeshError, UsageError
 from ..sessions import events as ev
 from . import prompts
 from .compiler import CompileResult, Diagnostic, typecheck_sources
@@ -74,7 +74,7 @@ _FINDINGS = {
 }
 
 
-class InputError(LogoMeshError):
+class InputError(UsageError):
     """The path to refactor does not exist or holds no TypeScript."""
 
 

@@ -50,15 +50,16 @@ class RunnerController:
     async def stop(self) -> str:
         return await self.runner.stop()
 
-    def export(self, name: str, format: str) -> str:
-        from ..export import export_session
+    async def export(self, name: str, format: str) -> str:
+        from ..export import export_session_async
 
         if not self.runner.session_id:
             raise LogoMeshError("nothing to export yet: conversation.start(...) or "
                                 "session.open(\"ID\") first")
         config = self.runner.config
-        report = export_session(self.runner.session_id, format, name=name,
-                                sessions_dir=config.sessions_dir, config=config)
+        # On the event loop (dashboard, shell): the files are written with aiofiles.
+        report = await export_session_async(self.runner.session_id, format, name=name,
+                                            sessions_dir=config.sessions_dir, config=config)
         return report.summary()
 
     def open_session(self, session_id: str) -> list[str]:

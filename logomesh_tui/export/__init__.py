@@ -9,7 +9,13 @@ Formats: ``training-data`` (the seed's full structured record), ``openai-chat`` 
 export names, atomic writes and secret scrubbing.
 """
 
-from .exporter import ExportReport, build_records, default_exports_dir, export_session
+from .exporter import (
+    ExportReport,
+    build_records,
+    default_exports_dir,
+    export_session,
+    export_session_async,
+)
 from .formats import FORMATS, dpo_pairs, session_metadata
 from .quality import QualityRating, rate_messages
 from .safety import ExportNameError, SecretLeakError, SecretScrubber, safe_export_name
@@ -18,5 +24,5 @@ from .view import SessionView, load_session
 __all__ = [
     "FORMATS", "ExportNameError", "ExportReport", "QualityRating", "SecretLeakError",
     "SecretScrubber", "SessionView", "build_records", "default_exports_dir", "dpo_pairs",
-    "export_session", "load_session", "rate_messages", "safe_export_name", "session_metadata",
+    "export_session", "export_session_async", "load_session", "rate_messages", "safe_export_name", "session_metadata",
 ]

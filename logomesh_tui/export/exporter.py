@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import LogoMeshError
+from ..errors import LogoMeshError, UsageError
 from .card import dataset_card
 from .formats import (
     DEFAULT_DPO_MARGIN,
@@ -23,7 +23,7 @@ from .formats import (
     sharegpt_records,
     training_data_records,
 )
-from .safety import SecretScrubber, path_inside
+from .safety import SecretScrubber, atomic_write_bytes, atomic_write_bytes_async, path_inside
 from .view import SessionView, load_session
 
 DATA_FILE = "train.jsonl"
@@ -70,26 +70,50 @@ def build_records(view: SessionView, fmt: str, *, content_only: bool = False,
         return dpo_records(view, margin=dpo_margin)
     if fmt == "training-data":
         return training_data_records(view, content_only=content_only, min_quality=min_quality)
-    raise LogoMeshError(f"unknown export format {fmt!r}; choose one of: {', '.join(FORMATS)}")
+    raise UsageError(f"unknown export format {fmt!r}; choose one of: {', '.join(FORMATS)}")
 
 
-def export_session(session: str | Path | SessionView, fmt: str = "training-data", *,
+def export_session(session: str | Path | SessionView, fmt: str = "training-data",
+                   **options: Any) -> ExportReport:
+    """Export ``session`` (an id, a ``.jsonl`` path, or a SessionView) as ``fmt``.
+
+    The folder is ``out_dir`` when given (an explicit path from the command line), otherwise
+    ``<exports_dir>/<name>`` where ``name`` (default: the session id) is checked so it cannot
+    leave the export folder. An existing export is not replaced unless ``overwrite``. The
+    options are :func:`prepare_export`'s.
+    """
+    report, files = prepare_export(session, fmt, **options)
+    for path, data in files:
+        atomic_write_bytes(path, data)
+        report.files.append(path)
+    return report
+
+
+async def export_session_async(session: str | Path | SessionView, fmt: str = "training-data",
+                               **options: Any) -> ExportReport:
+    """:func:`export_session` for code on an event loop (the dashboard): the files are
+    written with aiofiles, so a large export never stalls the UI."""
+    report, files = prepare_export(session, fmt, **options)
+    for path, data in files:
+        await atomic_write_bytes_async(path, data)
+        report.files.append(path)
+    return report
+
+
+def prepare_export(session: str | Path | SessionView, fmt: str = "training-data", *,
                    name: str | None = None, out_dir: Path | str | None = None,
                    exports_dir: Path | str | None = None,
                    sessions_dir: Path | str | None = None, config: Any | None = None,
                    card: bool = True, overwrite: bool = False, content_only: bool = False,
                    min_quality: float | None = None, dpo_margin: float = DEFAULT_DPO_MARGIN,
-                   environ: dict[str, str] | None = None) -> ExportReport:
-    """Export ``session`` (an id, a ``.jsonl`` path, or a SessionView) as ``fmt``.
-
-    The folder is ``out_dir`` when given (an explicit path from the command line), otherwise
-    ``<exports_dir>/<name>`` where ``name`` (default: the session id) is checked so it cannot
-    leave the export folder. An existing export is not replaced unless ``overwrite``.
-    """
+                   environ: dict[str, str] | None = None
+                   ) -> tuple[ExportReport, list[tuple[Path, bytes]]]:
+    """The report and the files (path, bytes) of an export, every file scrubbed and checked
+    for secrets before any is written, so a refused export leaves nothing behind."""
     if fmt not in FORMATS:
-        raise LogoMeshError(f"unknown export format {fmt!r}; choose one of: {', '.join(FORMATS)}")
+        raise UsageError(f"unknown export format {fmt!r}; choose one of: {', '.join(FORMATS)}")
     if min_quality is not None and not 0.0 <= min_quality <= 1.0:
-        raise LogoMeshError(f"min quality must be between 0 and 1, got {min_quality}")
+        raise UsageError(f"min quality must be between 0 and 1, got {min_quality}")
     view = session if isinstance(session, SessionView) else load_session(session, sessions_dir)
     if out_dir is not None:
         folder = Path(out_dir)
@@ -97,9 +121,9 @@ def export_session(session: str | Path | SessionView, fmt: str = "training-data"
         root = Path(exports_dir) if exports_dir is not None else default_exports_dir()
         folder = path_inside(root, name or view.session_id)
     if folder.exists() and not folder.is_dir():
-        raise LogoMeshError(f"{folder} exists and is not a folder; choose another output path")
+        raise UsageError(f"{folder} exists and is not a folder; choose another output path")
     if (folder / DATA_FILE).exists() and not overwrite:
-        raise LogoMeshError(f"{folder} already holds an export; choose another name or "
+        raise UsageError(f"{folder} already holds an export; choose another name or "
                             f"overwrite it (--force / overwrite=True)")
 
     records = build_records(view, fmt, content_only=content_only, min_quality=min_quality,
@@ -125,13 +149,9 @@ def export_session(session: str | Path | SessionView, fmt: str = "training-data"
                       json.dumps(scrubber.scrub(metadata), ensure_ascii=False, indent=2) + "\n"))
     if card:
         files.append((folder / CARD_FILE, dataset_card(view, fmt, len(records), metadata)))
-    # Check every file before writing any, so a refused export leaves nothing behind.
     prepared = []
     for path, text in files:
         text = scrubber.scrub_text(text)
         scrubber.check(text, path.name)
-        prepared.append((path, text))
-    for path, text in prepared:
-        scrubber.write_text(path, text)
-        report.files.append(path)
-    return report
+        prepared.append((path, text.encode("utf-8")))
+    return report, prepared

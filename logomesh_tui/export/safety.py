@@ -15,15 +15,18 @@ not written at all.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import os
 import re
 import tempfile
+import uuid
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from ..errors import LogoMeshError
+from ..errors import LogoMeshError, UsageError
 from ..safe_names import safe_component
 
 REDACTED = "[REDACTED]"
@@ -36,7 +39,7 @@ KEY_SHAPES = re.compile(r"\b(?:sk-[A-Za-z0-9_-]{20,}|hf_[A-Za-z0-9]{30,}|gh[pous
                         r"|xox[abpr]-[A-Za-z0-9-]{10,})")
 
 
-class ExportNameError(LogoMeshError):
+class ExportNameError(UsageError):
     """An export name was refused (it would leave the export folder)."""
 
 
@@ -60,6 +63,26 @@ def path_inside(root: Path, name: str) -> Path:
         raise ExportNameError(f"export name {name!r} resolves outside the export folder "
                               f"{root}; choose another name")
     return target
+
+
+async def atomic_write_bytes_async(path: Path, data: bytes) -> None:
+    """:func:`atomic_write_bytes` through aiofiles, for callers on an event loop."""
+    import aiofiles
+    import aiofiles.os
+
+    path = Path(path)
+    await aiofiles.os.makedirs(path.parent, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        async with aiofiles.open(tmp, "wb") as f:
+            await f.write(data)
+            await f.flush()
+            await asyncio.to_thread(os.fsync, f.fileno())
+        await aiofiles.os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            await aiofiles.os.remove(tmp)
+        raise
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:

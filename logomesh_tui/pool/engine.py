@@ -21,6 +21,7 @@ from ..catalog.gguf_meta import read_gguf_info
 from ..catalog.specs import LocalSource, RemoteSource
 from ..config import EngineConfig
 from ..errors import (
+    GenerationCancelled,
     LogoMeshError,
     MemoryBudgetError,
     ModelFileError,
@@ -152,6 +153,10 @@ class HotSwapEngine:
         self._tasks: set[asyncio.Task] = set()
         self._restarts: dict[str, asyncio.Task] = {}
         self._closed = False
+        if self.config.metrics_port:
+            from ..metrics import serve_metrics
+
+            serve_metrics(self, self.config.metrics_port)
 
     # -- context manager ---------------------------------------------------------------------
     async def __aenter__(self) -> HotSwapEngine:
@@ -487,16 +492,22 @@ class HotSwapEngine:
             if slot.backend is backend:
                 self._mark_failed(slot, str(exc))
             raise
-        except BaseException:
+        except BaseException as exc:
             if slot.status == ModelStatus.BUSY:
                 slot.status = ModelStatus.READY
+            if isinstance(exc, LogoMeshError) and not isinstance(exc, GenerationCancelled):
+                self._emit("turn_failed", role, slot.model_id, detail=str(exc))
             raise
         slot.status = ModelStatus.READY
         slot.last_used = time.monotonic()
         slot.last_response_s = result.timings.total_s
         slot.tokens_per_s = result.tokens_per_s
         self._emit("idle", role, slot.model_id, seconds=result.timings.total_s,
-                   tokens_per_s=result.tokens_per_s, detail=f"{result.completion_tokens} tokens")
+                   tokens_per_s=result.tokens_per_s, detail=f"{result.completion_tokens} tokens",
+                   completion_tokens=result.completion_tokens,
+                   prompt_tokens=result.prompt_tokens,
+                   prompt_tokens_evaluated=result.prompt_tokens_evaluated,
+                   time_to_first_token_s=result.timings.time_to_first_token_s)
         return result
 
     async def _reload_evicted(self, slot: _Slot) -> None:

@@ -10,6 +10,7 @@ import asyncio
 import inspect
 import json
 import os
+import re
 import time
 
 import httpx
@@ -20,6 +21,18 @@ from .types import GenerationRequest, GenerationResult, Timings, TokenCallback
 
 _RETRYABLE = (httpx.ConnectError, httpx.ReadTimeout, httpx.ConnectTimeout, httpx.RemoteProtocolError,
               httpx.ReadError, httpx.PoolTimeout)
+
+
+def response_format(schema: dict, form: str = "json_schema") -> dict:
+    """``response_format`` for a JSON schema. ``json_schema`` is the OpenAI form that
+    llama-server, vLLM, Ollama and LM Studio accept (LM Studio refuses ``json_object`` with a
+    schema, vLLM ignores the schema there); ``json_object`` with ``schema`` is the older form
+    that llama-cpp-python's server still requires."""
+    if form == "json_object":
+        return {"type": "json_object", "schema": schema}
+    name = re.sub(r"[^A-Za-z0-9_-]", "_", str(schema.get("title") or "reply"))[:64]
+    return {"type": "json_schema",
+            "json_schema": {"name": name, "schema": schema, "strict": True}}
 
 
 class RemoteBackend:
@@ -37,6 +50,8 @@ class RemoteBackend:
         self._cancel = asyncio.Event()
         self._alive = False
         self.load_s: float | None = None
+        # Which response_format form this server takes; learnt from its first refusal.
+        self.schema_form = "json_schema"
 
     def _headers(self) -> dict[str, str]:
         env = self.endpoint.api_key_env
@@ -71,10 +86,17 @@ class RemoteBackend:
             if request.seed is not None:
                 body["seed"] = request.seed
             if request.json_schema is not None:
-                body["response_format"] = {"type": "json_object", "schema": request.json_schema}
+                body["response_format"] = response_format(request.json_schema, self.schema_form)
             why = ""
             for attempt in range(self.endpoint.max_retries + 1):
                 try:
+                    return await self._stream(body, on_token, queue_s)
+                except _FormatRefused:
+                    # An older server (llama-cpp-python's) that knows only json_object: use
+                    # that form from now on; this does not count as a retry.
+                    assert request.json_schema is not None
+                    self.schema_form = "json_object"
+                    body["response_format"] = response_format(request.json_schema, "json_object")
                     return await self._stream(body, on_token, queue_s)
                 except _RemoteRetry as exc:
                     why = self._describe_retry(exc)
@@ -106,12 +128,17 @@ class RemoteBackend:
         try:
             async with self._client.stream("POST", f"{self.base}/chat/completions", json=body,
                                            headers=self._headers()) as resp:
-                if resp.status_code >= 500 or resp.status_code == 429:
-                    raise _RemoteRetry(f"HTTP {resp.status_code}")
                 if resp.status_code >= 400:
-                    detail = (await resp.aread()).decode("utf-8", "replace")[:200]
-                    raise RemoteServerError(
-                        f"{self.endpoint.name}: HTTP {resp.status_code}: {detail}")
+                    answer = (await resp.aread()).decode("utf-8", "replace")
+                    # A server that predates the json_schema form names response_format in its
+                    # refusal: 400/422, or llama-cpp-python's 500 for a request validation error.
+                    rf = body.get("response_format") or {}
+                    if rf.get("type") == "json_schema" and "response_format" in answer:
+                        raise _FormatRefused(answer[:200])
+                    if resp.status_code >= 500 or resp.status_code == 429:
+                        raise _RemoteRetry(f"HTTP {resp.status_code}")
+                    raise RemoteServerError(f"{self.endpoint.name}: HTTP {resp.status_code}: "
+                                            f"{answer[:200]}")
                 async for line in resp.aiter_lines():
                     if self._cancel.is_set():
                         finish = "cancelled"
@@ -195,3 +222,7 @@ class RemoteBackend:
 
 class _RemoteRetry(Exception):
     """A failure worth retrying: nothing was streamed to the caller yet."""
+
+
+class _FormatRefused(Exception):
+    """The server refused the ``json_schema`` response format (it predates it)."""

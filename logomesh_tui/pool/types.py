@@ -127,4 +127,9 @@ class PoolEvent(BaseModel):
     seconds: float | None = None
     old_model_id: str | None = None
     tokens_per_s: float | None = None
+    # On "idle" (a turn finished): what the turn measured, for the metrics exporter.
+    completion_tokens: int | None = None
+    prompt_tokens: int | None = None
+    prompt_tokens_evaluated: int | None = None
+    time_to_first_token_s: float | None = None
     at: float = Field(default_factory=time.time)

@@ -23,7 +23,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field, ValidationError
 
 from ..config import default_sessions_dir
-from ..errors import LogoMeshError
+from ..errors import UsageError
 from .events import (
     ConsensusScored,
     Event,
@@ -36,14 +36,14 @@ from .events import (
 _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 
 
-class SessionNotFoundError(LogoMeshError):
-    pass
+class SessionNotFoundError(UsageError):
+    """No session matches the id given."""
 
 
 def validate_session_id(session_id: str) -> str:
     """Return ``session_id`` if it is a safe file stem; raise a one-line error otherwise."""
     if not isinstance(session_id, str) or not _ID_RE.match(session_id) or ".." in session_id:
-        raise LogoMeshError(
+        raise UsageError(
             f"invalid session id {session_id!r}: use letters, digits, '-', '_' and '.' only "
             "(see `logomesh-tui sessions list`)")
     return session_id
@@ -113,7 +113,7 @@ class SessionStore:
         validate_session_id(session_id)
         path = (self.dir / f"{session_id}.jsonl")
         if path.resolve().parent != self.dir.resolve():
-            raise LogoMeshError(f"invalid session id {session_id!r}: it leaves the sessions folder")
+            raise UsageError(f"invalid session id {session_id!r}: it leaves the sessions folder")
         return path
 
     def exists(self, session_id: str) -> bool:
@@ -172,7 +172,7 @@ class SessionStore:
         if len(matches) == 1:
             return matches[0]
         if len(matches) > 1:
-            raise LogoMeshError(f"session id {prefix!r} is ambiguous: "
+            raise UsageError(f"session id {prefix!r} is ambiguous: "
                                 f"{', '.join(sorted(matches)[:5])}")
         raise SessionNotFoundError(
             f"no session {prefix!r} in {self.dir}; see `logomesh-tui sessions list`")

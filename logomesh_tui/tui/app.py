@@ -34,11 +34,12 @@ from ..commands.table import EXPORT_FORMATS, PROTOCOLS, Vocabulary
 from ..config import EngineConfig
 from ..conversation.roles import SEED_ROLES
 from ..conversation.runner import ConversationRunner
-from ..errors import LogoMeshError
+from ..errors import ConfigError, LogoMeshError
 from ..pool.types import MemoryStats, ModelInfo, PoolEvent
 from ..sessions.events import ConsensusScored, MessagePosted, Note, Swap, TurnFailed, TurnMetrics
 from ..sessions.store import SessionStore
 from ..units import format_bytes
+from .first_run import offer_roles
 from .messages import (
     CommandProgress,
     CommandResult,
@@ -73,6 +74,30 @@ from .widgets.timeline import TimelinePane
 PULL_PREFIX = "pull:"  # a model-list value meaning "not on disk: pull it, then use it"
 LIGHT_THEME = "textual-light"
 DARK_THEME = "textual-dark"
+
+
+def binding_ids() -> set[str]:
+    """Every binding id of the dashboard and its screens and widgets (what [keymap] may name)."""
+    from textual.dom import DOMNode
+
+    ids: set[str] = set()
+    todo: list[type] = [DOMNode]
+    while todo:
+        cls = todo.pop()
+        todo.extend(cls.__subclasses__())
+        if cls.__module__.startswith(__package__ or "logomesh_tui.tui"):
+            ids.update(b.id for b in cls.__dict__.get("BINDINGS", [])
+                       if isinstance(b, Binding) and b.id)
+    return ids
+
+
+def validate_keymap(keymap: dict[str, str]) -> None:
+    """Refuse a [keymap] entry whose binding id does not exist, with one line naming it."""
+    known = binding_ids()
+    unknown = [k for k in keymap if k not in known]
+    if unknown:
+        raise ConfigError(f"[keymap]: unknown key id {unknown[0]!r}; valid ids: "
+                          f"{', '.join(sorted(known))}")
 
 
 def stylesheet_path() -> Path:
@@ -112,10 +137,12 @@ class LogoMeshApp(App[int]):
 
     def __init__(self, engine: Any, config: EngineConfig | None = None, *,
                  catalog: Any | None = None,
-                 offer_pull: bool = True, refresh_s: float = 1.0) -> None:
+                 offer_pull: bool = True, offer_roles: bool | None = None,
+                 refresh_s: float = 1.0) -> None:
         super().__init__()
         self.engine = engine
         self.config = config or getattr(engine, "config", None) or EngineConfig()
+        validate_keymap(self.config.keymap)
         self.catalog = (catalog if catalog is not None
                         else getattr(engine, "catalog", None) or self._default_catalog())
         self.runner = ConversationRunner(
@@ -129,6 +156,8 @@ class LogoMeshApp(App[int]):
             engine=engine, conversation=self.controller, model_names=self.model_names,
             session_names=self.session_names, sessions_dir=self.config.sessions_dir))
         self.offer_pull = offer_pull
+        # The welcome dialog (load the [roles], run the example); follows offer_pull unless given.
+        self.offer_roles = offer_pull if offer_roles is None else offer_roles
         self.refresh_s = refresh_s
         self._help: HelpScreen | None = None
         self._transient: dict[str, str] = {}  # role -> status the engine has not reported yet
@@ -161,8 +190,11 @@ class LogoMeshApp(App[int]):
         self.set_interval(self.refresh_s, self._tick, name="refresh")
         self.query_one(RegistryPane).focus()
         self._show_state()
+        self._restore_theme()
         if self.offer_pull:
             self.call_after_refresh(self.maybe_offer_pull)
+        elif self.offer_roles:
+            self.call_after_refresh(offer_roles, self)
 
     async def on_unmount(self) -> None:
         if self._listener is not None:
@@ -811,6 +843,26 @@ class LogoMeshApp(App[int]):
         """Switch between the default (dark) theme and the light one."""
         self.theme = DARK_THEME if self.theme == LIGHT_THEME else LIGHT_THEME
 
+    def _restore_theme(self) -> None:
+        """Use the theme of the last run, and remember every change (ctrl+t or the palette)."""
+        from ..state import load_state
+
+        saved = load_state().get("theme")
+        if isinstance(saved, str) and saved in self.available_themes:
+            self.theme = saved
+        self.theme_changed_signal.subscribe(self, self._remember_theme)
+
+    def _remember_theme(self, theme: Any) -> None:
+        self.run_worker(self._save_theme(theme.name), group="state", exit_on_error=False)
+
+    async def _save_theme(self, name: str) -> None:
+        from ..state import save_state
+
+        try:
+            await save_state(theme=name)
+        except OSError as exc:
+            self.notify(f"could not remember the theme: {exc.strerror or exc}", severity="warning")
+
     def action_pull(self, names: list[str] | None = None, title: str | None = None,
                     start: bool = False,
                     done: Callable[[list[str]], object] | None = None) -> None:
@@ -835,7 +887,13 @@ class LogoMeshApp(App[int]):
                                     title=title, start=start), finished)
 
     def maybe_offer_pull(self) -> None:
-        """First run: no model on disk, so offer to pull the default pool."""
-        if self.catalog is None or self.model_names():
+        """First run: no model on disk, so offer to pull the default pool; then (or when models
+        are on disk) offer to load the configured roles and run the example conversation."""
+        if self.catalog is None:
             return
-        self.action_pull(title="No models on disk yet: the default pool")
+        if self.model_names():
+            if self.offer_roles:
+                offer_roles(self)
+            return
+        self.action_pull(title="No models on disk yet: the default pool",
+                         done=(lambda _pulled: offer_roles(self)) if self.offer_roles else None)

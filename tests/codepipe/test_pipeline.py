@@ -161,11 +161,11 @@ async def test_bad_paths_are_clear_errors(tmp_path, toolchain):
 
 
 def test_cli_reports_bad_paths_in_one_line(tmp_path, capsys):
-    assert cli_main(["refactor", str(tmp_path / "missing.tsx")]) == 1
+    assert cli_main(["refactor", str(tmp_path / "missing.tsx")]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("error:") and "does not exist" in err and "\n" not in err
     (tmp_path / "a.py").write_text("x = 1")
-    assert cli_main(["refactor", str(tmp_path / "a.py")]) == 1
+    assert cli_main(["refactor", str(tmp_path / "a.py")]) == 2
     assert "not a TypeScript file" in capsys.readouterr().err
 
 

@@ -27,20 +27,22 @@ def test_export_by_prefix_into_the_export_folder(session, sessions_dir, tmp_path
     assert "also wrote" in capsys.readouterr().out
 
 
-def test_export_cli_errors_exit_1_with_one_line(session, sessions_dir, tmp_path, capsys):
+def test_export_cli_errors_exit_codes_with_one_line(session, sessions_dir, tmp_path, capsys):
+    """Bad input (unknown session, unsafe name, bad option, existing export) exits 2; an
+    export with nothing to write exits 1."""
     base = ["--sessions-dir", str(sessions_dir), "export"]
-    assert main(base + ["missing-session"]) == 1
+    assert main(base + ["missing-session"]) == 2
     assert capsys.readouterr().err.startswith("error: no session 'missing-session'")
-    assert main(base + [session.session_id, "--name", "../escape"]) == 1
+    assert main(base + [session.session_id, "--name", "../escape"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "path separator" in err
     assert main(base + [session.session_id, "--format", "dpo", "--dpo-margin", "0.95"]) == 1
     assert "no two proposals are separated" in capsys.readouterr().err
-    assert main(base + [session.session_id, "--min-quality", "1.5"]) == 1
+    assert main(base + [session.session_id, "--min-quality", "1.5"]) == 2
     assert "between 0 and 1" in capsys.readouterr().err
     # A second export to the same place needs --force.
     assert main(base + [session.session_id, "--format", "dpo"]) == 0
-    assert main(base + [session.session_id, "--format", "dpo"]) == 1
+    assert main(base + [session.session_id, "--format", "dpo"]) == 2
     assert "already holds an export" in capsys.readouterr().err
     assert main(base + [session.session_id, "--format", "sharegpt", "--force"]) == 0
     rec = json.loads((tmp_path / "exports" / session.session_id / "train.jsonl")

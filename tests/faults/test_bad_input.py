@@ -280,8 +280,8 @@ def test_config_file_errors_name_the_field(tmp_path, capsys, body, field):
     with pytest.raises(ConfigError) as exc:
         EngineConfig.load(path)
     assert field in one_line(exc.value) and str(path) in str(exc.value)
-    # The same through the command line: exit 1, one line, no traceback.
-    assert main(["--config", str(path), "sessions", "list"]) == 1
+    # The same through the command line: exit 2 (bad input), one line, no traceback.
+    assert main(["--config", str(path), "sessions", "list"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and field in err and err.startswith("error: ")
 
@@ -290,7 +290,7 @@ def test_config_env_var_with_a_wrong_type_names_it(monkeypatch, capsys):
     monkeypatch.setenv("LOGOMESH_N_CTX", "lots")
     with pytest.raises(ConfigError, match="n_ctx: Input should be a valid integer"):
         EngineConfig.load()
-    assert main(["sessions", "list"]) == 1
+    assert main(["sessions", "list"]) == 2
     assert "LOGOMESH_" in capsys.readouterr().err
 
 
@@ -309,19 +309,19 @@ def test_config_env_var_with_a_wrong_type_names_it(monkeypatch, capsys):
 def test_scenario_errors_through_run_name_the_field(tmp_path, capsys, body, field):
     path = tmp_path / "s.toml"
     path.write_text(body)
-    assert main(["run", str(path), "--fake"]) == 1
+    assert main(["run", str(path), "--fake"]) == 2
     captured = capsys.readouterr()
     assert captured.err.count("\n") == 1 and field in captured.err, captured.err
     assert "Traceback" not in captured.err + captured.out
 
 
 def test_scenario_that_is_not_a_file_or_not_text(tmp_path, capsys):
-    assert main(["run", str(tmp_path / "missing.toml"), "--fake"]) == 1
+    assert main(["run", str(tmp_path / "missing.toml"), "--fake"]) == 2
     assert "not found" in capsys.readouterr().err
     binary = tmp_path / "b.toml"
     binary.write_bytes(b"\xff\xfe\x00garbage")
-    assert main(["run", str(binary), "--fake"]) == 1
+    assert main(["run", str(binary), "--fake"]) == 2
     assert "UTF-8" in capsys.readouterr().err
-    assert main(["run", str(tmp_path), "--fake"]) == 1  # a folder
+    assert main(["run", str(tmp_path), "--fake"]) == 2  # a folder
     assert "not found" in capsys.readouterr().err
 

@@ -62,7 +62,7 @@ def test_scenario_errors_name_the_field(tmp_path, body, field):
 
 def test_missing_input_file_is_reported_at_run_time(tmp_path, capsys):
     path = write_scenario(tmp_path, MINIMAL)
-    assert main(["run", str(path), "--fake"]) == 1
+    assert main(["run", str(path), "--fake"]) == 2
     err = capsys.readouterr().err
     assert "input_files[0]" in err and "c.tsx" in err
 
@@ -89,7 +89,7 @@ def test_run_list_show_and_resume_refusal(tmp_path, capsys):
 
     assert main(["--sessions-dir", str(sessions), "resume", sid, "--fake"]) == 1
     assert "already finished" in capsys.readouterr().err
-    assert main(["--sessions-dir", str(sessions), "sessions", "show", "../x"]) == 1
+    assert main(["--sessions-dir", str(sessions), "sessions", "show", "../x"]) == 2
 
 
 def test_resume_cli_finishes_an_interrupted_session(tmp_path, capsys):

@@ -41,7 +41,8 @@ async def main(argv: list[str] | None = None) -> int:
                           memory_budget=2_000_000_000)
     async with HotSwapEngine(config, backend_factory=fake_factory(args.token_delay, 0.2,
                                                              disagree=args.disagree)) as engine:
-        app = LogoMeshApp(engine, config=config)
+        # The tmux test drives the keys from an empty dashboard: no welcome dialog.
+        app = LogoMeshApp(engine, config=config, offer_roles=False)
         await app.run_async()
     return 0
 
