@@ -6,7 +6,14 @@
 # Stops at the first step that fails and exits with its status.
 set -euo pipefail
 cd "$(dirname "$0")"
-PY=${PYTHON:-python3}
+# The project's own environment (made by ./install.sh) when there is one.
+if [ -n "${PYTHON:-}" ]; then
+  PY=$PYTHON
+elif [ -x .venv/bin/python ]; then
+  PY=.venv/bin/python
+else
+  PY=python3
+fi
 
 run_tests=1
 if [ "${1:-}" = "--no-tests" ]; then
