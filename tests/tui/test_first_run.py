@@ -48,7 +48,7 @@ async def test_newcomer_reaches_a_running_conversation_in_at_most_three_keys(fak
         assert {m.model_id for m in fake_engine.get_active_models()} == set(DEFAULT_ROLES.values())
         await wait_for(pilot, lambda: app.conversation_state == "finished", timeout=60,
                        what="the example conversation to finish")
-        session = app.controller.session
+        session = app.runner.session
         assert "Dashboard.tsx" in session.input_files
 
 
