@@ -13,9 +13,34 @@ from logomesh_tui.cli.shell import build_context
 from logomesh_tui.commands import ConversationController, Dispatcher
 from logomesh_tui.commands.controller import RunnerController
 from logomesh_tui.config import EngineConfig
+from logomesh_tui.conversation.runner import RunnerView, TurnReport
 from logomesh_tui.pool.engine import HotSwapEngine
 from logomesh_tui.pool.fake import FakeBackend
 from logomesh_tui.sessions.store import SessionStore
+
+
+class Turns(RunnerView):
+    """The turns the runner reports: started, and ended (finished or aborted)."""
+
+    def __init__(self) -> None:
+        self.started: set[str] = set()
+        self.ended: set[str] = set()
+
+    def turn(self, report: TurnReport) -> None:
+        (self.started if report.phase == "started" else self.ended).add(report.turn_id)
+
+    @property
+    def in_flight(self) -> int:
+        return len(self.started - self.ended)
+
+
+async def until(condition, what: str, timeout: float = 60.0) -> None:
+    """Wait until ``condition()`` holds; ``timeout`` is generous (the wait ends when it holds)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        assert loop.time() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.01)
 
 
 def slow_factory(model_id, config):
@@ -42,18 +67,21 @@ async def setup(tmp_path, monkeypatch):
 async def test_background_run_pause_resume_and_stop(setup):
     d, conv, config, out = setup
     assert isinstance(conv, RunnerController) and isinstance(conv, ConversationController)
+    turns = conv.runner.attach(Turns())
     r = await d.run('conversation.start("Analyse the hook", max_rounds=4)')
     assert r.ok and r.lines[0].startswith("conversation started (four-round, 2 roles)")
     assert conv.runner.running and conv.state == "running"
     r = await d.run('conversation.start("again")')
     assert not r.ok and "already running" in r.error
     assert (await d.run("conversation.pause()")).ok
+    started = len(turns.started)
+    # Paused: turns in flight finish, and no new turn starts. (A turn starting during the
+    # sleep is a bug however busy the machine is; a slow machine can only make it pass.)
+    await until(lambda: turns.in_flight == 0, "the turns in flight to finish")
     await asyncio.sleep(0.5)
-    recorded = len(SessionStore(config.sessions_dir).read(conv.session_id).events)
-    await asyncio.sleep(0.5)
-    # Paused: no new turn started, so nothing new is recorded.
-    assert len(SessionStore(config.sessions_dir).read(conv.session_id).events) == recorded
+    assert len(turns.started) == started and conv.state == "paused"
     assert (await d.run("conversation.resume()")).ok
+    await until(lambda: len(turns.started) > started, "a new turn after resume")
     r = await d.run("conversation.stop()")
     assert r.ok and r.lines == [f"conversation stopped; session {conv.session_id} kept"]
     assert not conv.runner.running and conv.state == "stopped"
