@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from ..codepipe.executors import (
@@ -208,7 +208,7 @@ async def _collab(executors, role, task, toolchain, budget, max_tokens
 _RUNNERS = {"single": _single, "self_repair": _self_repair, "collab": _collab}
 
 
-async def run_quality(executors_by_role: dict[str, TurnExecutor], tasks_dir: Path | str, *,
+async def run_quality(executors_by_role: Mapping[str, TurnExecutor], tasks_dir: Path | str, *,
                       modes: tuple[str, ...] = MODES, token_budget: int = DEFAULT_TOKEN_BUDGET,
                       max_tokens: int = DEFAULT_MAX_TOKENS, strongest: str | None = None,
                       toolchain: Toolchain | None = None, limit: int | None = None,

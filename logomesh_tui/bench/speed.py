@@ -8,7 +8,9 @@ import gc
 import os
 import statistics
 import time
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
+from typing import Any, cast
 
 import psutil
 
@@ -16,7 +18,7 @@ from ..catalog import Catalog
 from ..config import EngineConfig
 from ..conversation.roles import SEED_ROLES
 from ..pool.engine import HotSwapEngine
-from ..pool.types import GenerationRequest
+from ..pool.types import GenerationRequest, TokenCallback
 
 PROMPT = ("Explain, step by step, how React's useEffect dependency array decides when an effect "
           "re-runs, and list three common mistakes.")
@@ -30,6 +32,11 @@ def _request(max_tokens: int, prompt: str = PROMPT) -> GenerationRequest:
 
 def _config(n_ctx: int, threads: int | None, **kw) -> EngineConfig:
     return EngineConfig(n_ctx=n_ctx, n_threads=threads or os.cpu_count() or 1, **kw)
+
+
+def _stamper(sink: list[float]) -> TokenCallback:
+    """A token callback that appends each token's arrival time to ``sink``."""
+    return lambda _token: sink.append(time.perf_counter())
 
 
 def _median(xs: list[float]) -> float:
@@ -64,9 +71,11 @@ def _bare_run(path: Path, chat_format: str | None, n_ctx: int, threads: int, max
         t0 = time.perf_counter()
         first = None
         n = 0
-        for chunk in llm.create_chat_completion(messages=[{"role": "user", "content": PROMPT}],
-                                                max_tokens=max_tokens, temperature=0.0, seed=1,
-                                                stream=True):
+        # stream=True returns an iterator of chunks (the declared type is a union with the reply)
+        chunks = cast(Iterator[dict[str, Any]], llm.create_chat_completion(
+            messages=[{"role": "user", "content": PROMPT}], max_tokens=max_tokens,
+            temperature=0.0, seed=1, stream=True))
+        for chunk in chunks:
             if chunk["choices"][0].get("delta", {}).get("content"):
                 n += 1
                 if first is None:
@@ -91,7 +100,7 @@ async def _stack_run(model: str, n_ctx: int, threads: int, max_tokens: int, repe
             req.messages = [{"role": "system", "content": f"Run {i}."}] + req.messages
             stamps: list[float] = []
             t0 = time.perf_counter()
-            await engine.generate("bench", req, lambda _t, s=stamps: s.append(time.perf_counter()))
+            await engine.generate("bench", req, _stamper(stamps))
             end = time.perf_counter()
             if i == 0:
                 continue
@@ -156,7 +165,7 @@ async def bench_swap(models: list[str] | None = None, n_ctx: int = 2048, threads
             t_ready = time.perf_counter() - t0
             stamps: list[float] = []
             await engine.generate("documentation-writer", _request(8, "Say ok."),
-                                  lambda _t, s=stamps: s.append(time.perf_counter()))
+                                  _stamper(stamps))
             ready[target].append(t_ready)
             first[target].append((stamps[0] if stamps else time.perf_counter()) - t0)
     per_model = {m: {"swap_ready_s": round(_median(ready[m]), 3),
@@ -272,5 +281,6 @@ async def bench_conversation(models: list[str] | None = None, messages: int = 60
             "failures": len(session.failures)}
 
 
-PARTS = {"overhead": bench_overhead, "swap": bench_swap, "memory": bench_memory,
-         "pool": bench_pool, "conversation": bench_conversation}
+PARTS: dict[str, Callable[..., Awaitable[dict]]] = {
+    "overhead": bench_overhead, "swap": bench_swap, "memory": bench_memory, "pool": bench_pool,
+    "conversation": bench_conversation}

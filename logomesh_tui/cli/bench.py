@@ -39,7 +39,7 @@ def machine() -> dict:
 async def _run_part(part: str, args: argparse.Namespace) -> dict:
     models = args.models.split(",") if args.models else None
     if part == "ui":
-        from ..bench.ui import bench_ui
+        from ..tui.bench_ui import bench_ui
 
         return await bench_ui(models)
     if part == "quality":

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from ..conversation.context import TurnExecutor
@@ -105,7 +106,7 @@ def model_size_hint(model_id: str) -> float:
     return best
 
 
-def strongest_role(executors: dict[str, TurnExecutor]) -> str:
+def strongest_role(executors: Mapping[str, TurnExecutor]) -> str:
     """The role whose model looks largest by name (ties: the earlier role in ROLE_ORDER)."""
     if not executors:
         raise ValueError("no executors given")

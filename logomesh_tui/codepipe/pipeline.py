@@ -21,11 +21,12 @@ input with no errors: no errors at all). Nothing that fails that is ever kept.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -304,8 +305,10 @@ class RefactorPipeline:
         return messages, result, secs
 
     # -- compiling ---------------------------------------------------------------------------
-    def _compile(self, files: dict[str, str]) -> CompileResult:
-        return typecheck_sources(self.toolchain, files)
+    async def _compile(self, files: dict[str, str]) -> CompileResult:
+        # tsc is a blocking subprocess: in a thread, so the caller's loop (the dashboard) runs on.
+        assert self.toolchain is not None  # set in __post_init__
+        return await asyncio.to_thread(typecheck_sources, self.toolchain, files)
 
     def _new_errors(self, result: CompileResult) -> list[Diagnostic]:
         return [d for d in result.errors if d.key() not in self._baseline]
@@ -330,7 +333,7 @@ class RefactorPipeline:
         repl[imp_idx] = prune_unused_named_imports(merged, others)
         return repl
 
-    def _verify(self, sf: SplitFile, repl: dict[int, str], old_chunk: str, new_chunk: str
+    async def _verify(self, sf: SplitFile, repl: dict[int, str], old_chunk: str, new_chunk: str
                 ) -> tuple[bool, str]:
         """(acceptable, feedback) for a file with some chunks replaced."""
         lost = sorted(set(_EXPORT_RE.findall(old_chunk)) - set(_EXPORT_RE.findall(new_chunk)))
@@ -339,7 +342,7 @@ class RefactorPipeline:
                            + ", ".join(lost) + ". Keep them.")
         files = dict(self._files)
         files[sf.file] = sf.assemble(repl)
-        result = self._compile(files)
+        result = await self._compile(files)
         new = self._new_errors(result)
         if new:
             return False, "\n".join(d.render() for d in new[:10])
@@ -356,7 +359,7 @@ class RefactorPipeline:
             protocol="refactor", prompt=f"refactor {path}",
             limits={"max_iterations": self.options.max_iterations,
                     "proposal_repairs": self.options.proposal_repairs}))
-        before = self._compile(files)
+        before = await self._compile(files)
         self._baseline = {d.key() for d in before.errors}
         if before.errors:
             notes.append(f"The input already had {len(before.errors)} compile errors; a change was "
@@ -374,7 +377,7 @@ class RefactorPipeline:
             record = await self._refactor_chunk(len(changes) + 1, sf, chunk)
             changes.append(record)
         after_files = {f: (splits[f].assemble() if f in splits else t) for f, t in files.items()}
-        after = self._compile(after_files)
+        after = await self._compile(after_files)
         if self._new_errors(after):
             # Each change compiled in context when it was kept; if their sum does not, undo the
             # latest ones until it does, so a breaking change is never presented.
@@ -385,10 +388,11 @@ class RefactorPipeline:
                 record.status, record.reason = "rejected", "undone: broke the combined program"
                 after_files = {f: (splits[f].assemble() if f in splits else t)
                                for f, t in files.items()}
-                after = self._compile(after_files)
+                after = await self._compile(after_files)
                 if not self._new_errors(after):
                     break
         measures_after = {f: _measures(f, t) for f, t in after_files.items()}
+        assert self.toolchain is not None  # set in __post_init__
         if not any(c.status == "accepted" for c in changes):
             notes.append("No change was kept: the output files equal the input.")
         for c in changes:
@@ -529,7 +533,7 @@ class RefactorPipeline:
         text: str | None = None
         msg = None
         compiled = False
-        for attempt in range(self.options.proposal_repairs + 1):
+        for attempt in range(max(0, self.options.proposal_repairs) + 1):
             attempts += 1
             # A rewrite needs room for at least the chunk itself, or it is cut off mid-code.
             try:
@@ -550,7 +554,7 @@ class RefactorPipeline:
                 text = None
             else:
                 repl = self._replacements(sf, idx, text)
-                ok, feedback = self._verify(sf, repl, current, repl[idx])
+                ok, feedback = await self._verify(sf, repl, current, repl[idx])
                 compiled = ok
             msg = self._record(role, result.text, MessageType.PROPOSAL, 1, result, secs, prompt,
                                refs=refs, confidence=0.6 if compiled else 0.3, chunk=chunk.label,
@@ -568,6 +572,7 @@ class RefactorPipeline:
                 await self._fits(role, history, content, estimate_tokens(current) + 32)
             except StepFailed:
                 break
+        assert msg is not None  # the first attempt either recorded a message or raised
         return (text if compiled else None), ProposalRecord(
             id=pid, role=role, model_id=self.executors[role].model_id, message_id=msg.id,
             compiled=compiled, attempts=attempts, how=how, diagnostics=[] if compiled else diags)
@@ -659,7 +664,7 @@ class RefactorPipeline:
                 ok, feedback = False, "that is the original code unchanged; change it"
             else:
                 repl = self._replacements(sf, idx, text)
-                ok, feedback = self._verify(sf, repl, current, repl[idx])
+                ok, feedback = await self._verify(sf, repl, current, repl[idx])
             msg = self._record(role, result.text, MessageType.CONSENSUS, 3, result, secs, prompt,
                                refs=[m for m in rec.message_ids], confidence=0.7 if ok else 0.3,
                                chunk=chunk.label, phase="synthesis", attempt=attempt + 1,
@@ -775,7 +780,7 @@ def _as_float(value, default: float) -> float:
         return default
 
 
-async def run_refactor(executors: dict[str, TurnExecutor], path: Path | str, *,
+async def run_refactor(executors: Mapping[str, TurnExecutor], path: Path | str, *,
                        options: RefactorOptions | None = None,
                        toolchain: Toolchain | None = None,
                        on_progress: Callable[[str], None] | None = None,
@@ -785,6 +790,6 @@ async def run_refactor(executors: dict[str, TurnExecutor], path: Path | str, *,
 
     ``recorder`` (e.g. ``SessionStore().recorder()``) records the run as a session."""
     load_inputs(path)  # fail on a bad path before starting anything
-    pipeline = RefactorPipeline(executors, toolchain=toolchain, options=options or RefactorOptions(),
+    pipeline = RefactorPipeline(dict(executors), toolchain=toolchain, options=options or RefactorOptions(),
                                 on_progress=on_progress, on_message=on_message, recorder=recorder)
     return await pipeline.run(path)

@@ -225,7 +225,7 @@ def training_data_records(view: SessionView, *, content_only: bool = False,
 
 def _agreement(view: SessionView) -> list[dict[str, Any]]:
     """Per voting round: share of vote weight that went to the most backed proposal."""
-    by_round: dict[int, Counter] = defaultdict(Counter)
+    by_round: dict[int, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     totals: dict[int, float] = defaultdict(float)
     for v in view.votes:
         target = view.resolve(v.target_id)
@@ -234,10 +234,11 @@ def _agreement(view: SessionView) -> list[dict[str, Any]]:
             by_round[v.round][target.id] += max(0.0, v.weight)
     out = []
     for rnd in sorted(totals):
-        top = by_round[rnd].most_common(1)
-        share = top[0][1] / totals[rnd] if top and totals[rnd] > 0 else 0.0
+        # max keeps the first of equal weights, as Counter.most_common did.
+        top = max(by_round[rnd].items(), key=lambda kv: kv[1], default=None)
+        share = top[1] / totals[rnd] if top and totals[rnd] > 0 else 0.0
         out.append({"round": rnd, "votes": sum(1 for v in view.votes if v.round == rnd),
-                    "leader": _short(view, top[0][0]) if top else None,
+                    "leader": _short(view, top[0]) if top else None,
                     "agreement": round(share, 4)})
     return out
 

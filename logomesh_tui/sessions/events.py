@@ -44,7 +44,7 @@ class Event(BaseModel):
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
         super().__pydantic_init_subclass__(**kwargs)
         field = cls.model_fields.get("kind")
-        args = getattr(field.annotation, "__args__", ()) if field is not None else ()
+        args: tuple[Any, ...] = getattr(field.annotation, "__args__", ()) if field is not None else ()
         if len(args) == 1 and isinstance(args[0], str):
             Event.KINDS[args[0]] = cls
             global _ADAPTER

@@ -602,7 +602,7 @@ class LogoMeshApp(App[int]):
             options.append((None, "no models found; pull some with `logomesh-tui models pull`"))
         return options
 
-    def _with_model(self, choice: str | None, use: Callable[[str], None]) -> None:
+    def _with_model(self, choice: str | None, use: Callable[[str], object]) -> None:
         """Act on a picked model; one not on disk is pulled first (with progress)."""
         if not choice:
             return
@@ -614,7 +614,7 @@ class LogoMeshApp(App[int]):
         use(choice)
 
     def pick_role_then_model(self, title: str, loaded_only: bool,
-                             then: Callable[[str, str], None]) -> None:
+                             then: Callable[[str, str], object]) -> None:
         """The terminal's stand-in for drag and drop: a role list, then a model list."""
         role_options = self._role_options(loaded_only)
         if not role_options:
@@ -648,13 +648,17 @@ class LogoMeshApp(App[int]):
             return
         self.pick_role_then_model("Hot-swap", loaded_only=True, then=self.swap_role)
 
-    def _pick_loaded_role(self, title: str, then: Callable[[str], None]) -> None:
+    def _pick_loaded_role(self, title: str, then: Callable[[str], object]) -> None:
         options = self._role_options(loaded_only=True)
         if not options:
             self._command_line("no models loaded; press F2 to load one", ok=False)
             return
-        self.push_screen(PickScreen(title, options, highlight=self._highlighted_role()),
-                         lambda role: then(role) if role else None)
+
+        def picked(role: str | None) -> None:
+            if role:
+                then(role)
+
+        self.push_screen(PickScreen(title, options, highlight=self._highlighted_role()), picked)
 
     def action_unload(self, role: str | None = None) -> None:
         """Unload a role's model."""
@@ -809,16 +813,17 @@ class LogoMeshApp(App[int]):
 
     def action_pull(self, names: list[str] | None = None, title: str | None = None,
                     start: bool = False,
-                    done: Callable[[list[str]], None] | None = None) -> None:
+                    done: Callable[[list[str]], object] | None = None) -> None:
         """Pull models (the default pool unless named) with a progress dialog; ``start``
         skips the question, ``done`` gets the names that arrived."""
-        if self.catalog is None:
+        catalog = self.catalog
+        if catalog is None:
             self._command_line("no model catalog available", ok=False)
             return
         from ..catalog import pull as pull_model
 
-        specs = {s.name: s for s in self.catalog.specs()}
-        names = names or [s.name for s in self.catalog.specs() if s.default_pool]
+        specs = {s.name: s for s in catalog.specs()}
+        names = names or [s.name for s in catalog.specs() if s.default_pool]
         models = [(n, specs[n].size_bytes if n in specs else None) for n in names]
         title = title or ("Pull models" if len(names) > 1 else f"Pull {names[0]}")
         def finished(pulled: list[str] | None) -> None:
@@ -826,7 +831,7 @@ class LogoMeshApp(App[int]):
             if done is not None and pulled:
                 done(pulled)
 
-        self.push_screen(PullScreen(models, lambda n, cb: pull_model(self.catalog, n, cb),
+        self.push_screen(PullScreen(models, lambda n, cb: pull_model(catalog, n, cb),
                                     title=title, start=start), finished)
 
     def maybe_offer_pull(self) -> None:
