@@ -34,7 +34,7 @@ from ..config import EngineConfig
 from ..conversation.roles import SEED_ROLES
 from ..conversation.runner import ConversationRunner
 from ..errors import LogoMeshError
-from ..pool.types import MemoryStats, ModelInfo, PoolEvent
+from ..pool.types import PoolEvent
 from ..sessions.events import ConsensusScored, MessagePosted, Note, Swap, TurnFailed, TurnMetrics
 from ..sessions.store import SessionStore
 from ..units import format_bytes
@@ -53,6 +53,7 @@ from .messages import (
     TurnStarted,
 )
 from .palette import PaletteActions
+from .registry_rows import RegistryRows
 from .runner_view import DashboardView, ask_in_dialog
 from .screens.detail import MessageDetailScreen
 from .screens.help import HelpScreen
@@ -62,7 +63,7 @@ from .screens.pull import PullScreen
 from .stats import MetricsStore
 from .widgets.command import CommandInput, CommandPane
 from .widgets.metrics import MetricsPane
-from .widgets.registry import RegistryPane, RoleRow
+from .widgets.registry import RegistryPane
 from .widgets.timeline import TimelinePane
 
 PULL_PREFIX = "pull:"  # a model-list value meaning "not on disk: pull it, then use it"
@@ -126,7 +127,7 @@ class LogoMeshApp(App[int]):
         self.offer_pull = offer_pull
         self.refresh_s = refresh_s
         self._help: HelpScreen | None = None
-        self._transient: dict[str, str] = {}  # role -> status the engine has not reported yet
+        self.registry_rows = RegistryRows()
         self._listener: Callable[[PoolEvent], None] | None = None
 
     def _default_catalog(self) -> Any | None:
@@ -203,25 +204,13 @@ class LogoMeshApp(App[int]):
 
     # -- engine events -> messages ---------------------------------------------------------
 
-    # Pool events that end a transient status. The old model keeps serving turns while a swap
-    # loads the new one, so busy/idle do not end "swapping".
-    ENDS = {
-        "loading": ("loaded", "load_failed", "failed", "unloaded", "evicted", "swap_finished"),
-        "swapping": ("swap_finished", "swap_failed", "failed", "unloaded"),
-    }
-
     def _on_pool_event(self, event: PoolEvent) -> None:
         # Called by the engine (in the loop, possibly from a worker): never touch widgets here.
         self.post_message(PoolChanged(event))
 
     def on_pool_changed(self, message: PoolChanged) -> None:
         ev = message.event
-        if ev.kind == "loading":
-            self._transient[ev.role] = "loading"
-        elif ev.kind == "swap_started":
-            self._transient[ev.role] = "swapping"
-        elif ev.kind in self.ENDS.get(self._transient.get(ev.role, ""), ()):
-            self._transient.pop(ev.role, None)
+        self.registry_rows.observe(ev)
         if ev.kind == "swap_finished":
             self.metrics.swaps += 1
             # A running conversation records its own swap event; show pool swaps only outside
@@ -249,26 +238,10 @@ class LogoMeshApp(App[int]):
         except Exception as exc:  # noqa: BLE001 - a broken engine must not kill the UI
             self.log.error(f"engine refresh failed: {exc}")
             return
-        rows = self.build_rows(infos, memory)
-        self.query_one(RegistryPane).show(rows, memory)
+        self.query_one(RegistryPane).show(self.registry_rows.rows(infos, memory), memory)
         if record_memory:
             self.metrics.record_memory(memory.total)
             self.query_one(MetricsPane).refresh_metrics()
-
-    def build_rows(self, infos: list[ModelInfo], memory: MemoryStats) -> list[RoleRow]:
-        by_role = {m.role: m for m in infos}
-        rows = []
-        for role in list(dict.fromkeys([*SEED_ROLES, *by_role, *self._transient])):
-            info = by_role.get(role)
-            status = self._transient.get(role)
-            if info is None:
-                rows.append(RoleRow(role=role, status=status or "empty"))
-            else:
-                row = RoleRow.from_info(info, status)
-                if row.rss_bytes is None:
-                    row.rss_bytes = memory.per_role.get(role)
-                rows.append(row)
-        return rows
 
     # -- conversation messages -------------------------------------------------------------
 
@@ -364,8 +337,6 @@ class LogoMeshApp(App[int]):
     def _command_line(self, text: str, ok: bool) -> None:
         self.query_one(CommandPane).show_result(text, ok)
 
-    # -- workers: all model work happens here ----------------------------------------------
-
     # -- one route: keys, the palette and the command pane all run commands ----------------
 
     def dispatch(self, *target: str, args: tuple[Any, ...] = (), **kwargs: Any) -> None:
@@ -396,7 +367,7 @@ class LogoMeshApp(App[int]):
             status = self.PENDING_STATUS.get(command.name)
             if status:
                 role = command["role"]
-                self._transient[role] = status
+                self.registry_rows.mark(role, status)
                 roles.append(role)
         if roles:
             self.refresh_registry()
@@ -424,7 +395,7 @@ class LogoMeshApp(App[int]):
             result = await self.dispatcher.run(text, on_output=progress)
         finally:
             for role in pending:
-                self._transient.pop(role, None)
+                self.registry_rows.clear(role)
         if result.ok and long:
             # Every line already went to the timeline as progress; the pane shows the outcome.
             body = result.lines[-1] if result.lines else "ok"
