@@ -16,11 +16,12 @@ from .protocols import (
     protocol_names,
     register_protocol,
 )
+from .runner import ConversationRunner, RunnerView, RunState
 from .session import CollaborativeResponse, MultiModelSession, ResourceLimits
 
 __all__ = [
     "ArbitrationDecision", "CollaborativeResponse", "ConsensusState", "ConsensusTracker",
-    "ConversationBus", "ConversationProtocol", "Debate", "FourRound", "LLMMessage",
+    "ConversationBus", "ConversationProtocol", "ConversationRunner", "RunState", "RunnerView", "Debate", "FourRound", "LLMMessage",
     "MessageType", "MultiModelSession", "ResourceLimits", "RoundPlan", "RoundRobin",
     "Subscription", "Vote", "arbitration_policy", "get_protocol",
     "protocol_names", "register_protocol",

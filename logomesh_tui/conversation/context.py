@@ -41,7 +41,7 @@ TASK_SHARE = 0.35
 @runtime_checkable
 class TurnExecutor(Protocol):
     """What the orchestrator needs from whatever serves a role's turns: the engine's per-role
-    handle (``pool.engine.TurnExecutor``), a gated or reporting wrapper of it, or a backend."""
+    handle (``pool.engine.RoleExecutor``), a gated or reporting wrapper of it, or a backend."""
 
     # Read-only: the engine's handles follow hot-swaps, so both are computed on each read.
     @property

@@ -40,6 +40,7 @@ from .consensus import (
 from .context import ContextBuilder, TurnExecutor, model_summarizer
 from .messages import LLMMessage, MessageType, Vote
 from .protocols import ConversationProtocol, RoundPlan, get_protocol, program_runner
+from .replay import Replayed, replay
 from .structured import combine_confidence, parse_turn, repeats_prompt, turn_schema
 
 #: Characters per token assumed when turning a token budget into a content length.
@@ -672,66 +673,45 @@ class MultiModelSession:
         model each role had last); seat them with ``add_model`` and call :meth:`resume`.
         """
         result = store.read(session_id)
-        events = result.events
-        start = next((e for e in events if isinstance(e, ev.SessionStarted)), None)
-        if start is None:
-            raise LogoMeshError(f"session {session_id!r} has no start event; cannot resume it")
-        if any(isinstance(e, ev.SessionFinished) for e in events):
-            raise LogoMeshError(f"session {session_id!r} already finished; "
-                                f"see `logomesh-tui sessions show {session_id}`")
+        state = replay(session_id, result.events)
+        start = state.start
         if "arbitration" not in kwargs and start.arbitration in ARBITRATION_POLICIES:
             kwargs["arbitration"] = start.arbitration
         limits = kwargs.pop("limits", None) or ResourceLimits.model_validate(start.limits)
         session = cls(protocol=start.protocol or "four-round", limits=limits, store=store,
                       session_id=session_id, role_weights=start.role_weights or None,
                       role_instructions=start.role_instructions or None, **kwargs)
-        session.prompt = start.prompt
-        session._restored_task = start.task or session.prompt
-        session._restored_participants = dict(start.participants)
-        session.conversation_id = session.bus.initialize_conversation(
-            list(session._restored_participants) or ["?"],
-            start.conversation_id or session_id)
-        models = dict(session._restored_participants)
-        for event in events:
-            session._replay(event, models)
-        session._restored_participants = models
-        # add_model compares against these, so a different model on resume counts as a swap.
-        session._models = dict(models)
+        session._apply(state)
         session._torn_tail = result.torn_tail
         session._damaged = result.warnings() if result.damaged else []
         session._pending_executors = dict(executors or {})
         return session
 
-    def _replay(self, event: Event, models: dict[str, str]) -> None:
-        """Fold one recorded event into the restored state (``models``: role -> model id)."""
-        assert self.conversation_id is not None
-        if isinstance(event, ev.MessagePosted):
-            msg = event.message
-            for role in [msg.from_role, *msg.recipients]:
+    def _apply(self, state: Replayed) -> None:
+        """Take on a replayed run: its conversation, consensus, done turns and models."""
+        start = state.start
+        self.prompt = start.prompt
+        self._restored_task = start.task or self.prompt
+        self.conversation_id = cid = self.bus.initialize_conversation(
+            list(start.participants) or ["?"], start.conversation_id or self.session_id)
+        for step in state.steps:
+            if isinstance(step, Vote):
+                self.tracker.add_vote(step)
+                continue
+            for role in [step.from_role, *step.recipients]:
                 if role not in ("human", "system"):
-                    self.bus.add_participant(role, self.conversation_id)
-            posted = self.bus.post(msg.from_role, msg.recipients, msg)
-            self.tracker.observe(posted)
-            self._done.add((msg.round, msg.from_role))
-        elif isinstance(event, ev.VoteCast):
-            self.tracker.add_vote(event.vote)
-        elif isinstance(event, ev.TurnFailed):
-            self._done.add((event.round, event.role))
-            self.failures.append(event.payload())
-        elif isinstance(event, ev.ConsensusScored):
-            self.scores.append(event.score)
-            self._scored_rounds.add(event.round)
-            self.rounds_run = max(self.rounds_run, event.round)
-        elif isinstance(event, ev.Note) and event.event == "round_started":
-            self._started_rounds.add(event.round or 0)
-        elif isinstance(event, ev.Swap):
-            models[event.role] = event.new_model_id
-        elif isinstance(event, ev.RoleLoaded):
-            models[event.role] = event.model_id
-        elif isinstance(event, ev.RoleUnloaded):
-            models.pop(event.role, None)
-        elif isinstance(event, ev.TurnMetrics):
-            self.total_tokens += event.prompt_tokens + event.completion_tokens
+                    self.bus.add_participant(role, cid)
+            self.tracker.observe(self.bus.post(step.from_role, step.recipients, step))
+        self.failures = list(state.failures)
+        self.scores = list(state.scores)
+        self._done = set(state.done)
+        self._started_rounds = set(state.started_rounds)
+        self._scored_rounds = set(state.scored_rounds)
+        self.rounds_run = state.rounds_run
+        self.total_tokens = state.total_tokens
+        self._restored_participants = dict(state.models)
+        # add_model compares against these, so a different model on resume counts as a swap.
+        self._models = dict(state.models)
 
     @property
     def damaged_lines(self) -> list[str]:

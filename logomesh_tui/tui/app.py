@@ -9,7 +9,6 @@ answer at once while models load and generate.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -35,7 +34,7 @@ from ..config import EngineConfig
 from ..conversation.roles import SEED_ROLES
 from ..conversation.runner import ConversationRunner
 from ..errors import ConfigError, LogoMeshError
-from ..pool.types import MemoryStats, ModelInfo, PoolEvent
+from ..pool.types import PoolEvent
 from ..sessions.events import ConsensusScored, MessagePosted, Note, Swap, TurnFailed, TurnMetrics
 from ..sessions.store import SessionStore
 from ..units import format_bytes
@@ -46,12 +45,8 @@ from .messages import (
     ConversationEvent,
     ConversationMessage,
     ConversationState,
-    ModelLoaded,
-    ModelUnloaded,
-    OperationFailed,
     PoolChanged,
     PullProgress,
-    SwapFinished,
     TimelineReset,
     TokenStreamed,
     TurnAborted,
@@ -59,6 +54,7 @@ from .messages import (
     TurnStarted,
 )
 from .palette import PaletteActions
+from .registry_rows import RegistryRows
 from .runner_view import DashboardView, ask_in_dialog
 from .screens.detail import MessageDetailScreen
 from .screens.help import HelpScreen
@@ -68,7 +64,7 @@ from .screens.pull import PullScreen
 from .stats import MetricsStore
 from .widgets.command import CommandInput, CommandPane
 from .widgets.metrics import MetricsPane
-from .widgets.registry import RegistryPane, RoleRow
+from .widgets.registry import RegistryPane
 from .widgets.timeline import TimelinePane
 
 PULL_PREFIX = "pull:"  # a model-list value meaning "not on disk: pull it, then use it"
@@ -160,7 +156,7 @@ class LogoMeshApp(App[int]):
         self.offer_roles = offer_pull if offer_roles is None else offer_roles
         self.refresh_s = refresh_s
         self._help: HelpScreen | None = None
-        self._transient: dict[str, str] = {}  # role -> status the engine has not reported yet
+        self.registry_rows = RegistryRows()
         self._listener: Callable[[PoolEvent], None] | None = None
 
     def _default_catalog(self) -> Any | None:
@@ -240,25 +236,13 @@ class LogoMeshApp(App[int]):
 
     # -- engine events -> messages ---------------------------------------------------------
 
-    # Pool events that end a transient status. The old model keeps serving turns while a swap
-    # loads the new one, so busy/idle do not end "swapping".
-    ENDS = {
-        "loading": ("loaded", "load_failed", "failed", "unloaded", "evicted", "swap_finished"),
-        "swapping": ("swap_finished", "swap_failed", "failed", "unloaded"),
-    }
-
     def _on_pool_event(self, event: PoolEvent) -> None:
         # Called by the engine (in the loop, possibly from a worker): never touch widgets here.
         self.post_message(PoolChanged(event))
 
     def on_pool_changed(self, message: PoolChanged) -> None:
         ev = message.event
-        if ev.kind == "loading":
-            self._transient[ev.role] = "loading"
-        elif ev.kind == "swap_started":
-            self._transient[ev.role] = "swapping"
-        elif ev.kind in self.ENDS.get(self._transient.get(ev.role, ""), ()):
-            self._transient.pop(ev.role, None)
+        self.registry_rows.observe(ev)
         if ev.kind == "swap_finished":
             self.metrics.swaps += 1
             # A running conversation records its own swap event; show pool swaps only outside
@@ -286,26 +270,10 @@ class LogoMeshApp(App[int]):
         except Exception as exc:  # noqa: BLE001 - a broken engine must not kill the UI
             self.log.error(f"engine refresh failed: {exc}")
             return
-        rows = self.build_rows(infos, memory)
-        self.query_one(RegistryPane).show(rows, memory)
+        self.query_one(RegistryPane).show(self.registry_rows.rows(infos, memory), memory)
         if record_memory:
             self.metrics.record_memory(memory.total)
             self.query_one(MetricsPane).refresh_metrics()
-
-    def build_rows(self, infos: list[ModelInfo], memory: MemoryStats) -> list[RoleRow]:
-        by_role = {m.role: m for m in infos}
-        rows = []
-        for role in list(dict.fromkeys([*SEED_ROLES, *by_role, *self._transient])):
-            info = by_role.get(role)
-            status = self._transient.get(role)
-            if info is None:
-                rows.append(RoleRow(role=role, status=status or "empty"))
-            else:
-                row = RoleRow.from_info(info, status)
-                if row.rss_bytes is None:
-                    row.rss_bytes = memory.per_role.get(role)
-                rows.append(row)
-        return rows
 
     # -- conversation messages -------------------------------------------------------------
 
@@ -373,28 +341,6 @@ class LogoMeshApp(App[int]):
 
     # -- results of workers ----------------------------------------------------------------
 
-    def on_model_loaded(self, message: ModelLoaded) -> None:
-        info = message.info
-        load = f" in {info.load_s:.1f}s" if info.load_s is not None else ""
-        self._command_line(f"loaded {info.model_id} as {info.role}{load}", ok=True)
-        self.refresh_registry()
-
-    def on_model_unloaded(self, message: ModelUnloaded) -> None:
-        self._command_line(f"unloaded {message.role}", ok=True)
-        self.refresh_registry()
-
-    def on_swap_finished(self, message: SwapFinished) -> None:
-        r = message.result
-        secs = r.get("seconds")
-        took = f" in {secs:.1f}s" if isinstance(secs, int | float) else ""
-        self._command_line(f"swapped {r.get('role')}: {r.get('old_model_id')} → "
-                           f"{r.get('new_model_id')}{took}", ok=True)
-        self.refresh_registry()
-
-    def on_operation_failed(self, message: OperationFailed) -> None:
-        self._command_line(f"{message.action}: {message.text}", ok=False)
-        self.refresh_registry()
-
     def on_command_progress(self, message: CommandProgress) -> None:
         self._command_line(message.text, ok=True)
         if message.to_timeline:
@@ -423,44 +369,21 @@ class LogoMeshApp(App[int]):
     def _command_line(self, text: str, ok: bool) -> None:
         self.query_one(CommandPane).show_result(text, ok)
 
-    # -- workers: all model work happens here ----------------------------------------------
+    # -- one route: keys, the palette and the command pane all run commands ----------------
 
-    @work(group="models", exit_on_error=False)
-    async def load_into(self, model_id: str, role: str) -> None:
-        self._transient[role] = "loading"
-        self.refresh_registry()
-        try:
-            info = await self.engine.load_model(model_id, role)
-        except LogoMeshError as exc:
-            self.post_message(OperationFailed(f"load {model_id}", str(exc)))
-        except Exception as exc:  # noqa: BLE001 - show engine bugs instead of crashing
-            self.post_message(OperationFailed(f"load {model_id}", f"{type(exc).__name__}: {exc}"))
-        else:
-            self.post_message(ModelLoaded(info))
-        finally:
-            self._transient.pop(role, None)
+    def dispatch(self, *target: str, args: tuple[Any, ...] = (), **kwargs: Any) -> None:
+        """Run the command language's ``target(*args, **kwargs)`` through the dispatcher, as if
+        typed in the command pane: one route for every action, one reply format per result."""
+        self.run_command(str(Command(tuple(target), args, kwargs)))
 
-    @work(group="models", exit_on_error=False)
-    async def unload_role(self, role: str) -> None:
-        try:
-            await self.engine.unload_model(role)
-        except Exception as exc:  # noqa: BLE001
-            self.post_message(OperationFailed(f"unload {role}", str(exc)))
-        else:
-            self.post_message(ModelUnloaded(role))
+    def load_into(self, model_id: str, role: str) -> None:
+        self.dispatch("llm", "registry", "load", args=(model_id, role))
 
-    @work(group="models", exit_on_error=False)
-    async def swap_role(self, role: str, model_id: str) -> None:
-        self._transient[role] = "swapping"
-        self.refresh_registry()
-        try:
-            result = await self.engine.hot_swap(role, model_id)
-        except Exception as exc:  # noqa: BLE001
-            self.post_message(OperationFailed(f"swap {role}", str(exc)))
-        else:
-            self.post_message(SwapFinished(dict(result)))
-        finally:
-            self._transient.pop(role, None)
+    def unload_role(self, role: str) -> None:
+        self.dispatch("llm", "registry", "unload", args=(role,))
+
+    def swap_role(self, role: str, model_id: str) -> None:
+        self.dispatch("llm", "registry", "hotswap", args=(role, model_id))
 
     # What the registry shows for a role while a typed command works on it.
     PENDING_STATUS = {"llm.registry.load": "loading", "llm.registry.hotswap": "swapping"}
@@ -476,7 +399,7 @@ class LogoMeshApp(App[int]):
             status = self.PENDING_STATUS.get(command.name)
             if status:
                 role = command["role"]
-                self._transient[role] = status
+                self.registry_rows.mark(role, status)
                 roles.append(role)
         if roles:
             self.refresh_registry()
@@ -504,7 +427,7 @@ class LogoMeshApp(App[int]):
             result = await self.dispatcher.run(text, on_output=progress)
         finally:
             for role in pending:
-                self._transient.pop(role, None)
+                self.registry_rows.clear(role)
         if result.ok and long:
             # Every line already went to the timeline as progress; the pane shows the outcome.
             body = result.lines[-1] if result.lines else "ok"
@@ -514,20 +437,6 @@ class LogoMeshApp(App[int]):
             body = result.error or "failed"
         self.post_message(CommandResult(text, result.ok, body, result.detail,
                                         to_timeline=long and not result.ok))
-
-    @work(group="controller", exit_on_error=False)
-    async def call_controller(self, what: str, *args: Any, **kwargs: Any) -> None:
-        """Run one controller method (start, pause, export ...) and show its reply."""
-        try:
-            out = getattr(self.controller, what)(*args, **kwargs)
-            if asyncio.iscoroutine(out):
-                out = await out
-        except Exception as exc:  # noqa: BLE001 - LogoMeshError carries the user-facing line
-            self.post_message(OperationFailed(what.replace("_", " "), str(exc)))
-            return
-        if isinstance(out, list | tuple):
-            out = "\n".join(str(x) for x in out)
-        self.post_message(CommandResult(what, True, str(out or f"{what} ok")))
 
     # -- the command pane ------------------------------------------------------------------
 
@@ -703,14 +612,7 @@ class LogoMeshApp(App[int]):
         """Toggle whether a role's model is pinned (never evicted)."""
         def toggle(r: str) -> None:
             info = next((m for m in self.engine.get_active_models() if m.role == r), None)
-            pinned = not (info.pinned if info else False)
-            try:
-                self.engine.pin(r, pinned)
-            except LogoMeshError as exc:
-                self._command_line(str(exc), ok=False)
-                return
-            self._command_line(f"{'pinned' if pinned else 'unpinned'} {r}", ok=True)
-            self.refresh_registry()
+            self.dispatch("llm", "registry", "pin", args=(r, not (info.pinned if info else False)))
 
         if role:
             toggle(role)
@@ -724,7 +626,7 @@ class LogoMeshApp(App[int]):
     def action_start(self) -> None:
         """Start a conversation (asks for the prompt and protocol); resumes when paused."""
         if self.conversation_state == "paused":
-            self.call_controller("resume")
+            self.dispatch("conversation", "resume")
             return
         if self.conversation_state == "running":
             self._command_line("a conversation is running; F7 stops it", ok=False)
@@ -735,7 +637,7 @@ class LogoMeshApp(App[int]):
 
         def protocol_picked(prompt: str, protocol: str | None) -> None:
             if protocol:
-                self.call_controller("start", prompt, protocol)
+                self.dispatch("conversation", "start", args=(prompt,), protocol=protocol)
 
         def prompt_given(prompt: str | None) -> None:
             if prompt:
@@ -749,17 +651,17 @@ class LogoMeshApp(App[int]):
 
     def action_pause(self) -> None:
         """Pause the conversation after the turns in flight; again to resume."""
-        self.call_controller("resume" if self.conversation_state == "paused" else "pause")
+        self.dispatch("conversation", "resume" if self.conversation_state == "paused" else "pause")
 
     def action_stop(self) -> None:
         """Stop the conversation."""
-        self.call_controller("stop")
+        self.dispatch("conversation", "stop")
 
     def action_export(self) -> None:
         """Export the current or opened conversation (pick the format, name the file)."""
         def named(fmt: str, name: str | None) -> None:
             if name:
-                self.call_controller("export", name, fmt)
+                self.dispatch("conversation", "export", args=(name,), format=fmt)
 
         def format_picked(fmt: str | None) -> None:
             if fmt:
@@ -774,7 +676,7 @@ class LogoMeshApp(App[int]):
         """Open a recorded session into the timeline (the list fills from a worker thread)."""
         def picked(session_id: str | None) -> None:
             if session_id:
-                self.call_controller("open_session", session_id)
+                self.dispatch("session", "open", args=(session_id,))
 
         screen = OpenSessionScreen()
         self.push_screen(screen, picked)
@@ -797,7 +699,7 @@ class LogoMeshApp(App[int]):
         """
         def given(path: str | None) -> None:
             if path:
-                self.run_command(str(Command(("code", "refactor"), (path,))))
+                self.dispatch("code", "refactor", args=(path,))
 
         if path:
             given(path)

@@ -7,8 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..commands.syntax import Command
 from ..errors import LogoMeshError
-from .messages import ModelLoaded, OperationFailed
+from .messages import CommandResult
 from .screens.welcome import EXAMPLE, LOAD, WelcomeScreen
 
 if TYPE_CHECKING:
@@ -38,21 +39,22 @@ def offer_roles(app: LogoMeshApp) -> None:
 
 async def load_roles(app: LogoMeshApp, roles: dict[str, str], example: Path | None) -> None:
     """Load ``roles`` one after another (parallel loads fight for the cores), then start the
-    example conversation among those that loaded."""
+    example conversation among those that loaded. Every step goes through the dispatcher, the
+    one route keys, palette and command pane share, and reports like a typed command."""
     for role in roles:
-        app._transient[role] = "loading"
+        app.registry_rows.mark(role, "loading")
     app.refresh_registry()
     loaded = []
     for role, model in roles.items():
+        text = str(Command(("llm", "registry", "load"), (model, role), {}))
         try:
-            info = await app.engine.load_model(model, role)
-        except LogoMeshError as exc:
-            app.post_message(OperationFailed(f"load {model}", str(exc)))
-        else:
-            app.post_message(ModelLoaded(info))
-            loaded.append(role)
+            result = await app.dispatcher.run(text)
         finally:
-            app._transient.pop(role, None)
+            app.registry_rows.clear(role)
+        app.post_message(CommandResult(text, result.ok, "\n".join(result.lines) if result.ok
+                                       else (result.error or "failed"), result.detail))
+        if result.ok:
+            loaded.append(role)
     if example is None or not loaded:
         return
     try:
@@ -61,8 +63,10 @@ async def load_roles(app: LogoMeshApp, roles: dict[str, str], example: Path | No
         scenario = Scenario.load(example)
         files = [str(scenario.resolve_input(name)) for name in scenario.input_files]
     except LogoMeshError as exc:
-        app.post_message(OperationFailed("example conversation", str(exc)))
+        app.post_message(CommandResult("example conversation", False, str(exc)))
         return
-    app.call_controller("start", scenario.prompt.strip(), scenario.protocol, roles=loaded,
-                        files=files, arbitration=scenario.arbitration,
-                        max_rounds=scenario.limits.max_rounds)
+    kwargs: dict = {"protocol": scenario.protocol, "roles": loaded, "files": files,
+                    "arbitration": scenario.arbitration}
+    if scenario.limits.max_rounds is not None:
+        kwargs["max_rounds"] = scenario.limits.max_rounds
+    app.dispatch("conversation", "start", args=(scenario.prompt.strip(),), **kwargs)

@@ -7,12 +7,10 @@ primitives), so tests can assert on what was posted with ``run_test(message_hook
 
 from __future__ import annotations
 
-from typing import Any
-
 from textual.message import Message
 
 from ..conversation.messages import LLMMessage
-from ..pool.types import ModelInfo, PoolEvent
+from ..pool.types import PoolEvent
 from ..sessions.events import Event
 
 
@@ -22,37 +20,6 @@ class PoolChanged(Message):
     def __init__(self, event: PoolEvent) -> None:
         super().__init__()
         self.event = event
-
-
-class ModelLoaded(Message):
-    """A load the user asked for finished."""
-
-    def __init__(self, info: ModelInfo) -> None:
-        super().__init__()
-        self.info = info
-
-
-class ModelUnloaded(Message):
-    def __init__(self, role: str) -> None:
-        super().__init__()
-        self.role = role
-
-
-class SwapFinished(Message):
-    """A hot-swap the user asked for finished; ``result`` is the engine's swap dict."""
-
-    def __init__(self, result: dict[str, Any]) -> None:
-        super().__init__()
-        self.result = result
-
-
-class OperationFailed(Message):
-    """A user action failed; ``text`` is the engine's one-line message."""
-
-    def __init__(self, action: str, text: str) -> None:
-        super().__init__()
-        self.action = action
-        self.text = text
 
 
 class TurnStarted(Message):

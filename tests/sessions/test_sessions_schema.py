@@ -16,7 +16,8 @@ from typing import Literal
 import pytest
 
 from logomesh_tui.cli.main import main
-from logomesh_tui.conversation import MultiModelSession
+from logomesh_tui.conversation import LLMMessage, MultiModelSession
+from logomesh_tui.errors import LogoMeshError
 from logomesh_tui.export import export_session
 from logomesh_tui.export.view import load_session
 from logomesh_tui.pool.fake import FakeBackend
@@ -195,3 +196,18 @@ def test_the_quick_summary_counts_without_validating_messages(sessions):
     with path.open("a") as f:
         f.write("not json\n")
     assert quick_summary(FINISHED, path).unreadable_lines == 1
+
+
+def test_replay_folds_a_version_1_file_into_what_resume_continues_from():
+    from logomesh_tui.conversation.replay import replay
+
+    events = SessionStore(V1).read(INTERRUPTED).events
+    state = replay(INTERRUPTED, events)
+    assert state.models["optimization-specialist"] == "gemma-3-270m"  # the recorded swap
+    assert (2, "architecture-critic") in state.done  # a failed turn is not asked again
+    assert [f["role"] for f in state.failures] == ["architecture-critic"]
+    assert state.started_rounds == {1, 2} and state.scored_rounds == {1}
+    assert len([s for s in state.steps if isinstance(s, LLMMessage)]) == sum(
+        1 for e in events if e.kind == "message")
+    with pytest.raises(LogoMeshError, match="already finished"):
+        replay(FINISHED, SessionStore(V1).read(FINISHED).events)

@@ -364,12 +364,15 @@ async def test_pin_and_unload_act_on_the_highlighted_role(app):
         table.focus()
         table.move_cursor(row=1)
         assert table.highlighted_role == "architecture-critic"
+        await pilot.press("p")  # runs llm.registry.pin through the dispatcher, in a worker
+        await wait_for(pilot, lambda: [m.role for m in app.engine.get_active_models()
+                                       if m.pinned] == ["architecture-critic"], what="the pin")
+        await wait_for(pilot, lambda: "●" in str(table.get_row("architecture-critic")[-1]),
+                       what="the pin mark")
+        assert "pinned architecture-critic" in result_line(app)
         await pilot.press("p")
-        assert [m.role for m in app.engine.get_active_models() if m.pinned] == [
-            "architecture-critic"]
-        assert "●" in str(table.get_row("architecture-critic")[-1])
-        await pilot.press("p")
-        assert not any(m.pinned for m in app.engine.get_active_models())
+        await wait_for(pilot, lambda: not any(m.pinned for m in app.engine.get_active_models()),
+                       what="the unpin")
 
         await pilot.press("f3")
         screen = app.screen
@@ -511,3 +514,27 @@ async def test_the_sessions_list_is_read_off_the_ui_thread(app, monkeypatch):
         # Completion of session ids lists file names only.
         assert app.vocabulary('session.open("').sessions == []
         await pilot.press("escape")
+
+
+async def test_keys_and_palette_take_the_command_pane_route(app):
+    ran: list[str] = []
+    real_run = app.dispatcher.run
+
+    async def spy(text, on_output=None):
+        ran.append(text)
+        return await real_run(text, on_output=on_output)
+
+    app.dispatcher.run = spy
+    async with app.run_test(size=(100, 30)) as pilot:
+        await load_by_keys(pilot, "primary-analyzer", "smollm2-135m")
+        assert ran == ['llm.registry.load("smollm2-135m", "primary-analyzer")']
+        provider = PaletteActions(app.screen)
+        swap = next(cb for name, cb, _ in provider._entries()
+                    if name == "Hot-swap primary-analyzer to gemma-3-270m")
+        swap()
+        await wait_for(pilot, lambda: registry(app).rows_by_role["primary-analyzer"].model_id
+                       == "gemma-3-270m", what="the swap")
+        assert ran[-1] == 'llm.registry.hotswap("primary-analyzer", "gemma-3-270m")'
+        # The reply is the dispatcher's, whichever way the command came.
+        await wait_for(pilot, lambda: "swapped primary-analyzer: smollm2-135m -> gemma-3-270m"
+                       in result_line(app), what="the swap's reply")

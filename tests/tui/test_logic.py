@@ -113,3 +113,22 @@ def test_session_rows_come_from_cheap_summaries(tmp_path):
                          prompt="Analyse the component", roles={}, message_count=7,
                          finished=False, path=tmp_path / "s1.jsonl")
     assert session_row(row) == ("s1", "12-01 23:05 open   7 msgs  Analyse the component")
+
+
+def test_registry_rows_show_what_the_engine_has_not_reported_yet():
+    from logomesh_tui.conversation.roles import SEED_ROLES
+    from logomesh_tui.pool.types import MemoryStats, PoolEvent
+    from logomesh_tui.tui.registry_rows import RegistryRows
+
+    memory = MemoryStats(per_role={}, total=0, budget=1, system_available=1, system_total=1)
+    rows = RegistryRows()
+    rows.mark("my-role", "loading")
+    shown = rows.rows([], memory)
+    assert [r.role for r in shown] == [*SEED_ROLES, "my-role"]
+    assert shown[-1].status == "loading" and shown[0].status == "empty"
+    # A swap's busy/idle events do not end "swapping"; its end does.
+    rows.observe(PoolEvent(kind="swap_started", role="primary-analyzer"))
+    rows.observe(PoolEvent(kind="busy", role="primary-analyzer"))
+    assert rows.transient["primary-analyzer"] == "swapping"
+    rows.observe(PoolEvent(kind="swap_finished", role="primary-analyzer"))
+    assert "primary-analyzer" not in rows.transient
