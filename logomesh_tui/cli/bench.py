@@ -30,6 +30,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "single_checks, pool; default all)")
     p.add_argument("--budget", type=int, help="quality: token budget per task and mode")
     p.add_argument("--no-lint", action="store_true", help="quality: verifier without eslint")
+    p.add_argument("--threads", type=int,
+                   help="quality: threads per model worker (default: all cores; 1 is faster "
+                        "when other work shares the cores)")
     p.add_argument("--calibrate-only", action="store_true",
                    help="quality: only measure and store the models' one-shot pass rates")
     p.add_argument("--calibrate", action="store_true",
@@ -73,7 +76,8 @@ async def _quality(args: argparse.Namespace, models: list[str] | None) -> dict:
     tasks = Path(args.tasks) if args.tasks else Path(__file__).resolve().parents[2] / "bench" / "tasks"
     # A shared 2-core machine can take minutes for one long reply: a generous turn timeout;
     # no UI to keep responsive, so the workers run at normal priority.
-    cfg = EngineConfig(n_ctx=4096, n_threads=psutil.cpu_count() or 1, max_concurrent_turns=1,
+    cfg = EngineConfig(n_ctx=4096, n_threads=args.threads or psutil.cpu_count() or 1,
+                       max_concurrent_turns=1,
                        turn_timeout_s=900, worker_nice=0)
     async with HotSwapEngine(cfg) as engine:
         executors = {}
