@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -48,7 +49,8 @@ class _Run:
     """One mode on one task: its engine (or plain loop), ledger and candidates."""
 
     def __init__(self, executors: Mapping[str, TurnExecutor], plan: Plan, task: QualityTask,
-                 toolchain: Toolchain, budget: int, max_tokens: int, lint: bool) -> None:
+                 toolchain: Toolchain, budget: int, max_tokens: int, lint: bool,
+                 engine_config: EngineConfig | None = None) -> None:
         self.task = task
         self.ctask = code_task(task)
         self.ledger = TokenLedger()
@@ -56,7 +58,8 @@ class _Run:
                                  config=VerifierConfig(lint=lint))
         self.engine = EvidenceEngine(
             executors=executors, plan=plan, verifier=self.verifier, ledger=self.ledger,
-            config=EngineConfig(token_budget=budget, max_tokens=max_tokens))
+            config=replace(engine_config or EngineConfig(), token_budget=budget,
+                           max_tokens=max_tokens))
 
 
 async def _single(run: _Run) -> tuple[Candidate | None, list[Candidate], dict]:
@@ -124,7 +127,9 @@ async def run_quality(executors_by_role: Mapping[str, TurnExecutor], tasks_dir: 
                       max_tokens: int = DEFAULT_MAX_TOKENS, toolchain: Toolchain | None = None,
                       limit: int | None = None, only: list[str] | None = None,
                       rates: PassRates | None = None, lint: bool = True,
-                      on_progress: Callable[[str], None] | None = None) -> dict:
+                      engine_config: EngineConfig | None = None,
+                      on_progress: Callable[[str], None] | None = None,
+                      on_row: Callable[[dict], None] | None = None) -> dict:
     """Run the quality benchmark; return pass rates, pass@k, tokens, calls and wall time per
     mode, and every candidate with its verdict."""
     unknown = [m for m in modes if m not in _RUNNERS]
@@ -139,65 +144,63 @@ async def run_quality(executors_by_role: Mapping[str, TurnExecutor], tasks_dir: 
     primary = pool_plan.primary
     solo_plan = Plan(primary=primary, tester=primary)
     per_task: dict[str, dict] = {t.name: {"task": t.name} for t in tasks}
-    summary: dict[str, dict] = {}
+    totals = {m: TokenLedger() for m in modes}
+    walls = dict.fromkeys(modes, 0.0)
     all_cands: list[tuple[str, str, QualityTask, Candidate]] = []  # mode, task, task, cand
-    finals: dict[tuple[str, str], str | None] = {}
-    for mode in modes:
-        plan = pool_plan if mode == "pool" else solo_plan
-        executors = (executors_by_role if mode == "pool"
-                     else {primary: executors_by_role[primary]})
-        totals = TokenLedger()
-        t0 = time.perf_counter()
-        for n, task in enumerate(tasks, 1):
+    verdict: dict[tuple[str, str, str], dict] = {}
+    # Task by task, every mode on it: a run cut short still compares the modes on the tasks
+    # it finished.
+    for n, task in enumerate(tasks, 1):
+        for mode in modes:
+            plan = pool_plan if mode == "pool" else solo_plan
+            executors = (executors_by_role if mode == "pool"
+                         else {primary: executors_by_role[primary]})
             # Lint belongs to the verifier; self-repair's feedback is the compiler's only.
             run = _Run(executors, plan, task, toolchain, token_budget, max_tokens,
-                       lint and mode in ("single_checks", "pool"))
+                       lint and mode in ("single_checks", "pool"), engine_config)
             t_task = time.perf_counter()
             chosen, cands, info = await _RUNNERS[mode](run)
             seconds = time.perf_counter() - t_task
+            walls[mode] += seconds
             for k in ("prompt_tokens", "completion_tokens", "calls"):
-                setattr(totals, k, getattr(totals, k) + getattr(run.ledger, k))
-            finals[(mode, task.name)] = chosen.id if chosen else None
+                setattr(totals[mode], k, getattr(totals[mode], k) + getattr(run.ledger, k))
             all_cands += [(mode, task.name, task, c) for c in cands]
-            per_task[task.name][mode] = {
-                "chosen": chosen.id if chosen else None,
+            # Scoring, after this mode's loop on this task is over: the hidden check judges
+            # every candidate once, and nothing that runs later sees the verdicts.
+            outcomes = check_answers(toolchain, [(task, c.text) for c in cands])
+            for cand, out in zip(cands, outcomes, strict=True):
+                verdict[(mode, task.name, cand.id)] = {
+                    "passed": out.passed, "stage": out.stage,
+                    "detail": (out.output or "; ".join(d.render() for d in out.diagnostics
+                                                       if d.category == "error"))[:300]}
+            rows = [c.model_dump() | {"verdict": verdict[(mode, task.name, c.id)]}
+                    for c in cands]
+            v = verdict.get((mode, task.name, chosen.id)) if chosen else None
+            row = per_task[task.name][mode] = {
+                "passed": bool(v and v["passed"]), "stage": v["stage"] if v else "no-answer",
+                "detail": v["detail"] if v else "", "chosen": chosen.id if chosen else None,
+                "any_candidate_passed": any(r["verdict"]["passed"] for r in rows),
                 "prompt_tokens": run.ledger.prompt_tokens,
                 "completion_tokens": run.ledger.completion_tokens,
                 "calls": run.ledger.calls, "seconds": round(seconds, 2),
-                "candidates": [c.model_dump() for c in cands], **info}
+                "candidates": rows, **info}
+            if on_row:
+                on_row({"task": task.name, "mode": mode, **row})
             if on_progress:
-                on_progress(f"{mode} {n}/{len(tasks)} {task.name}: {len(cands)} candidates, "
-                            f"{seconds:.0f} s")
-        summary[mode] = {"tasks": len(tasks), "prompt_tokens": totals.prompt_tokens,
-                         "completion_tokens": totals.completion_tokens,
-                         "total_tokens": totals.total_tokens, "calls": totals.calls,
-                         "wall_s": round(time.perf_counter() - t0, 2),
-                         "s_per_task": round((time.perf_counter() - t0) / max(1, len(tasks)), 1)}
-    # Scoring, after every loop: the hidden checks judge every candidate once.
-    outcomes = check_answers(toolchain, [(task, c.text) for _, _, task, c in all_cands])
-    verdict: dict[tuple[str, str, str], dict] = {}
-    for (mode, tname, _, cand), out in zip(all_cands, outcomes, strict=True):
-        verdict[(mode, tname, cand.id)] = {"passed": out.passed, "stage": out.stage,
-                                          "detail": (out.output or "; ".join(
-                                              d.render() for d in out.diagnostics
-                                              if d.category == "error"))[:300]}
+                on_progress(f"{n}/{len(tasks)} {task.name} {mode}: "
+                            f"{'pass' if row['passed'] else 'fail'}, {len(cands)} candidates, "
+                            f"{run.ledger.calls} calls, {seconds:.0f} s")
+    summary: dict[str, dict] = {}
     for mode in modes:
-        passed = 0
-        for task in tasks:
-            row = per_task[task.name][mode]
-            for c in row["candidates"]:
-                c["verdict"] = verdict[(mode, task.name, c["id"])]
-            chosen_id = finals[(mode, task.name)]
-            v = verdict.get((mode, task.name, chosen_id)) if chosen_id else None
-            row["passed"] = bool(v and v["passed"])
-            row["stage"] = v["stage"] if v else "no-answer"
-            row["detail"] = v["detail"] if v else ""
-            row["any_candidate_passed"] = any(c["verdict"]["passed"] for c in row["candidates"])
-            passed += row["passed"]
-        s = summary[mode]
-        s["passed"] = passed
-        s["pass_rate"] = round(passed / len(tasks), 3) if tasks else 0.0
-        s["coverage"] = sum(per_task[t.name][mode]["any_candidate_passed"] for t in tasks)
+        t = totals[mode]
+        passed = sum(per_task[task.name][mode]["passed"] for task in tasks)
+        summary[mode] = {
+            "tasks": len(tasks), "passed": passed,
+            "pass_rate": round(passed / len(tasks), 3) if tasks else 0.0,
+            "coverage": sum(per_task[task.name][mode]["any_candidate_passed"] for task in tasks),
+            "prompt_tokens": t.prompt_tokens, "completion_tokens": t.completion_tokens,
+            "total_tokens": t.total_tokens, "calls": t.calls, "wall_s": round(walls[mode], 2),
+            "s_per_task": round(walls[mode] / max(1, len(tasks)), 1)}
     models = _per_model(all_cands, verdict)
     if "single" in modes:
         # The one-shot greedy answers are the measurement the next run's plan is made from.

@@ -30,6 +30,15 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "single_checks, pool; default all)")
     p.add_argument("--budget", type=int, help="quality: token budget per task and mode")
     p.add_argument("--no-lint", action="store_true", help="quality: verifier without eslint")
+    p.add_argument("--samples", type=int,
+                   help="quality: extra samples the evidence engine draws after the greedy "
+                        "answer (default 2)")
+    p.add_argument("--calibrate-on",
+                   help="quality: comma-separated task folders to calibrate on (default: the "
+                        "tasks run; use a tuning split so the plan is not fitted to them)")
+    p.add_argument("--threads", type=int,
+                   help="quality: threads per model worker (default: all cores; 1 is faster "
+                        "when other work shares the cores)")
     p.add_argument("--calibrate-only", action="store_true",
                    help="quality: only measure and store the models' one-shot pass rates")
     p.add_argument("--calibrate", action="store_true",
@@ -74,7 +83,8 @@ async def _quality(args: argparse.Namespace, models: list[str] | None) -> dict:
     tasks = Path(args.tasks) if args.tasks else Path(__file__).resolve().parents[2] / "bench" / "tasks"
     # A shared 2-core machine can take minutes for one long reply: a generous turn timeout;
     # no UI to keep responsive, so the workers run at normal priority.
-    cfg = EngineConfig(n_ctx=4096, n_threads=psutil.cpu_count() or 1, max_concurrent_turns=1,
+    cfg = EngineConfig(n_ctx=4096, n_threads=args.threads or psutil.cpu_count() or 1,
+                       max_concurrent_turns=1,
                        turn_timeout_s=900, worker_nice=0)
     async with HotSwapEngine(cfg) as engine:
         executors = {}
@@ -97,15 +107,31 @@ async def _quality(args: argparse.Namespace, models: list[str] | None) -> dict:
 
         calibrated = None
         if args.calibrate or args.calibrate_only:
+            on = args.calibrate_on.split(",") if args.calibrate_on else only
             calibrated = await calibrate(executors, tasks, rates=rates, limit=args.limit,
-                                         only=only, on_progress=progress)
+                                         only=on, on_progress=progress)
             rates.save()
         if args.calibrate_only:
             return {"calibration": calibrated, "tasks": only or "all", "rates_file":
                     str(rates.path)}
+        from ..evidence.engine import EngineConfig as EvidenceConfig
+
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        partial = out / "quality.partial.jsonl"
+        partial.write_text("")
+
+        def keep(row: dict) -> None:
+            # Each finished (task, mode) at once: a long run cut short keeps what it did.
+            with partial.open("a") as fh:
+                fh.write(json.dumps(row) + "\n")
+
+        engine_config = EvidenceConfig(**({"samples": args.samples} if args.samples is not None
+                                          else {}))
         result = await run_quality(executors, tasks, modes=modes, limit=args.limit, only=only,
                                    rates=rates, lint=not args.no_lint, on_progress=progress,
-                                   token_budget=args.budget or DEFAULT_TOKEN_BUDGET)
+                                   token_budget=args.budget or DEFAULT_TOKEN_BUDGET,
+                                   engine_config=engine_config, on_row=keep)
         rates.save()
         if calibrated is not None:
             result["calibration"] = calibrated

@@ -4,8 +4,10 @@
 check. The engine's :func:`plan_roles` ranks the loaded models by those rates; a model with no
 measurement is ranked after the measured ones by its parameter count (the only prior there is).
 The store is a JSON file: ``$LOGOMESH_PASS_RATES``, else ``<user cache>/logomesh-tui/pass_rates.json``;
-the numbers shipped with the package (``pass_rates.json`` beside this module, measured on
-bench/tasks) apply until the user has measurements of their own.
+the numbers shipped with the package (``pass_rates.json`` beside this module: one-shot answers
+on the tuning tasks 01-fix-return-type and 23-chunk, 2 cores, `bench quality --calibrate-only`)
+apply until the user has measurements of their own. Two tasks rank the models only roughly:
+rerun the calibration on more tasks where there is time.
 """
 
 from __future__ import annotations

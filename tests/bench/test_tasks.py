@@ -9,16 +9,13 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
-from logomesh_tui.bench.quality import format_table, run_quality
 from logomesh_tui.bench.quality_tasks import TaskError, check_answer, check_answers, load_tasks
 from logomesh_tui.codepipe.toolchain import ensure_tsc
-from logomesh_tui.pool.fake import FakeBackend
 
 TASKS_DIR = Path(__file__).resolve().parents[2] / "bench" / "tasks"
 
@@ -163,69 +160,3 @@ def test_loading_a_missing_or_empty_folder_is_a_clear_error(tmp_path):
     (tmp_path / "t1" / "task.md").write_text("x")
     with pytest.raises(TaskError, match="input.ts"):
         load_tasks(tmp_path)
-
-
-# -- the three quality modes, with scripted fakes -------------------------------------------------
-
-def _scripted_pool(tasks, *, strong_repairs: bool, helper_knows: bool):
-    """The 'strong' model answers with the starter first and the reference once it sees compiler
-    feedback (if strong_repairs); the helper answers with the reference at once (if helper_knows)."""
-    by_title = {t.instruction.splitlines()[0]: t for t in tasks}
-
-    def task_of(req):
-        text = "\n".join(m["content"] for m in req.messages)
-        return next(t for title, t in by_title.items() if title in text)
-
-    def strong(req, backend):
-        if req.json_schema:
-            return json.dumps({"vote": req.json_schema["properties"]["vote"]["enum"][-1],
-                               "critique": "fine"})
-        t = task_of(req)
-        fed_back = "compiler (tsc --strict) reports" in req.messages[-1]["content"]
-        return f"```ts\n{t.reference if (fed_back and strong_repairs) else t.input}```"
-
-    def helper(req, backend):
-        if req.json_schema:
-            return json.dumps({"vote": req.json_schema["properties"]["vote"]["enum"][-1],
-                               "critique": "fine"})
-        t = task_of(req)
-        return f"```ts\n{t.reference if helper_knows else t.input}```"
-
-    return {"primary-analyzer": FakeBackend("qwen2.5-coder-1.5b", n_ctx=4096, responder=strong),
-            "architecture-critic": FakeBackend("qwen2.5-coder-0.5b", n_ctx=4096, responder=helper)}
-
-
-async def test_run_quality_reports_each_mode_and_what_made_the_difference(toolchain, tasks, tmp_path):
-    # Two compile-stage tasks (feedback can help) in a tasks folder of their own.
-    picked = [t for t in tasks if t.name.startswith(("01-", "10-"))]
-    for t in picked:
-        shutil.copytree(t.path, tmp_path / t.name)
-    executors = _scripted_pool(picked, strong_repairs=True, helper_knows=True)
-    result = await run_quality(executors, tmp_path, toolchain=toolchain, token_budget=4000)
-    assert result["strongest_role"] == "primary-analyzer"
-    modes = result["modes"]
-    assert modes["single"]["passed"] == 0
-    assert modes["self_repair"]["passed"] == 2
-    assert modes["collab"]["passed"] == 2
-    for m in modes.values():
-        assert m["tasks"] == 2 and m["total_tokens"] > 0 and m["wall_s"] >= 0
-    assert modes["single"]["calls"] == 2
-    row = result["tasks"][0]
-    assert row["self_repair"]["attempts"] == 2 and row["single"]["stage"] == "compile"
-    assert row["collab"]["winner"]["role"] == "architecture-critic"
-    assert result["differences"]["self_repair_not_single"] == [t.name for t in picked]
-    assert "self_repair" in format_table(result)
-
-
-async def test_self_repair_stops_at_the_token_budget(toolchain, tasks, tmp_path):
-    t = tasks[0]
-    shutil.copytree(t.path, tmp_path / t.name)
-    executors = _scripted_pool([t], strong_repairs=False, helper_knows=False)
-    result = await run_quality(executors, tmp_path, toolchain=toolchain, token_budget=700,
-                               modes=("self_repair", "collab"))
-    sr = result["tasks"][0]["self_repair"]
-    assert not sr["passed"]
-    # It kept trying with feedback until the budget ran out, and no further.
-    assert sr["attempts"] >= 2
-    assert sr["prompt_tokens"] + sr["completion_tokens"] < 700 + 600
-    assert result["tasks"][0]["collab"]["passed"] is False
