@@ -16,7 +16,21 @@ const path = require("path");
 const job = JSON.parse(fs.readFileSync(process.argv[2], "utf8"));
 const NM = job.node_modules;
 const need = (name) => require(path.join(NM, name));
-const ts = need("typescript");
+// TypeScript probes at load whether file names are case-sensitive by stat-ing its own path in
+// upper case, outside the readable folders; answer "not found" (what it would be on Linux) so
+// the sandbox does not count that probe as a refusal.
+const ts = (() => {
+  const realStat = fs.statSync;
+  fs.statSync = (p, o) => {
+    const name = String(p);
+    if (name !== name.toLowerCase() && name === name.toUpperCase()) {
+      if (o && o.throwIfNoEntry === false) return undefined;
+      throw Object.assign(new Error(`ENOENT: ${name}`), { code: "ENOENT" });
+    }
+    return realStat(p, o);
+  };
+  try { return need("typescript"); } finally { fs.statSync = realStat; }
+})();
 const { JSDOM, VirtualConsole } = need("jsdom");
 
 const out = { ok: true, steps: [], errors: [], script: null, props: null, timers_after_unmount: 0,
@@ -140,7 +154,8 @@ function mockFetch(input, init) {
     json: () => Promise.resolve(make()), text: () => Promise.resolve(body === undefined ? "" : JSON.stringify(body)) };
   return new Promise((resolve) => pending.push(() => resolve(response)));
 }
-globalThis.fetch = mockFetch;
+// The sandbox's preload makes the global fetch a fixed refusal; the component's modules get
+// this one as a parameter of their wrapper instead (see load()), and window.fetch too.
 win.fetch = mockFetch;
 
 // ---- module loading: the component's files, transpiled; react from the pinned packages ----
@@ -169,7 +184,7 @@ function load(rel) {
     if (/\.(css|scss|svg|png)$/.test(spec)) return {};
     throw new Error(`module ${spec} is not available in the behaviour harness`);
   };
-  new Function("require", "module", "exports", js)(req, mod, mod.exports);
+  new Function("require", "module", "exports", "fetch", js)(req, mod, mod.exports, mockFetch);
   return mod.exports;
 }
 
@@ -177,14 +192,26 @@ function load(rel) {
 function deriveProps(compName) {
   const options = { strict: true, jsx: ts.JsxEmit.ReactJSX, target: ts.ScriptTarget.ES2022,
     module: ts.ModuleKind.ESNext, moduleResolution: ts.ModuleResolutionKind.Bundler, noEmit: true,
-    skipLibCheck: true, types: [], typeRoots: [path.join(NM, "@types")] };
+    skipLibCheck: true, types: [] };
   const host = ts.createCompilerHost(options);
-  const origRead = host.readFile;
+  // Only the component's files (virtual, under rootDir) and the pinned packages exist for this
+  // program: a probe anywhere else would be a permission refusal in the sandbox.
   const rootDir = "/harness-src/";
-  host.readFile = (f) => (f.startsWith(rootDir) ? files[f.slice(rootDir.length)] : origRead(f));
-  const origExists = host.fileExists;
-  host.fileExists = (f) => (f.startsWith(rootDir) ? f.slice(rootDir.length) in files : origExists(f));
-  host.getCurrentDirectory = () => path.dirname(NM);
+  const virtualNM = rootDir + "node_modules/";
+  const real = (f) => (f.startsWith(virtualNM) ? path.join(NM, f.slice(virtualNM.length)) : f);
+  const allowed = (f) => f === NM || f.startsWith(NM + "/");
+  const origRead = host.readFile, origExists = host.fileExists;
+  const origDirExists = host.directoryExists ? host.directoryExists.bind(host) : (d) => fs.existsSync(d);
+  host.readFile = (f) => (f.startsWith(rootDir) && !f.startsWith(virtualNM) ? files[f.slice(rootDir.length)]
+    : allowed(real(f)) ? origRead(real(f)) : undefined);
+  host.fileExists = (f) => (f.startsWith(rootDir) && !f.startsWith(virtualNM) ? f.slice(rootDir.length) in files
+    : allowed(real(f)) && origExists(real(f)));
+  host.directoryExists = (d) => (d === rootDir.slice(0, -1) || d + "/" === virtualNM || (d.startsWith(rootDir) && !d.startsWith(virtualNM))
+    ? true : allowed(real(d)) && origDirExists(real(d)));
+  host.realpath = (f) => f;
+  host.getDirectories = () => [];
+  host.getCurrentDirectory = () => rootDir.slice(0, -1);
+  host.getDefaultLibFileName = (o) => path.join(NM, "typescript", "lib", ts.getDefaultLibFileName(o));
   const program = ts.createProgram([rootDir + job.entry], options, host);
   const checker = program.getTypeChecker();
   const sf = program.getSourceFile(rootDir + job.entry);

@@ -1,0 +1,121 @@
+"""Small, local edits: the lines a finding is about, and the search/replace blocks that change
+them. A whole-file rewrite is never applied; an edit touches only the text it names.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .patches import fenced_blocks
+
+_SR_RE = re.compile(r"<{5,9} ?SEARCH[^\n]*\n(.*?)\n?={5,9}[^\n]*\n(.*?)\n?>{5,9} ?REPLACE", re.S)
+_HOOK_RE = re.compile(r"\buse[A-Z]\w*\s*\(")
+_OPEN, _CLOSE = "([{", ")]}"
+
+
+@dataclass(frozen=True)
+class Edit:
+    """Replace the exact text ``search`` (once) with ``replace``."""
+
+    search: str
+    replace: str
+
+    def apply(self, text: str) -> str | None:
+        """The new text, or None when ``search`` does not occur exactly once."""
+        if not self.search or text.count(self.search) != 1:
+            return None
+        return text.replace(self.search, self.replace, 1)
+
+    @property
+    def size(self) -> int:
+        """Characters changed: the smaller, the better (ties between passing edits)."""
+        a, b = self.search, self.replace
+        i = 0
+        while i < min(len(a), len(b)) and a[i] == b[i]:
+            i += 1
+        j = 0
+        while j < min(len(a), len(b)) - i and a[-1 - j] == b[-1 - j]:
+            j += 1
+        return (len(a) - i - j) + (len(b) - i - j)
+
+
+def _balance(text: str) -> int:
+    depth = 0
+    for ch in re.sub(r"(['\"`])(?:\\.|(?!\1).)*\1", "", text):
+        if ch in _OPEN:
+            depth += 1
+        elif ch in _CLOSE:
+            depth -= 1
+            if depth < 0:
+                return -1
+    return depth
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip())
+
+
+def excerpt_range(text: str, line: int, *, hook: bool = False, max_lines: int = 30
+                  ) -> tuple[int, int]:
+    """1-based inclusive line range around ``line``: the smallest balanced statement holding it
+    (for hook findings, the whole hook call), at most ``max_lines`` long; else the line alone."""
+    lines = text.splitlines()
+    n = len(lines)
+    line = max(1, min(line, n))
+    best: tuple[int, int] | None = None
+    for a in range(line, max(0, line - max_lines), -1):
+        head = lines[a - 1].lstrip()
+        if not head or head[0] in _CLOSE or head.startswith("."):
+            continue
+        if hook and not _HOOK_RE.search(lines[a - 1]):
+            continue
+        for b in range(line, min(n, a + max_lines - 1) + 1):
+            chunk = "\n".join(lines[a - 1:b])
+            if _balance(chunk) == 0 and not lines[b - 1].rstrip().endswith((",", "(", "{", "[")):
+                if best is None or b - a < best[1] - best[0]:
+                    best = (a, b)
+                break
+        if best is not None:
+            break
+    return best or (line, line)
+
+
+def lines_of(text: str, start: int, end: int) -> str:
+    return "\n".join(text.splitlines()[start - 1:end])
+
+
+def edits_from_reply(reply: str, excerpt: str) -> list[list[Edit]]:
+    """Candidate edit sets from a model reply: its SEARCH/REPLACE blocks (all together), and
+    a fenced block taken as the new version of ``excerpt``. Empty when it holds neither."""
+    out: list[list[Edit]] = []
+    blocks = [Edit(m.group(1), m.group(2)) for m in _SR_RE.finditer(reply)]
+    if blocks:
+        out.append(blocks)
+    code = [body for lang, body in fenced_blocks(reply)
+            if lang in ("", "ts", "tsx", "typescript", "javascript", "js", "jsx")
+            and body.strip() and "SEARCH" not in body]
+    if code and excerpt:
+        new = max(code, key=len).rstrip("\n")
+        # Models drop or add the excerpt's indentation; keep the original's first-line indent.
+        pad = excerpt[:len(excerpt) - len(excerpt.lstrip(" "))]
+        if new and not new.startswith(" ") and pad:
+            new = "\n".join(pad + x if x.strip() else x for x in new.splitlines())
+        if new.strip() != excerpt.strip():
+            out.append([Edit(excerpt, new)])
+    return out
+
+
+def apply_edits(text: str, edits: list[Edit]) -> str | None:
+    """Apply every edit in order; None if any does not match exactly once."""
+    for e in edits:
+        new = e.apply(text)
+        if new is None:
+            return None
+        text = new
+    return text
+
+
+def apply_range_fix(text: str, start: int, end: int, replacement: str) -> str:
+    """An eslint suggestion: characters ``start:end`` become ``replacement``."""
+    return text[:start] + replacement + text[end:]
