@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .patches import fenced_blocks
+from .patches import fenced_blocks, merge_imports
 
 _SR_RE = re.compile(r"<{5,9} ?SEARCH[^\n]*\n(.*?)\n?={5,9}[^\n]*\n(.*?)\n?>{5,9} ?REPLACE", re.S)
 _HOOK_RE = re.compile(r"\buse[A-Z]\w*\s*\(")
@@ -103,6 +103,9 @@ def edits_from_reply(reply: str, excerpt: str) -> list[list[Edit]]:
             new = "\n".join(pad + x if x.strip() else x for x in new.splitlines())
         if new.strip() != excerpt.strip():
             out.append([Edit(excerpt, new)])
+            if blocks:
+                # The prompt asks for the lines plus blocks for what else the fix needs.
+                out.append([Edit(excerpt, new), *blocks])
     return out
 
 
@@ -119,3 +122,22 @@ def apply_edits(text: str, edits: list[Edit]) -> str | None:
 def apply_range_fix(text: str, start: int, end: int, replacement: str) -> str:
     """An eslint suggestion: characters ``start:end`` become ``replacement``."""
     return text[:start] + replacement + text[end:]
+
+
+REACT_HOOKS = ("useMemo", "useCallback", "useRef", "useState", "useEffect", "useLayoutEffect",
+               "useReducer", "useContext", "useId", "useTransition", "useDeferredValue")
+
+
+def ensure_react_imports(text: str) -> str:
+    """Import the React hooks the text calls but does not import or declare: a local edit that
+    introduces useMemo cannot reach the import line at the top of the file."""
+    used = {h for h in REACT_HOOKS if re.search(rf"(?<![\w$.]){h}\s*[(<]", text)}
+    imported = set()
+    for m in re.finditer(r"import\s*(?:\w+\s*,\s*)?\{([^}]*)\}\s*from\s*[\"']react[\"']", text):
+        imported |= {n.strip().split(" as ")[-1] for n in m.group(1).split(",") if n.strip()}
+    declared = {h for h in used if re.search(rf"(?:function|const|let|var)\s+{h}\b", text)}
+    missing = sorted(used - imported - declared - {h for h in used if f"React.{h}" in text
+                                                   and not re.search(rf"(?<![.\w]){h}\(", text)})
+    if not missing:
+        return text
+    return merge_imports(text, [("react", f'import {{ {", ".join(missing)} }} from "react";')])

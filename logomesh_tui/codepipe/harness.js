@@ -299,7 +299,7 @@ function materialize(v, key) {
 let commits = 0;
 let root = null;
 const container = document.getElementById("root");
-const MAX_ROUNDS = job.settle_rounds || 40;
+const MAX_ROUNDS = job.settle_rounds || 12;
 
 async function settle() {
   let quiet = 0;

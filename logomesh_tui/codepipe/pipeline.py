@@ -39,7 +39,14 @@ from ..conversation.messages import LLMMessage, MessageType
 from ..errors import LogoMeshError
 from . import prompts
 from .compiler import CompileResult, Diagnostic, typecheck_sources
-from .edits import Edit, apply_edits, apply_range_fix, edits_from_reply, excerpt_range, lines_of
+from .edits import (
+    apply_edits,
+    apply_range_fix,
+    edits_from_reply,
+    ensure_react_imports,
+    excerpt_range,
+    lines_of,
+)
 from .executors import RoleExecutor, StepFailed, TokenLedger, ask, strongest_role
 from .harness import HarnessRun, compare, run_behaviour, runtime_problems
 from .lint import RULE_TEXT, LintFinding, lint_sources
@@ -64,6 +71,9 @@ _RULE_ORDER = ["runtime/render-loop", "runtime/never-settles", "runtime/crash",
                "@typescript-eslint/no-floating-promises", "react-hooks/exhaustive-deps",
                "react-hooks/set-state-in-effect", "runtime/extra-renders",
                "@typescript-eslint/no-explicit-any"]
+# Runtime facts whose line is only a guess (the first effect): targets of their own only when
+# no lint finding already points into those lines.
+_SECONDARY_RUNTIME = {"runtime/extra-renders", "runtime/repeated-api-calls"}
 # TypeScript's syntax errors (TS1xxx): the file does not parse.
 _SYNTAX_CODES = range(1000, 2000)
 
@@ -361,6 +371,9 @@ class RefactorPipeline:
                 same, why = compare(ref, run)
                 if not same:
                     return Verdict(False, f"changes behaviour: {why}")
+                more = _more_work(ref, run)
+                if more:
+                    return Verdict(False, more)
         findings = static + [Finding(source="runtime", rule=r, file=e,
                                      line=_runtime_line(files[e], r, m), message=m)
                              for e, run in runs.items() for r, m in runtime_problems(run)]
@@ -402,7 +415,7 @@ class RefactorPipeline:
         findings = self._findings(files, refs)
         findings_before = list(findings)
         lint_now = list(self._last_lint)
-        targets = _order(findings)
+        targets = _order(findings, files)
         if self.options.max_findings is not None:
             targets = targets[:self.options.max_findings]
         current = dict(files)
@@ -447,12 +460,16 @@ class RefactorPipeline:
             self._progress(f"[{n}/{len(targets)}] kept ({rec.final_from}): "
                            f"{', '.join(rec.removed)[:120]}")
         after = self._compile(current)
-        final_runs = await self._behaviour(current, scripts)
-        same = {}
-        for e, ref in refs.items():
-            ok, why = compare(ref, final_runs[e]) if e in final_runs else (False, "did not run")
-            same[e] = "same DOM after every step" if ok else why
-        findings_after = self._findings(current, final_runs)
+        # The last kept change's verdict already holds the final findings and runs.
+        final_runs = refs
+        findings_after = findings
+        same = {e: "same DOM after every step (the reference is the final version)"
+                if e not in original_runs or not original_runs[e].settled else ""
+                for e in refs}
+        for e, ref in original_runs.items():
+            if ref.settled and e in final_runs:
+                ok, why = compare(ref, final_runs[e])
+                same[e] = "same DOM after every step" if ok else why
         if not any(c.status == "accepted" for c in changes):
             notes.append("No change was kept: the output files equal the input.")
         self._event("session_finished", {
@@ -510,7 +527,9 @@ class RefactorPipeline:
                     refs: dict[str, HarnessRun], scripts: dict[str, dict]
                     ) -> tuple[dict[str, str], Verdict] | None:
         text = files[target.file]
-        hook = target.rule.startswith(("react-hooks/", "runtime/", "measure/hooks"))
+        line_text = lines_of(text, target.line or 1, target.line or 1)
+        hook = target.rule.startswith(("react-hooks/", "measure/hooks")) or (
+            target.source == "runtime" and not re.match(r"\s*(?:const|let|var)\s", line_text))
         a, b = excerpt_range(text, target.line or 1, hook=hook)
         excerpt = lines_of(text, a, b)
         rec.excerpt = f"lines {a}-{b}"
@@ -526,6 +545,7 @@ class RefactorPipeline:
                 candidate.verdict = "same as an earlier candidate" if new_text != text \
                     else "changes nothing"
                 return None
+            new_text = ensure_react_imports(new_text)
             tried.add(new_text)
             candidate.diff = unified_diff(text, new_text, target.file)
             new_files = {**files, target.file: new_text}
@@ -644,6 +664,16 @@ class RefactorPipeline:
             rec.documentation += f"\n\n{sentence}"
 
 
+def _more_work(ref: HarnessRun, run: HarnessRun) -> str:
+    """Renders and API calls per interaction may only go down."""
+    for label, count in (("renders", lambda s: s.renders), ("API calls", lambda s: len(s.api))):
+        before = sum(count(s) for s in ref.steps)
+        after = sum(count(s) for s in run.steps)
+        if after > before:
+            return f"more {label} over the script ({before} -> {after})"
+    return ""
+
+
 def _touched_identifiers(diff: str) -> list[str]:
     """Identifiers on the diff's changed lines, in order of appearance."""
     seen: dict[str, None] = {}
@@ -669,9 +699,10 @@ def _last_verdict(rec: ChangeRecord) -> str:
             if verdicts else "no candidate")
 
 
-def _order(findings: list[Finding]) -> list[Finding]:
-    """The findings to work on, most important first; each (rule, line) once. Measures that
-    duplicate a lint finding on the same line are left to the gate."""
+def _order(findings: list[Finding], files: dict[str, str]) -> list[Finding]:
+    """The findings to work on, most important first; each (rule, line) once. A measure or a
+    runtime fact that points into the lines of a lint finding is the same defect seen another
+    way: it is left to the gate (which still counts it) instead of being worked on twice."""
     lint_lines = {(f.file, f.line) for f in findings if f.source == "lint"}
     seen: set[tuple[str, str, int]] = set()
     out = []
@@ -680,6 +711,10 @@ def _order(findings: list[Finding]) -> list[Finding]:
             continue
         if f.source == "runtime" and f.rule == "runtime/error":
             continue
+        if f.source == "runtime" and f.rule in _SECONDARY_RUNTIME and f.file in files:
+            a, b = excerpt_range(files[f.file], f.line or 1, hook=True)
+            if any(file == f.file and a <= line <= b for file, line in lint_lines):
+                continue
         key = (f.file, f.rule, f.line)
         if key in seen:
             continue
@@ -703,6 +738,13 @@ def _runtime_line(text: str, rule: str, message: str) -> int:
     """Where a runtime finding most likely comes from (runtime facts carry no line): the fetch
     of the URL that repeats, the timer that is never cleared, else the first effect."""
     lines = text.splitlines()
+    if rule in ("runtime/never-settles", "runtime/render-loop"):
+        # The usual cause: a hook dependency that is a new object or function every render.
+        for entry in measure_source(text).unstable_deps:
+            name = entry.rsplit(":", 1)[-1]
+            for i, line in enumerate(lines, 1):
+                if re.search(rf"\b(?:const|let|var)\s+{re.escape(name)}\b", line):
+                    return i
     if rule in ("runtime/never-settles", "runtime/repeated-api-calls"):
         m = re.search(r"(?:GET|POST|PUT|DELETE|PATCH) (\S+)", message)
         if m:
