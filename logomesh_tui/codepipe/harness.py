@@ -147,7 +147,7 @@ def compare(reference: HarnessRun, candidate: HarnessRun) -> tuple[bool, str]:
 
 
 def _first_difference(a: str, b: str) -> str:
-    i = next((k for k, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+    i = next((k for k, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
     return f"reference …{a[max(0, i - 30):i + 40]}… vs …{b[max(0, i - 30):i + 40]}…"
 
 

@@ -100,6 +100,10 @@ class RefactorOptions:
     temperature: float = 0.0
     sample_temperature: float = 0.7
     max_file_tokens: int = 12000
+    # Up to this size the whole file leads every edit prompt; above it, its outline and the
+    # lines around the finding (a 6k-token prefix took over 240 s for the 1.5B model on two
+    # busy cores: the first turn timed out).
+    whole_file_tokens: int = 2500
     script: dict | None = None
     use_models: bool = True
     use_suggestions: bool = True
@@ -289,6 +293,7 @@ class RefactorPipeline:
         self.run_id = uuid.uuid4().hex[:12]
         self._baseline: set[tuple[str, int, str]] = set()
         self._deadline = 0.0
+        self._dead: set[str] = set()
 
     # -- bookkeeping -------------------------------------------------------------------------
     def _progress(self, text: str) -> None:
@@ -319,6 +324,7 @@ class RefactorPipeline:
 
     # -- evidence ----------------------------------------------------------------------------
     def _compile(self, files: dict[str, str]) -> CompileResult:
+        assert self.toolchain is not None  # set in __post_init__
         return typecheck_sources(self.toolchain, files)
 
     def _entries(self, files: dict[str, str]) -> list[str]:
@@ -588,7 +594,8 @@ class RefactorPipeline:
                 break
             history: list[dict[str, str]] = []
             content = prompts.edit(target.file, text, target.rule, target.line, target.message,
-                                   RULE_TEXT.get(target.rule, ""), a, b, excerpt)
+                                   RULE_TEXT.get(target.rule, ""), a, b, excerpt,
+                                   whole=estimate_tokens(text) <= self.options.whole_file_tokens)
             if origin == "model repair":
                 history = [{"role": "user", "content": content},
                            {"role": "assistant", "content": last_reply}]
@@ -626,11 +633,31 @@ class RefactorPipeline:
     async def _ask(self, role: str, content: str, *, history: list[dict[str, str]] | None = None,
                    temperature: float = 0.0, seed: int = 7, max_tokens: int | None = None):
         messages = [prompts.EDIT_SYSTEM, *(history or []), {"role": "user", "content": content}]
-        result, secs = await ask(self.executors[role], role, messages,
-                                 max_tokens=max_tokens or self.options.max_reply_tokens,
-                                 ledger=self.ledger, min_reply_tokens=64,
-                                 temperature=temperature, seed=seed)
+        try:
+            result, secs = await ask(self.executors[role], role, messages,
+                                     max_tokens=max_tokens or self.options.max_reply_tokens,
+                                     ledger=self.ledger, min_reply_tokens=64,
+                                     temperature=temperature, seed=seed)
+        except StepFailed as exc:
+            self._lost(role, exc)
+            raise
+        except LogoMeshError as exc:
+            # Counting tokens on a worker that died already fails here, before ask() guards.
+            self._lost(role, exc)
+            raise StepFailed(f"{role} ({self.executors[role].model_id}): {exc}") from exc
         return messages, result, secs
+
+    def _lost(self, role: str, exc: Exception) -> None:
+        """A worker that timed out or crashed is gone for this run: the next strongest model
+        edits from now on (the timed-out turn cost only its own step)."""
+        if role != self.editor or "no working model" not in str(exc) and \
+                "stopped answering" not in str(exc) and "crashed" not in str(exc):
+            return
+        self._dead.add(role)
+        alive = {r: e for r, e in self.executors.items() if r not in self._dead}
+        if alive:
+            self.editor = strongest_role(alive)
+            self._progress(f"{role} failed ({str(exc)[:80]}); {self.editor} edits from now on")
 
     async def _document(self, rec: ChangeRecord) -> None:
         """Documentation from the diff: a template that names what the diff touches, plus the
@@ -645,7 +672,7 @@ class RefactorPipeline:
             f"The edit ({rec.final_from}) changes {rec.excerpt} and touches {names}. "
             f"Verified: compiles under tsc --strict, same DOM after every scripted step, "
             f"removes {', '.join(rec.removed)}." if f else "")
-        if self._time_left() < 20 or self.documenter not in self.executors:
+        if self._time_left() < 20 or self.documenter in self._dead:
             return
         try:
             messages, result, secs = await self._ask(
