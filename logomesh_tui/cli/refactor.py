@@ -38,8 +38,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--script", metavar="JSON",
                    help="interaction script for the behaviour check (default: derived from the "
                         "component); it must run cleanly on the input")
-    p.add_argument("--budget", type=float, default=840.0, metavar="S",
-                   help="wall seconds after which no new model turn starts (default 840)")
+    p.add_argument("--budget", type=float, default=780.0, metavar="S",
+                   help="seconds after which no new finding or model turn starts (default 780: "
+                        "with loading and the final checks, a run stays within 15 minutes)")
     p.add_argument("--max-findings", type=int, default=None, metavar="N",
                    help="work on at most N findings (most important first)")
     p.add_argument("--samples", type=int, default=1, metavar="N",

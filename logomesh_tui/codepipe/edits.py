@@ -141,3 +141,30 @@ def ensure_react_imports(text: str) -> str:
     if not missing:
         return text
     return merge_imports(text, [("react", f'import {{ {", ".join(missing)} }} from "react";')])
+
+
+_DECL_RE = re.compile(r"^(?P<indent>\s*)(?P<kw>const|let)\s+(?P<name>[A-Za-z_$][\w$]*)"
+                      r"(?P<type>\s*:[^=]+)?\s*=\s*(?P<expr>.*?);?\s*$", re.S)
+
+
+def memoize_declaration(text: str, start: int, end: int) -> str | None:
+    """The declaration on lines ``start``-``end`` (``const x = <object, array or function>;``)
+    wrapped so it keeps its identity between renders: ``useMemo(() => (...), [])`` for a
+    value, ``useCallback(..., [])`` for a function. The dependency list starts empty; the lint
+    in the gate says which names it must hold. None when the lines are not such a declaration."""
+    lines = text.splitlines(keepends=True)
+    block = "".join(lines[start - 1:end])
+    m = _DECL_RE.match(block.rstrip("\n"))
+    if not m or m["kw"] != "const":
+        return None
+    expr = m["expr"].strip()
+    head = f'{m["indent"]}const {m["name"]}{m["type"] or ""} = '
+    if re.match(r"(?:async\s+)?(?:\([^)]*\)|[A-Za-z_$][\w$]*)\s*(?::[^=]+)?=>", expr) or \
+            expr.startswith("function"):
+        new = f"{head}useCallback({expr}, []);"
+    elif expr[:1] in "{[" or expr.startswith("new "):
+        new = f"{head}useMemo(() => ({expr}), []);"
+    else:
+        return None
+    tail = "\n" if block.endswith("\n") else ""
+    return "".join(lines[:start - 1]) + new + tail + "".join(lines[end:])

@@ -46,6 +46,7 @@ from .edits import (
     ensure_react_imports,
     excerpt_range,
     lines_of,
+    memoize_declaration,
 )
 from .executors import RoleExecutor, StepFailed, TokenLedger, ask, strongest_role
 from .harness import HarnessRun, compare, run_behaviour, runtime_problems
@@ -71,6 +72,7 @@ _RULE_ORDER = ["runtime/render-loop", "runtime/never-settles", "runtime/crash",
                "@typescript-eslint/no-floating-promises", "react-hooks/exhaustive-deps",
                "react-hooks/set-state-in-effect", "runtime/extra-renders",
                "@typescript-eslint/no-explicit-any"]
+_LOOP_RULES = {"runtime/never-settles", "runtime/render-loop", "measure/hooks_unstable_deps"}
 # Runtime facts whose line is only a guess (the first effect): targets of their own only when
 # no lint finding already points into those lines.
 _SECONDARY_RUNTIME = {"runtime/extra-renders", "runtime/repeated-api-calls"}
@@ -92,7 +94,7 @@ class RefactorOptions:
     ``max_file_tokens``: the largest input the pool is asked to hold (the whole file is in every
     edit prompt)."""
 
-    time_budget_s: float = 840.0
+    time_budget_s: float = 780.0
     max_findings: int | None = None
     repairs: int = 1
     samples: int = 1
@@ -433,6 +435,9 @@ class RefactorPipeline:
                                finding=target)
             changes.append(rec)
             t_start = time.perf_counter()
+            if self._time_left() < 45:
+                rec.status, rec.reason = "skipped", "time budget spent"
+                continue
             if not _still_there(target, findings):
                 rec.status, rec.reason = "resolved-earlier", "an earlier change removed it"
                 continue
@@ -577,6 +582,28 @@ class RefactorPipeline:
                 kept = await judge(cand, new)
                 if kept:
                     return kept
+        # A loop from a dependency that is new every render: what the react-hooks lint itself
+        # advises, keep the value's identity with useMemo/useCallback; the gate's lint then
+        # names the dependencies that wrapper needs, and eslint's suggestion adds them.
+        if self.options.use_suggestions and target.rule in _LOOP_RULES:
+            memo = memoize_declaration(text, a, b)
+            if memo is not None:
+                kept = await judge(CandidateRecord(origin="rule: memoize the unstable dependency",
+                                                   size=len(memo) - len(text)), memo)
+                if kept:
+                    return kept
+                memo = ensure_react_imports(memo)
+                linted = rec.candidates[-1].verdict.startswith("adds a finding")
+                deps = [sg for f in self._last_lint if linted and f.line == a
+                        and f.rule == "react-hooks/exhaustive-deps" for sg in f.suggestions]
+                if deps:
+                    filled = apply_range_fix(memo, deps[0].start, deps[0].end,
+                                             deps[0].replacement)
+                    kept = await judge(CandidateRecord(
+                        origin="rule: memoize, with the dependencies eslint names",
+                        size=len(filled) - len(text)), filled)
+                    if kept:
+                        return kept
         if not self.options.use_models:
             rec.reason = rec.reason or _last_verdict(rec)
             return None
@@ -627,7 +654,8 @@ class RefactorPipeline:
                 if kept:
                     return kept
                 feedback = cand.verdict
-        rec.reason = rec.reason if rec.reason == "time budget spent" else _last_verdict(rec)
+        if rec.candidates or not rec.reason:
+            rec.reason = rec.reason if rec.reason == "time budget spent" else _last_verdict(rec)
         return None
 
     async def _ask(self, role: str, content: str, *, history: list[dict[str, str]] | None = None,

@@ -106,3 +106,17 @@ def test_excerpt_covers_the_hook_and_edits_apply_exactly_once():
     assert [len(o) for o in options] == [1]  # the fenced block repeats the lines unchanged
     assert Edit("const x = 1;", "const x = 2;").apply("const x = 1;\nconst x = 1;") is None
     assert Edit("abc", "abXc").size == 1
+
+
+def test_an_unstable_dependency_is_memoized_with_an_empty_list_for_the_lint_to_fill():
+    from logomesh_tui.codepipe.edits import ensure_react_imports, memoize_declaration
+
+    src = ('import { useEffect } from "react";\nexport function A(p: { id: number }) {\n'
+           '  const opts = { id: p.id };\n  const run = () => opts;\n'
+           '  useEffect(() => { run(); }, [run]);\n  return null;\n}\n')
+    memo = ensure_react_imports(memoize_declaration(src, 3, 3))
+    assert "const opts = useMemo(() => ({ id: p.id }), []);" in memo
+    assert memo.startswith('import { useEffect, useMemo } from "react";')
+    cb = memoize_declaration(src, 4, 4)
+    assert "const run = useCallback(() => opts, []);" in cb
+    assert memoize_declaration(src, 6, 6) is None  # not a declaration

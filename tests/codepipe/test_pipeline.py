@@ -90,6 +90,13 @@ async def test_a_failed_model_turn_costs_its_step_not_the_run(toolchain):
     executors["primary-analyzer"] = _CrashingBackend("qwen2.5-coder-1.5b")
     result = await run_refactor(executors, COUNTER, toolchain=toolchain)
     [change] = result.changes
+    # The crashed editor cost its turn; the next strongest model edited and its fix was kept.
+    assert change.status == "accepted"
+    assert {c.model_id for c in change.candidates} == {"smollm2-135m"}
+
+    executors = {r: _CrashingBackend(e.model_id) for r, e in pool(scripted(DERIVE)).items()}
+    result = await run_refactor(executors, COUNTER, toolchain=toolchain)
+    [change] = result.changes
     assert change.status == "rejected" and "model turn failed" in change.reason
     assert result.files_after == result.files_before and result.compile_after.ok
 
