@@ -8,14 +8,17 @@ import gc
 import os
 import statistics
 import time
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
+from typing import Any, cast
 
 import psutil
 
 from ..catalog import Catalog
 from ..config import EngineConfig
+from ..conversation.roles import SEED_ROLES
 from ..pool.engine import HotSwapEngine
-from ..pool.types import GenerationRequest
+from ..pool.types import GenerationRequest, TokenCallback
 
 PROMPT = ("Explain, step by step, how React's useEffect dependency array decides when an effect "
           "re-runs, and list three common mistakes.")
@@ -29,6 +32,11 @@ def _request(max_tokens: int, prompt: str = PROMPT) -> GenerationRequest:
 
 def _config(n_ctx: int, threads: int | None, **kw) -> EngineConfig:
     return EngineConfig(n_ctx=n_ctx, n_threads=threads or os.cpu_count() or 1, **kw)
+
+
+def _stamper(sink: list[float]) -> TokenCallback:
+    """A token callback that appends each token's arrival time to ``sink``."""
+    return lambda _token: sink.append(time.perf_counter())
 
 
 def _median(xs: list[float]) -> float:
@@ -63,9 +71,11 @@ def _bare_run(path: Path, chat_format: str | None, n_ctx: int, threads: int, max
         t0 = time.perf_counter()
         first = None
         n = 0
-        for chunk in llm.create_chat_completion(messages=[{"role": "user", "content": PROMPT}],
-                                                max_tokens=max_tokens, temperature=0.0, seed=1,
-                                                stream=True):
+        # stream=True returns an iterator of chunks (the declared type is a union with the reply)
+        chunks = cast(Iterator[dict[str, Any]], llm.create_chat_completion(
+            messages=[{"role": "user", "content": PROMPT}], max_tokens=max_tokens,
+            temperature=0.0, seed=1, stream=True))
+        for chunk in chunks:
             if chunk["choices"][0].get("delta", {}).get("content"):
                 n += 1
                 if first is None:
@@ -90,7 +100,7 @@ async def _stack_run(model: str, n_ctx: int, threads: int, max_tokens: int, repe
             req.messages = [{"role": "system", "content": f"Run {i}."}] + req.messages
             stamps: list[float] = []
             t0 = time.perf_counter()
-            await engine.generate("bench", req, lambda _t, s=stamps: s.append(time.perf_counter()))
+            await engine.generate("bench", req, _stamper(stamps))
             end = time.perf_counter()
             if i == 0:
                 continue
@@ -155,7 +165,7 @@ async def bench_swap(models: list[str] | None = None, n_ctx: int = 2048, threads
             t_ready = time.perf_counter() - t0
             stamps: list[float] = []
             await engine.generate("documentation-writer", _request(8, "Say ok."),
-                                  lambda _t, s=stamps: s.append(time.perf_counter()))
+                                  _stamper(stamps))
             ready[target].append(t_ready)
             first[target].append((stamps[0] if stamps else time.perf_counter()) - t0)
     per_model = {m: {"swap_ready_s": round(_median(ready[m]), 3),
@@ -201,7 +211,7 @@ async def bench_memory(models: list[str] | None = None, swaps: int = 50, n_ctx: 
 async def bench_pool(models: list[str] | None = None, n_ctx: int = 2048, max_tokens: int = 128) -> dict:
     """The default pool loaded together: RSS vs file sizes vs estimates; a 128-token turn each."""
     models = models or DEFAULT_POOL
-    roles = ["primary-analyzer", "architecture-critic", "optimization-specialist", "documentation-writer"]
+    roles = list(SEED_ROLES)
     # The engine's defaults: every core per worker; the orchestrator runs such turns one at a time.
     cfg = _config(n_ctx, None)
     cat = Catalog.from_config(cfg)
@@ -236,7 +246,7 @@ async def bench_conversation(models: list[str] | None = None, messages: int = 60
     from ..conversation import MultiModelSession, ResourceLimits
 
     models = models or ["smollm2-135m"] * 4
-    roles = ["primary-analyzer", "architecture-critic", "optimization-specialist", "documentation-writer"]
+    roles = list(SEED_ROLES)
     cfg = _config(n_ctx, max(1, (os.cpu_count() or 2) // 2))
     rounds = -(-messages // len(roles))
     async with HotSwapEngine(cfg) as engine:
@@ -254,10 +264,12 @@ async def bench_conversation(models: list[str] | None = None, messages: int = 60
             "function useData(id) { const [d, setD] = useState(); useEffect(() => { fetch('/x/' + id)"
             ".then(r => r.json()).then(setD); }); return d; }")
         wall = time.perf_counter() - t0
-    metrics = [e.data for e in session.events if e.kind == "turn_metrics"]
-    sent = sum(m.get("prompt_tokens") or 0 for m in metrics)
-    evaluated = sum(m.get("prompt_tokens_evaluated") or 0 for m in metrics)
-    max_prompt = {r: max([m.get("prompt_tokens") or 0 for m in metrics if m["role"] == r] or [0])
+    from ..sessions.events import TurnMetrics
+
+    metrics = [e for e in session.events if isinstance(e, TurnMetrics)]
+    sent = sum(m.prompt_tokens for m in metrics)
+    evaluated = sum(m.prompt_tokens_evaluated or 0 for m in metrics)
+    max_prompt = {r: max([m.prompt_tokens for m in metrics if m.role == r] or [0])
                   for r in roles}
     n_messages = sum(1 for e in session.events if e.kind == "message")
     return {"part": "conversation", "messages": n_messages, "turns": len(metrics),
@@ -269,5 +281,6 @@ async def bench_conversation(models: list[str] | None = None, messages: int = 60
             "failures": len(session.failures)}
 
 
-PARTS = {"overhead": bench_overhead, "swap": bench_swap, "memory": bench_memory,
-         "pool": bench_pool, "conversation": bench_conversation}
+PARTS: dict[str, Callable[..., Awaitable[dict]]] = {
+    "overhead": bench_overhead, "swap": bench_swap, "memory": bench_memory, "pool": bench_pool,
+    "conversation": bench_conversation}

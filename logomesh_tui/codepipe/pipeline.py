@@ -28,7 +28,7 @@ import re
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,7 +48,7 @@ from .edits import (
     lines_of,
     memoize_declaration,
 )
-from .executors import RoleExecutor, StepFailed, TokenLedger, ask, strongest_role
+from .executors import StepFailed, TokenLedger, TurnExecutor, ask, strongest_role
 from .harness import HarnessRun, compare, run_behaviour, runtime_problems
 from .lint import RULE_TEXT, LintFinding, lint_sources
 from .measures import Measures, measure_source
@@ -269,9 +269,9 @@ class Verdict:
 
 @dataclass
 class RefactorPipeline:
-    """One refactor run over ``executors`` ({role: RoleExecutor})."""
+    """One refactor run over ``executors`` ({role: TurnExecutor})."""
 
-    executors: dict[str, RoleExecutor]
+    executors: dict[str, TurnExecutor]
     toolchain: Toolchain | None = None
     options: RefactorOptions = field(default_factory=RefactorOptions)
     on_message: Callable[[LLMMessage], None] | None = None
@@ -825,7 +825,7 @@ def _measures(file: str, text: str) -> dict:
             "unstable_deps": m.unstable_deps}
 
 
-async def run_refactor(executors: dict[str, RoleExecutor], path: Path | str, *,
+async def run_refactor(executors: Mapping[str, TurnExecutor], path: Path | str, *,
                        options: RefactorOptions | None = None,
                        toolchain: Toolchain | None = None,
                        on_progress: Callable[[str], None] | None = None,
@@ -835,6 +835,6 @@ async def run_refactor(executors: dict[str, RoleExecutor], path: Path | str, *,
 
     ``recorder`` (e.g. ``SessionStore().recorder()``) records the run as a session."""
     load_inputs(path)  # fail on a bad path before starting anything
-    pipeline = RefactorPipeline(executors, toolchain=toolchain, options=options or RefactorOptions(),
+    pipeline = RefactorPipeline(dict(executors), toolchain=toolchain, options=options or RefactorOptions(),
                                 on_progress=on_progress, on_message=on_message, recorder=recorder)
     return await pipeline.run(path)

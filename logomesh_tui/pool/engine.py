@@ -206,7 +206,7 @@ class HotSwapEngine:
         est = getattr(self.backend_factory, "estimate", None)
         return int(est(model_id)) if est else 0
 
-    def _used(self, exclude: set[str] = frozenset()) -> int:
+    def _used(self, exclude: frozenset[str] = frozenset()) -> int:
         used = 0
         for role, slot in self._slots.items():
             if role in exclude:
@@ -283,8 +283,9 @@ class HotSwapEngine:
             self._tasks.add(task)
             self._restarts[slot.role] = task
             task.add_done_callback(self._tasks.discard)
+            role = slot.role
             task.add_done_callback(
-                lambda t, r=slot.role: self._restarts.pop(r, None) if self._restarts.get(r) is t
+                lambda t: self._restarts.pop(role, None) if self._restarts.get(role) is t
                 else None)
 
     async def _restart(self, role: str, model_id: str) -> None:

@@ -13,6 +13,7 @@ import signal
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import psutil
@@ -62,7 +63,7 @@ class LocalBackend:
         self._dead_reason: str | None = None
         self._closing = False
         # Called with a reason when the worker dies without being asked to (crash, kill, OOM).
-        self.on_exit = None
+        self.on_exit: Callable[[str], None] | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
     async def start(self) -> float:
@@ -102,10 +103,11 @@ class LocalBackend:
             return
         self._closing = True
         if proc.returncode is None:
-            with contextlib.suppress(Exception):
-                proc.stdin.write(b'{"op":"shutdown"}\n')
-                await proc.stdin.drain()
-                proc.stdin.close()
+            if proc.stdin is not None:  # always a pipe; None only in the type
+                with contextlib.suppress(Exception):
+                    proc.stdin.write(b'{"op":"shutdown"}\n')
+                    await proc.stdin.drain()
+                    proc.stdin.close()
             try:
                 await asyncio.wait_for(proc.wait(), 3.0)
             except TimeoutError:
