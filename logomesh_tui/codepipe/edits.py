@@ -168,3 +168,28 @@ def memoize_declaration(text: str, start: int, end: int) -> str | None:
         return None
     tail = "\n" if block.endswith("\n") else ""
     return "".join(lines[:start - 1]) + new + tail + "".join(lines[end:])
+
+
+def clear_timer_in_effect(text: str, line: int) -> str | None:
+    """For ``setInterval(...)``/``setTimeout(...)`` started as a statement at the top of an
+    effect's body that returns nothing: keep its id and return the cleanup that clears it.
+    None when the code has another shape (the models get it then)."""
+    lines = text.splitlines(keepends=True)
+    a, b = excerpt_range(text, line, hook=True)
+    head = lines[a - 1] if a <= len(lines) else ""
+    if not re.search(r"\buse(?:Layout)?Effect\s*\(", head) or a == line:
+        return None
+    call = lines[line - 1]
+    m = re.match(r"^(\s*)(set(Interval|Timeout))\(", call)
+    if not m:
+        return None
+    body = "".join(lines[a:b - 1])
+    indent = m.group(1)
+    if re.search(r"\breturn\b", body) or len(indent) != _indent(head) + 2:
+        return None
+    clear = "clearInterval" if m.group(3) == "Interval" else "clearTimeout"
+    name = "timer" if not re.search(r"\btimer\b", text) else "timerId"
+    new = list(lines)
+    new[line - 1] = f"{indent}const {name} = {call.lstrip()}"
+    new.insert(b - 1, f"{indent}return () => {clear}({name});\n")
+    return "".join(new)

@@ -45,6 +45,7 @@ from .edits import (
     edits_from_reply,
     ensure_react_imports,
     excerpt_range,
+    clear_timer_in_effect,
     lines_of,
     memoize_declaration,
 )
@@ -386,7 +387,12 @@ class RefactorPipeline:
                                      line=_runtime_line(files[e], r, m), message=m)
                              for e, run in runs.items() for r, m in runtime_problems(run)]
         after = gate_counts(findings)
-        added = [k for k, n in after.items() if n > b.get(k, 0)]
+        repaired = any(not ref.settled and runs[e].settled for e, ref in refs.items()
+                       if e in runs)
+        # Extra renders and repeated calls are only counted on steps that settle: a version
+        # that repairs a page that never settled shows them for the first time, not anew.
+        added = [k for k, n in after.items() if n > b.get(k, 0)
+                 and not (repaired and k[1] in _SECONDARY_RUNTIME)]
         if added:
             return Verdict(False, f"adds a finding: {added[0][1]} in {added[0][0]}")
         removed = [f"{k[1]} in {k[0]}" for k, n in b.items() if after.get(k, 0) < n]
@@ -604,6 +610,14 @@ class RefactorPipeline:
                         size=len(filled) - len(text)), filled)
                     if kept:
                         return kept
+        if self.options.use_suggestions and target.rule == "runtime/timers-left-running":
+            cleared = clear_timer_in_effect(text, target.line)
+            if cleared is not None:
+                kept = await judge(CandidateRecord(origin="rule: clear the timer in the effect's "
+                                                          "cleanup", size=len(cleared) - len(text)),
+                                   cleared)
+                if kept:
+                    return kept
         if not self.options.use_models:
             rec.reason = rec.reason or _last_verdict(rec)
             return None

@@ -120,3 +120,16 @@ def test_an_unstable_dependency_is_memoized_with_an_empty_list_for_the_lint_to_f
     cb = memoize_declaration(src, 4, 4)
     assert "const run = useCallback(() => opts, []);" in cb
     assert memoize_declaration(src, 6, 6) is None  # not a declaration
+
+
+def test_a_timer_started_in_an_effect_gets_a_cleanup():
+    from logomesh_tui.codepipe.edits import clear_timer_in_effect
+
+    src = ("import { useEffect } from 'react';\nexport function T() {\n  useEffect(() => {\n"
+           "    setInterval(() => undefined, 1000);\n  }, []);\n  return null;\n}\n")
+    out = clear_timer_in_effect(src, 4)
+    assert "    const timer = setInterval(() => undefined, 1000);\n" \
+           "    return () => clearInterval(timer);\n  }, []);" in out
+    # An effect that already returns something is left to the models.
+    assert clear_timer_in_effect(src.replace("  }, []);", "    return undefined;\n  }, []);"),
+                                 4) is None
