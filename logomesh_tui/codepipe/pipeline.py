@@ -42,10 +42,10 @@ from .compiler import CompileResult, Diagnostic, typecheck_sources
 from .edits import (
     apply_edits,
     apply_range_fix,
+    clear_timer_in_effect,
     edits_from_reply,
     ensure_react_imports,
     excerpt_range,
-    clear_timer_in_effect,
     lines_of,
     memoize_declaration,
 )

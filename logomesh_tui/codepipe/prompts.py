@@ -20,11 +20,6 @@ def code_block(text: str, lang: str = "tsx") -> str:
     return f"```{lang}\n{text.rstrip()}\n```"
 
 
-def file_prefix(name: str, text: str) -> str:
-    """The shared start of every edit prompt for ``name``."""
-    return f"File {name}:\n{code_block(text)}\n\n"
-
-
 def outline(text: str) -> str:
     """The file with function bodies left out: imports, types and interfaces in full, each
     top-level declaration's first line, and the component state (``useState`` lines). The same
