@@ -23,7 +23,7 @@ time budget is spent and always returns what it has.
 
 from __future__ import annotations
 
-import json
+import asyncio
 import re
 import time
 import uuid
@@ -37,6 +37,7 @@ from pydantic import BaseModel, Field
 
 from ..conversation.messages import LLMMessage, MessageType
 from ..errors import LogoMeshError
+from ..sessions import events as ev
 from . import prompts
 from .compiler import CompileResult, Diagnostic, typecheck_sources
 from .edits import (
@@ -303,9 +304,9 @@ class RefactorPipeline:
         if self.on_progress:
             self.on_progress(text)
 
-    def _event(self, kind: str, data: dict) -> None:
+    def _event(self, event: ev.Event) -> None:
         if self.recorder is not None:
-            self.recorder.append(kind, data)
+            self.recorder.append(event)
 
     def _record(self, role: str, text: str, kind: MessageType, result, seconds: float,
                 prompt: list[dict[str, str]], **meta) -> LLMMessage:
@@ -319,16 +320,17 @@ class RefactorPipeline:
         self.messages.append(msg)
         if self.on_message:
             self.on_message(msg)
-        self._event("message", json.loads(msg.model_dump_json(by_alias=True)))
+        self._event(ev.MessagePosted(message=msg))
         return msg
 
     def _time_left(self) -> float:
         return self._deadline - time.perf_counter()
 
     # -- evidence ----------------------------------------------------------------------------
-    def _compile(self, files: dict[str, str]) -> CompileResult:
+    async def _compile(self, files: dict[str, str]) -> CompileResult:
+        # tsc and eslint are blocking subprocesses: in a thread, so the caller's loop runs on.
         assert self.toolchain is not None  # set in __post_init__
-        return typecheck_sources(self.toolchain, files)
+        return await asyncio.to_thread(typecheck_sources, self.toolchain, files)
 
     def _entries(self, files: dict[str, str]) -> list[str]:
         return [f for f in files if f.endswith(".tsx")][:4]
@@ -341,9 +343,10 @@ class RefactorPipeline:
                                               checks=self.checks)
         return runs
 
-    def _findings(self, files: dict[str, str], runs: dict[str, HarnessRun]) -> list[Finding]:
+    async def _findings(self, files: dict[str, str], runs: dict[str, HarnessRun]
+                        ) -> list[Finding]:
         out = [Finding(source="lint", rule=f.rule, file=f.file, line=f.line, message=f.message)
-               for f in self._lint(files)]
+               for f in await self._lint(files)]
         for entry, run in runs.items():
             for rule, message in runtime_problems(run):
                 out.append(Finding(source="runtime", rule=rule, file=entry,
@@ -351,19 +354,19 @@ class RefactorPipeline:
                                    message=message))
         return out + measure_findings(files)
 
-    def _lint(self, files: dict[str, str]) -> list[LintFinding]:
-        found = lint_sources(files, checks=self.checks)
+    async def _lint(self, files: dict[str, str]) -> list[LintFinding]:
+        found = await asyncio.to_thread(lint_sources, files, checks=self.checks)
         self._last_lint = found
         return found
 
     async def _gate(self, files: dict[str, str], before: list[Finding],
                     refs: dict[str, HarnessRun], scripts: dict[str, dict]) -> Verdict:
-        compiled = self._compile(files)
+        compiled = await self._compile(files)
         new_errors = [d for d in compiled.errors if d.key() not in self._baseline]
         if new_errors:
             return Verdict(False, "does not compile: " + new_errors[0].render())
         lint = [Finding(source="lint", rule=f.rule, file=f.file, line=f.line, message=f.message)
-                for f in self._lint(files)]
+                for f in await self._lint(files)]
         static = lint + measure_findings(files)
         b = gate_counts(before)
         added = [k for k, n in gate_counts(static).items() if n > b.get(k, 0)]
@@ -408,11 +411,11 @@ class RefactorPipeline:
         _, files = load_inputs(path)
         self._check_size(files)
         notes: list[str] = []
-        self._event("session_started", {
-            "participants": {r: e.model_id for r, e in self.executors.items()},
-            "protocol": "refactor", "prompt": f"refactor {path}",
-            "limits": {"time_budget_s": self.options.time_budget_s}})
-        before = self._compile(files)
+        self._event(ev.SessionStarted(
+            participants={r: e.model_id for r, e in self.executors.items()},
+            protocol="refactor", prompt=f"refactor {path}",
+            limits={"time_budget_s": self.options.time_budget_s}))
+        before = await self._compile(files)
         bad = syntax_errors(before)
         if bad:
             d = bad[0]
@@ -426,7 +429,7 @@ class RefactorPipeline:
         scripts: dict[str, dict] = {}
         refs = await self._reference(files, scripts, notes)
         original_runs = dict(refs)
-        findings = self._findings(files, refs)
+        findings = await self._findings(files, refs)
         findings_before = list(findings)
         lint_now = list(self._last_lint)
         targets = _order(findings, files)
@@ -476,7 +479,7 @@ class RefactorPipeline:
             await self._document(rec)
             self._progress(f"[{n}/{len(targets)}] kept ({rec.final_from}): "
                            f"{', '.join(rec.removed)[:120]}")
-        after = self._compile(current)
+        after = await self._compile(current)
         # The last kept change's verdict already holds the final findings and runs.
         final_runs = refs
         findings_after = findings
@@ -489,10 +492,13 @@ class RefactorPipeline:
                 same[e] = "same DOM after every step" if ok else why
         if not any(c.status == "accepted" for c in changes):
             notes.append("No change was kept: the output files equal the input.")
-        self._event("session_finished", {
-            "accepted": sum(c.status == "accepted" for c in changes), "changes": len(changes),
-            "compiles": not [d for d in after.errors if d.key() not in self._baseline],
-            "tokens": self.ledger.as_dict()})
+        for c in changes:
+            self._event(ev.Note(event="change", change=c.index, chunk=c.chunk, status=c.status,
+                                reason=c.reason))
+        self._event(ev.SessionFinished(
+            accepted=sum(c.status == "accepted" for c in changes), changes=len(changes),
+            compiles=not [d for d in after.errors if d.key() not in self._baseline],
+            tokens=self.ledger.as_dict()))
         return RefactorResult(
             run_id=self.run_id, input_path=str(path),
             roles={r: e.model_id for r, e in self.executors.items()},
