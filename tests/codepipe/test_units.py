@@ -64,7 +64,7 @@ export function A({ id }: { id: string }) {
 
 
 def test_measures_cli_prints_json(capsys):
-    assert measures_main([str(FIXTURES / "Counter.tsx"), "--json"]) == 0
+    assert measures_main([str(FIXTURES / "Legacy.tsx"), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["any_count"] == 1 and data["components"] == 1
     assert measures_main([str(FIXTURES / "missing.tsx")]) == 1
