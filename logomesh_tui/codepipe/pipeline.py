@@ -437,6 +437,9 @@ class RefactorPipeline:
             targets = targets[:self.options.max_findings]
         current = dict(files)
         changes: list[ChangeRecord] = []
+        # Per component: the change that repaired a page that never settled, and that version's
+        # run: the final output is compared with it (the original with only that defect fixed).
+        repaired: dict[str, tuple[int, HarnessRun]] = {}
         for n, target in enumerate(targets, 1):
             self._progress(f"[{n}/{len(targets)}] {target.label()}: {target.message[:90]}")
             rec = ChangeRecord(index=n, file=target.file, chunk=target.label(),
@@ -474,6 +477,7 @@ class RefactorPipeline:
                              "changes were compared with that version.")
                 scripts.clear()
                 refs = await self._reference(current, scripts, notes)
+                repaired = {e: (n, r) for e, r in refs.items()}
             else:
                 refs = {e: verdict.runs[e] for e in refs}
             await self._document(rec)
@@ -483,13 +487,20 @@ class RefactorPipeline:
         # The last kept change's verdict already holds the final findings and runs.
         final_runs = refs
         findings_after = findings
-        same = {e: "same DOM after every step (the reference is the final version)"
-                if e not in original_runs or not original_runs[e].settled else ""
-                for e in refs}
+        same: dict[str, str] = {}
         for e, ref in original_runs.items():
-            if ref.settled and e in final_runs:
+            if e not in final_runs:
+                continue
+            if e in repaired:
+                n, base = repaired[e]
+                ok, why = compare(base, final_runs[e])
+                same[e] = (f"same DOM after every step as the original with only its "
+                           f"never-settling defect repaired (change {n})" if ok else why)
+            elif ref.settled:
                 ok, why = compare(ref, final_runs[e])
-                same[e] = "same DOM after every step" if ok else why
+                same[e] = "same DOM after every step as the original" if ok else why
+            else:
+                same[e] = "the original never settles and no change repaired it"
         if not any(c.status == "accepted" for c in changes):
             notes.append("No change was kept: the output files equal the input.")
         for c in changes:

@@ -36,7 +36,7 @@ async def test_the_fix_for_a_finding_is_kept_with_checked_docs(toolchain, tmp_pa
     assert not [f for f in result.findings_after if f.rule == "react-hooks/set-state-in-effect"]
     # The docs name what the diff touches, and the writer's sentence passed the check.
     assert "`doubled`" in change.documentation and change.doc_model_sentence
-    assert result.behaviour_same["Counter.tsx"] == "same DOM after every step"
+    assert result.behaviour_same["Counter.tsx"] == "same DOM after every step as the original"
     # Renders per interaction went down: the click no longer renders twice.
     clicks = [(b, a) for b, a in zip(result.behaviour_before["Counter.tsx"],
                                      result.behaviour_after["Counter.tsx"], strict=True)
