@@ -839,11 +839,14 @@ def _runtime_line(text: str, rule: str, message: str) -> int:
                 if tail and tail in line and "fetch" in line:
                     return i
     if rule == "runtime/timers-left-running":
-        for i, line in enumerate(lines, 1):
-            if re.search(r"\bset(?:Interval|Timeout)\s*\(", line):
-                body = "\n".join(lines[i - 1:i + 15])
-                if "clear" not in body:
-                    return i
+        # Intervals first: a timeout left behind fires while the script lets time pass, an
+        # interval still scheduled after unmount is what this finding usually is.
+        for kind in ("Interval", "Timeout"):
+            for i, line in enumerate(lines, 1):
+                if re.search(rf"\bset{kind}\s*\(", line):
+                    body = "\n".join(lines[i - 1:i + 15])
+                    if "clear" not in body:
+                        return i
     for i, line in enumerate(lines, 1):
         if re.search(r"\buse(?:Layout)?Effect\s*\(", line):
             return i
