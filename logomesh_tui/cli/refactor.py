@@ -1,4 +1,4 @@
-"""`logomesh-tui refactor PATH -o DIR`: the roles refactor a .ts/.tsx file or folder; tsc verifies.
+"""`logomesh-tui refactor PATH -o DIR`: findings-driven small edits, kept only when verified.
 
 The path and the TypeScript toolchain are checked before any model is loaded, so a typo or a
 missing node fails in a second with one line saying what to do.
@@ -24,25 +24,32 @@ DEFAULT_ROLES = dict(zip(SEED_ROLES, ["qwen2.5-coder-1.5b", "qwen2.5-coder-0.5b"
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
-        "refactor", help="models refactor a .ts/.tsx file or folder, verified by tsc",
-        description="The roles analyse the code (performance, maintainability, type safety, "
-                    "architecture), propose changes, critique, synthesize and review; every kept "
-                    "change compiles under tsc --strict. Writes the result to --output.")
+        "refactor", help="findings-driven, verified refactor of a .ts/.tsx file or folder",
+        description="Finds problems (eslint react-hooks and typescript-eslint, a behaviour "
+                    "harness that renders the component under node, static measures) and fixes "
+                    "them one at a time with small edits; a change is kept only if the program "
+                    "compiles under tsc --strict, the DOM after every scripted step is unchanged, "
+                    "no finding is added and one is removed. Writes the result to --output.")
     p.add_argument("path", help="a .ts/.tsx file or a folder of them")
     p.add_argument("-o", "--output", default="refactor-out", help="output folder (default: %(default)s)")
     p.add_argument("--role", action="append", default=[], metavar="ROLE=MODEL",
                    help="assign a model to a role (repeat); default: the four offline models")
-    p.add_argument("--iterations", type=int, default=3, metavar="N",
-                   help="compile-repair rounds for the synthesis of each change (default 3)")
-    p.add_argument("--repairs", type=int, default=1, metavar="N",
-                   help="compile-repair rounds for each proposal (default 1)")
-    p.add_argument("--max-chunks", type=int, default=None, metavar="N",
-                   help="refactor at most N chunks (those with the most findings)")
-    p.add_argument("--all-chunks", action="store_true",
-                   help="also work on chunks the static scan found nothing in")
-    p.add_argument("--n-ctx", type=int, default=None, help="context window per model")
-    p.add_argument("--turn-timeout", type=float, default=None, metavar="S",
-                   help="seconds one model turn may take (default: the config's)")
+    p.add_argument("--script", metavar="JSON",
+                   help="interaction script for the behaviour check (default: derived from the "
+                        "component); it must run cleanly on the input")
+    p.add_argument("--budget", type=float, default=780.0, metavar="S",
+                   help="seconds after which no new finding or model turn starts (default 780: "
+                        "with loading and the final checks, a run stays within 15 minutes)")
+    p.add_argument("--max-findings", type=int, default=None, metavar="N",
+                   help="work on at most N findings (most important first)")
+    p.add_argument("--samples", type=int, default=1, metavar="N",
+                   help="sampled edits per finding after the greedy one and its repair")
+    p.add_argument("--no-models", action="store_true",
+                   help="only eslint's own suggestions, no model edits")
+    p.add_argument("--n-ctx", type=int, default=None,
+                   help="context window per model (default: enough for the file)")
+    p.add_argument("--turn-timeout", type=float, default=240.0, metavar="S",
+                   help="seconds one model turn may take before it costs its step (default 240)")
     p.add_argument("--fake", action="store_true",
                    help="scripted fake models (to try the flow; they change nothing)")
     p.add_argument("--json", action="store_true",
@@ -64,16 +71,27 @@ def parse_roles(pairs: list[str]) -> dict[str, str]:
 
 
 def cmd_refactor(args: argparse.Namespace) -> int:
-    from ..codepipe.pipeline import RefactorOptions, load_inputs
-    from ..codepipe.toolchain import ensure_tsc
+    from ..codepipe.harness import load_script
+    from ..codepipe.pipeline import InputError, RefactorOptions, load_inputs
+    from ..codepipe.splitter import estimate_tokens
+    from ..codepipe.toolchain import ensure_checks, ensure_tsc
 
-    load_inputs(args.path)
+    _, files = load_inputs(args.path)
+    options = RefactorOptions(time_budget_s=args.budget, max_findings=args.max_findings,
+                              samples=max(0, args.samples), use_models=not args.no_models,
+                              script=load_script(args.script) if args.script else None)
+    largest = max(estimate_tokens(t) for t in files.values())
+    if largest > options.max_file_tokens:
+        name = max(files, key=lambda f: len(files[f]))
+        raise InputError(f"{name} is about {largest} tokens; the pool handles files up to "
+                         f"{options.max_file_tokens} tokens (the whole file is in every prompt): "
+                         "split it")
     toolchain = ensure_tsc()
+    ensure_checks()
     roles = parse_roles(args.role)
-    options = RefactorOptions(max_iterations=max(1, args.iterations),
-                              proposal_repairs=max(0, args.repairs), max_chunks=args.max_chunks,
-                              all_chunks=args.all_chunks)
-    config = EngineConfig.load(n_ctx=args.n_ctx, turn_timeout_s=args.turn_timeout)
+    # The whole file is in every edit prompt: give the windows room for it and a reply.
+    n_ctx = args.n_ctx or max(4096, -(-(largest + 1200) // 1024) * 1024)
+    config = EngineConfig.load(n_ctx=n_ctx, turn_timeout_s=args.turn_timeout)
     return asyncio.run(_run(args, roles, options, config, toolchain))
 
 
@@ -103,7 +121,8 @@ async def _run(args: argparse.Namespace, roles: dict[str, str], options: Any,
     finally:
         await engine.close()
     report = write_output(result, Path(args.output))
-    print(f"{outcome(result)}.", file=out)
+    print(f"{outcome(result)}: {len(result.findings_before)} findings before, "
+          f"{len(result.findings_after)} after; {result.seconds} s.", file=out)
     print(f"report: {report}  diff: {Path(args.output) / 'changes.diff'}", file=out)
     if recorder.saving:
         print(f"session: {recorder.session_id} (logomesh-tui sessions show {recorder.session_id})",

@@ -6,6 +6,9 @@
 - ``measures``: static before/after measures (``python -m ...codepipe.measures FILE --json``)
 - ``patches``: fenced code and unified diffs from model replies, import merging
 - ``executors``: the TurnExecutor surface and token accounting
-- ``pipeline``: analysis, proposals, critiques, synthesis, review, compile loop (``run_refactor``)
+- ``lint``: eslint findings (react-hooks incl. React Compiler rules, type-aware typescript-eslint)
+- ``harness`` (+ ``harness.js``): the component rendered under jsdom in the sandbox, step by step
+- ``edits``: the lines a finding is about, search/replace edits, rule-based candidates
+- ``pipeline``: findings -> small edits -> gate (tsc, findings, same DOM) (``run_refactor``)
 - ``report``: the output folder (refactored files, changes.diff, rationale, docs, report)
 """

@@ -1,118 +1,80 @@
-"""What the pipeline says to each role. Short, because the windows are 2k-8k tokens."""
+"""What the refactor pipeline says to the models.
+
+Every edit prompt starts with the same system message and the file's whole text, so the model's
+KV cache of that prefix is reused from one turn to the next (only the finding's part is new).
+The finding, its rule in words and the few lines it is about come after, and the model is asked
+for those lines back with the smallest change: a 1.5B model can do that; it cannot rewrite a
+500-line file.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import re
 
-CONCERNS = ["performance bottlenecks", "code maintainability", "TypeScript type safety",
-            "architectural improvements"]
-
-ROLE_FOCUS = {
-    "primary-analyzer": "TypeScript type safety: replace `any` with precise types, handle "
-                        "null/undefined, keep behaviour identical",
-    "architecture-critic": "architecture and maintainability: clear names, small pieces, extract "
-                           "custom hooks or pure helpers, less prop drilling",
-    "optimization-specialist": "React performance: correct effect dependencies, compute derived "
-                               "values during render instead of copying them into state, useMemo/"
-                               "useCallback for expensive work and for props passed to children, "
-                               "clean up intervals and listeners",
-    "documentation-writer": "clarity and documentation of the code's intent",
-}
-DEFAULT_FOCUS = "all four concerns: " + ", ".join(CONCERNS)
-
-SYSTEM = ("You are {role}, one of several models refactoring a TypeScript/React codebase "
-          "together. Your focus: {focus}. Be concrete and brief.")
-
-
-def system(role: str) -> dict[str, str]:
-    return {"role": "system",
-            "content": SYSTEM.format(role=role, focus=ROLE_FOCUS.get(role, DEFAULT_FOCUS))}
+EDIT_SYSTEM = {"role": "system",
+               "content": "You fix one reported problem at a time in a TypeScript React file. "
+                          "You change as little as possible and keep the behaviour identical."}
 
 
 def code_block(text: str, lang: str = "tsx") -> str:
     return f"```{lang}\n{text.rstrip()}\n```"
 
 
-def analysis(chunk_label: str, context: str, code: str, findings: str) -> str:
-    ctx = f"\n{context}\n" if context else ""
-    return (f"Analyse this code ({chunk_label}) for {', '.join(CONCERNS)}.{ctx}\n"
-            f"{code_block(code)}\n"
-            f"A static scan found:\n{findings or 'nothing specific'}\n"
-            "List the 2-4 most important problems, one line each, most important first.")
+def outline(text: str) -> str:
+    """The file with function bodies left out: imports, types and interfaces in full, each
+    top-level declaration's first line, and the component state (``useState`` lines). The same
+    for every turn on this text, so it is a shared KV prefix like the whole file would be."""
+    out: list[str] = []
+    in_type = False
+    skipped = False
+    for line in text.splitlines():
+        top = bool(line) and not line[0].isspace()
+        if top:
+            in_type = bool(re.match(r"(?:export\s+)?(?:interface|type|enum)\b", line))
+        keep = top or in_type or re.match(r"\s+const \[\w+, set\w+\] = use(?:State|Reducer)", line)
+        if keep:
+            if skipped and out and not out[-1].endswith("..."):
+                out.append("  ...")
+            out.append(line)
+            skipped = False
+        elif line.strip():
+            skipped = True
+    return "\n".join(out)
 
 
-def proposal(chunk_label: str, context: str, code: str, analysis_text: str,
-             findings: str = "", task: str = "") -> str:
-    ctx = f"\n{context}\n" if context else ""
-    scan = f"The static scan found:\n{findings}\n" if findings else ""
-    todo = f"Your task: fix this first - {task}\n" if task else ""
-    return (f"Refactor this code ({chunk_label}).{ctx}\n{code_block(code)}\n{scan}"
-            f"Problems found so far:\n{analysis_text.strip() or '(none listed)'}\n\n{todo}"
-            "Reply with the complete new version of exactly this code in one ```tsx block "
-            "(it replaces the block above; keep every export and the behaviour; the rest of the "
-            "file stays as it is). After the block, one sentence saying what you changed.")
+def file_prefix(name: str, text: str, *, whole: bool = True) -> str:
+    """The shared start of every edit prompt for ``name``: the whole text, or its outline when
+    the whole text is too long to evaluate on every model turn's budget."""
+    if whole:
+        return f"File {name}:\n{code_block(text)}\n\n"
+    return f"File {name} (outline; ... marks omitted code):\n{code_block(outline(text))}\n\n"
 
 
-def repair(diagnostics: str) -> str:
-    return ("The TypeScript compiler (tsc --strict) rejected that version:\n"
-            f"{diagnostics}\n\nFix these errors. Reply with the complete corrected code in one "
-            "```tsx block.")
+def edit(name: str, text: str, rule: str, line: int, message: str, rule_text: str,
+         start: int, end: int, excerpt: str, *, whole: bool = True) -> str:
+    where = f"line {line}" if line else "this file"
+    rule_line = f"Rule: {rule_text}\n" if rule_text else ""
+    around = ""
+    if not whole:
+        lines = text.splitlines()
+        a, b = max(1, start - 12), min(len(lines), end + 8)
+        around = f"Lines {a}-{b}:\n{code_block(chr(10).join(lines[a - 1:b]))}\n\n"
+    return (f"{file_prefix(name, text, whole=whole)}{around}"
+            f"Problem ({rule}) at {where}: {message}\n{rule_line}\n"
+            f"Lines {start}-{end}:\n{code_block(excerpt)}\n\n"
+            f"Reply with lines {start}-{end} corrected, in one ```tsx block: the same lines with "
+            "the smallest change that fixes this problem. If the fix also needs a change "
+            "elsewhere in the file, add SEARCH/REPLACE blocks after it:\n"
+            "<<<<<<< SEARCH\n(exact lines from the file)\n=======\n(new lines)\n>>>>>>> REPLACE")
 
 
-def retry(reason: str) -> str:
-    return (f"That reply could not be used: {reason}. Fix at least one of the problems listed "
-            "above and reply with the complete changed code in one ```tsx block.")
+def edit_repair(feedback: str, start: int, end: int) -> str:
+    return (f"That edit was rejected: {feedback}\n"
+            f"Reply with lines {start}-{end} corrected again, in one ```tsx block, fixing the "
+            "problem without that issue.")
 
 
-def critique(chunk_label: str, proposals: list[tuple[str, str, str]]) -> str:
-    body = "\n\n".join(f"Proposal {pid} (by {role}):\n{code_block(diff, 'diff')}"
-                       for pid, role, diff in proposals)
-    return (f"Other models proposed these changes to {chunk_label}; each compiles.\n\n{body}\n\n"
-            "Critique them from your focus and vote for the best one. Answer in JSON: "
-            '{"vote": "<proposal id>", "critique": "<one or two sentences>", "confidence": 0-1}')
-
-
-def synthesis(chunk_label: str, context: str, original: str, base: str, critiques: str) -> str:
-    ctx = f"\n{context}\n" if context else ""
-    return (f"Synthesize the final refactor of {chunk_label}.{ctx}\nOriginal:\n"
-            f"{code_block(original)}\nBest-voted proposal:\n{code_block(base)}\n"
-            f"Critiques:\n{critiques.strip() or '(none)'}\n\n"
-            "Reply with the complete final code in one ```tsx block: the proposal improved by "
-            "the critiques. Keep every export and the behaviour.")
-
-
-def review(chunk_label: str, diff: str) -> str:
-    return (f"Review this final change to {chunk_label}. It compiles under tsc --strict.\n"
-            f"{code_block(diff, 'diff')}\n"
-            "Does it keep the behaviour and improve the code? Answer in JSON: "
-            '{"approve": true|false, "comment": "<one sentence>"}')
-
-
-def documentation(chunk_label: str, diff: str, rationale: str) -> str:
-    return (f"Write short documentation (3-5 sentences, Markdown) for this change to "
-            f"{chunk_label}: what changed, why, and anything a maintainer must know. Name the "
-            "functions and variables exactly as in the code, in `backticks`.\n"
-            f"{code_block(diff, 'diff')}\nRationale: {rationale}")
-
-
-CRITIQUE_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "properties": {
-        "vote": {"type": "string"},
-        "critique": {"type": "string"},
-        "confidence": {"type": "number"},
-    },
-    "required": ["vote", "critique", "confidence"],
-}
-
-REVIEW_SCHEMA = {
-    "type": "object",
-    "properties": {"approve": {"type": "boolean"}, "comment": {"type": "string"}},
-    "required": ["approve", "comment"],
-}
-
-
-def critique_schema(ids: list[str]) -> dict:
-    schema = {**CRITIQUE_SCHEMA, "properties": dict(CRITIQUE_SCHEMA["properties"])}
-    schema["properties"]["vote"] = {"type": "string", "enum": ids}
-    return schema
+def documentation(diff: str) -> str:
+    return ("In one sentence, say what this change does. Name the changed functions or "
+            "variables exactly as in the code, in `backticks`.\n"
+            f"{code_block(diff, 'diff')}")

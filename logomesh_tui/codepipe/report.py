@@ -4,10 +4,11 @@ Layout of ``DIR``::
 
     refactored/<files>      the refactored files (all input files, changed or not)
     changes.diff            unified diff of every file against the input
-    rationale/NN-name.md    per change: who proposed, who critiqued, the votes, the review
-    docs/NN-name.md         per accepted change: the documentation the writer role produced
+    rationale/NN-name.md    per finding worked on: every candidate and the gate's verdict
+    docs/NN-name.md         per kept change: documentation written from its diff, checked
     conversation.jsonl      every model message (LLMMessage, the session line format)
-    report.md, report.json  compile diagnostics and static measures before/after, outcome
+    report.md, report.json  findings, renders and API calls per interaction, compile and
+                            measures before/after; kept and rejected changes with evidence
 """
 
 from __future__ import annotations
@@ -52,12 +53,14 @@ def write_output(result: RefactorResult, out_dir: Path | str) -> Path:
 
 
 def report_json(result: RefactorResult) -> dict:
+    before, after = _count(result.findings_before), _count(result.findings_after)
     return {
         "run_id": result.run_id,
         "input": result.input_path,
         "roles": result.roles,
         "typescript_version": result.typescript_version,
         "outcome": outcome(result),
+        "kept_changes": len(result.accepted),
         "compile": {
             "before": {"ok": result.compile_before.ok,
                        "errors": [d.render() for d in result.compile_before.errors]},
@@ -65,14 +68,16 @@ def report_json(result: RefactorResult) -> dict:
                       "errors": [d.render() for d in result.compile_after.errors]},
             "command": result.compile_after.command,
         },
+        "findings": {"before": [f.model_dump() for f in result.findings_before],
+                     "after": [f.model_dump() for f in result.findings_after],
+                     "by_rule": {r: {"before": before.get(r, 0), "after": after.get(r, 0)}
+                                 for r in sorted(set(before) | set(after))}},
+        "behaviour": {"before": result.behaviour_before, "after": result.behaviour_after,
+                      "comparison": result.behaviour_same},
+        "scripts": result.scripts,
         "measures": {f: {"before": result.measures_before[f]["headline"],
                          "after": result.measures_after[f]["headline"]}
                      for f in result.measures_before},
-        "measure_details": {f: {"before": {k: v for k, v in result.measures_before[f].items()
-                                           if k != "headline"},
-                                "after": {k: v for k, v in result.measures_after[f].items()
-                                          if k != "headline"}}
-                            for f in result.measures_before},
         "changes": [c.model_dump(mode="json") for c in result.changes],
         "tokens": result.tokens,
         "seconds": result.seconds,
@@ -80,21 +85,29 @@ def report_json(result: RefactorResult) -> dict:
     }
 
 
+def _count(findings: list) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for f in findings:
+        out[f.rule] = out.get(f.rule, 0) + 1
+    return out
+
+
 def outcome(result: RefactorResult) -> str:
     accepted = len(result.accepted)
+    new_errors = [d for d in result.compile_after.errors
+                  if d.key() not in {e.key() for e in result.compile_before.errors}]
     if accepted:
-        return f"{accepted} change(s) kept; the result compiles" if not [
-            d for d in result.compile_after.errors
-            if d.key() not in {e.key() for e in result.compile_before.errors}] \
-            else "changes kept but the program has new errors (a bug: please report it)"
-    if any(c.status == "no-compiling-candidate" for c in result.changes):
-        return "no candidate compiled within the iteration budget; the code is unchanged"
+        return (f"{accepted} change(s) kept; the result compiles" if not new_errors
+                else "changes kept but the program has new errors (a bug: please report it)")
     return "no change was kept; the code is unchanged"
 
 
 def report_md(result: RefactorResult) -> str:
     lines = [f"# Refactor report: {result.input_path}", "",
              f"**Outcome:** {outcome(result)}.", "",
+             f"{len(result.findings_before)} findings before, {len(result.findings_after)} after; "
+             f"{len(result.accepted)} change(s) kept of {len(result.changes)} finding(s) worked "
+             f"on; {result.seconds} s wall time.", "",
              "| role | model |", "|---|---|"]
     lines += [f"| {r} | {m} |" for r, m in result.roles.items()]
     before, after = result.compile_before, result.compile_after
@@ -105,68 +118,59 @@ def report_md(result: RefactorResult) -> str:
         if res.errors:
             lines += ["", f"Diagnostics {label}:", "", "```",
                       *[d.render() for d in res.errors[:30]], "```"]
-    lines += ["", "## Static measures (python -m logomesh_tui.codepipe.measures FILE --json)", ""]
-    for f in result.measures_before:
-        b, a = result.measures_before[f]["headline"], result.measures_after[f]["headline"]
-        lines += [f"### {f}", "", "| measure | before | after |", "|---|---:|---:|"]
-        lines += [f"| {k} | {b[k]} | {a[k]} |" for k in b]
+    b, a = _count(result.findings_before), _count(result.findings_after)
+    lines += ["", "## Findings by rule (eslint, behaviour harness, measures)", "",
+              "| rule | before | after |", "|---|---:|---:|"]
+    lines += [f"| {r} | {b.get(r, 0)} | {a.get(r, 0)} |" for r in sorted(set(a) | set(b))]
+    lines += ["", "## Behaviour per interaction (renders, API calls) before -> after", ""]
+    for entry, steps in result.behaviour_before.items():
+        after_steps = result.behaviour_after.get(entry, [])
+        lines += [f"### {entry}: {result.behaviour_same.get(entry, 'not compared')}", "",
+                  "| step | renders | API calls | settled |", "|---|---|---|---|"]
+        for i, s in enumerate(steps):
+            t = after_steps[i] if i < len(after_steps) else {}
+            lines.append(f"| {s['step']} | {s['renders']} -> {t.get('renders', '-')} | "
+                         f"{s['api_calls']} -> {t.get('api_calls', '-')} | "
+                         f"{s['settled']} -> {t.get('settled', '-')} |")
         lines.append("")
-    lines += ["## Changes", "", "| # | code | status | proposals (compiled) | winner | final | reason |",
-              "|---|---|---|---|---|---|---|"]
+    lines += ["## Changes (one per finding worked on)", "",
+              "| # | finding | status | candidates (passed) | kept from | deciding evidence |",
+              "|---|---|---|---|---|---|"]
     for c in result.changes:
-        compiled = sum(p.compiled for p in c.proposals)
-        lines.append(f"| {c.index} | {c.chunk} | {c.status} | {len(c.proposals)} ({compiled}) | "
-                     f"{c.winner or '-'} | {c.final_from or '-'} | {c.reason} |")
+        passed = sum(x.passed for x in c.candidates)
+        lines.append(f"| {c.index} | {c.chunk} | {c.status} | {len(c.candidates)} ({passed}) | "
+                     f"{c.final_from or '-'} | {c.reason.replace('|', '/')[:200]} |")
+    for c in result.accepted:
+        lines += ["", f"### Change {c.index}: {c.chunk}", "", c.documentation, "",
+                  "```diff", c.diff.rstrip(), "```"]
     t = result.tokens
     lines += ["", "## Cost", "",
               f"{t['calls']} model calls, {t['prompt_tokens']} prompt + {t['completion_tokens']} "
               f"completion tokens, {result.seconds} s wall time.", ""]
     if result.notes:
         lines += ["## Notes", "", *[f"- {n}" for n in result.notes], ""]
-    lines += ["The measures are token-pattern heuristics (see examples/README.md), not proof of "
-              "runtime speed; the compiler verdicts are the real tsc's.", ""]
     return "\n".join(lines)
 
 
 def rationale_md(c: ChangeRecord, result: RefactorResult) -> str:
-    lines = [f"# Change {c.index}: {c.chunk}", "", f"**Status:** {c.status} — {c.reason}", ""]
-    if c.findings:
-        lines += [f"Static scan: {', '.join(c.findings)}.", ""]
-    if c.analysis:
-        lines += ["## Analysis", "", c.analysis, ""]
-    lines += ["## Proposals", "", "| id | role | model | compiled | attempts | votes |",
-              "|---|---|---|---|---|---|"]
-    for p in c.proposals:
-        lines.append(f"| {p.id} | {p.role} | {p.model_id} | {'yes' if p.compiled else 'no'} | "
-                     f"{p.attempts} | {p.votes} |")
-    for p in c.proposals:
-        if p.diagnostics:
-            lines += ["", f"{p.id} last compiler feedback:", "", "```", *p.diagnostics[:8], "```"]
-    if c.critiques:
-        lines += ["", "## Critiques and votes", ""]
-        lines += [f"- **{x['role']}** voted {x['vote'] or 'nothing'}: {x['critique']}"
-                  for x in c.critiques]
-    lines += ["", f"Winner: {c.winner or 'none'}; synthesized by {c.synthesized_by or '-'} "
-              f"({'compiled' if c.synthesis_compiled else 'did not compile'} after "
-              f"{c.compile_attempts} attempt(s)); final text from: {c.final_from or '-'}."]
-    if c.reviews:
-        lines += ["", "## Review", ""]
-        lines += [f"- **{r['role']}** {'approves' if r['approve'] else 'rejects'}: {r['comment']}"
-                  for r in c.reviews]
+    f = c.finding
+    lines = [f"# Finding {c.index}: {c.chunk}", "", f"**Status:** {c.status} — {c.reason}", ""]
+    if f:
+        lines += [f"{f.source} finding: {f.message}", "", f"Edited: {c.excerpt or '-'}", ""]
+    lines += ["## Candidates (smallest first within each source)", "",
+              "| origin | model | size | passed | verdict |", "|---|---|---:|---|---|"]
+    for x in c.candidates:
+        lines.append(f"| {x.origin} | {x.model_id or '-'} | {x.size} | "
+                     f"{'yes' if x.passed else 'no'} | {x.verdict.replace('|', '/')[:160]} |")
     if c.diff:
-        lines += ["", "## Diff", "", "```diff", c.diff.rstrip(), "```"]
+        lines += ["", "## Kept diff", "", "```diff", c.diff.rstrip(), "```"]
     return "\n".join(lines) + "\n"
 
 
 def doc_md(c: ChangeRecord, result: RefactorResult) -> str:
-    added = sum(1 for x in c.diff.splitlines() if x.startswith("+") and not x.startswith("+++"))
-    removed = sum(1 for x in c.diff.splitlines() if x.startswith("-") and not x.startswith("---"))
-    lines = [f"# {c.name}: {c.chunk}", "",
-             f"_{added} lines added, {removed} removed; proposed by "
-             f"{', '.join(p.role for p in c.proposals if p.id == c.winner) or c.synthesized_by}, "
-             f"synthesized by {c.synthesized_by}; verified with tsc._", "",
-             c.documentation or "(the documentation writer produced nothing for this change)", ""]
+    lines = [f"# {c.name}: {c.chunk}", "", c.documentation, ""]
     if c.doc_identifiers_unknown:
-        lines += [f"> Check: these names in the text do not occur in the code: "
-                  f"{', '.join(c.doc_identifiers_unknown)}.", ""]
+        lines += [f"> The documentation writer's sentence was left out: it named "
+                  f"{', '.join(c.doc_identifiers_unknown)}, which the diff does not contain.", ""]
+    lines += ["```diff", c.diff.rstrip(), "```", ""]
     return "\n".join(lines)

@@ -3,36 +3,37 @@ code.refactor command, ctrl+r in the dashboard): one script for every front end.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 FIXTURES = Path(__file__).parent / "fixtures"
 FIXED = (FIXTURES / "Counter.fixed.tsx").read_text()
 
+#: The edit that fixes Counter.tsx's one finding (state copied in an effect): derive it.
+DERIVE = """<<<<<<< SEARCH
+  const [doubled, setDoubled] = useState(0);
+  useEffect(() => {
+    setDoubled(count * 2);
+  }, [count]);
+=======
+  const doubled = count * 2;
+>>>>>>> REPLACE"""
 
-def scripted(proposal: str, repaired: str, synthesis: str):
-    """A FakeBackend responder: every role analyses, proposes ``proposal``, answers a rejection
-    with ``repaired``, synthesizes ``synthesis``, votes for P1 and approves."""
+
+def scripted(*edits: str, doc: str = "`Counter` now computes `doubled` during render."):
+    """A FakeBackend responder: edit turns get ``edits`` in turn (the last one repeats), the
+    documentation turn gets ``doc``."""
+    turns: list[int] = [0]
 
     def responder(req, backend):
         last = req.messages[-1]["content"]
-        if req.json_schema and "vote" in req.json_schema["properties"]:
-            return json.dumps({"vote": "P1", "critique": "P1 drops the derived state.",
-                               "confidence": 0.8})
-        if req.json_schema:
-            return json.dumps({"approve": True, "comment": "Same behaviour, fewer renders."})
-        if last.startswith("Analyse"):
-            return "1. `doubled` is derived state copied in an effect.\n2. `label` is any."
-        if last.startswith("Refactor this code"):
-            return f"```tsx\n{proposal}```\nComputes doubled during render."
-        if "rejected that version" in last:
-            return f"```tsx\n{repaired}```"
-        if last.startswith("Synthesize"):
-            return f"```tsx\n{synthesis}```"
-        return "`Counter` now computes `doubled` during render; `label` is a `string`."
+        if last.startswith("In one sentence"):
+            return doc
+        reply = edits[min(turns[0], len(edits) - 1)]
+        turns[0] += 1
+        return reply
 
     return responder
 
 
-#: Every role agrees on the fixed Counter (derived state computed in render).
-refactor_responder = scripted(FIXED, FIXED, FIXED)
+#: Every edit turn derives Counter's doubled during render.
+refactor_responder = scripted(DERIVE)

@@ -1,172 +1,83 @@
-"""The refactor pipeline with scripted fake models and the real TypeScript compiler."""
+"""The findings-driven refactor with scripted fake models and the real checks: tsc, eslint, and
+the behaviour harness (node + jsdom + react-dom in the sandbox)."""
 
 from __future__ import annotations
 
 import json
-import re
-from pathlib import Path
 
 import pytest
 
 from logomesh_tui.cli.main import main as cli_main
-from logomesh_tui.codepipe.compiler import typecheck_sources
 from logomesh_tui.codepipe.pipeline import InputError, RefactorOptions, run_refactor
 from logomesh_tui.codepipe.report import write_output
-from logomesh_tui.conversation.messages import MessageType
 from logomesh_tui.errors import WorkerCrashedError
 from logomesh_tui.pool.fake import FakeBackend
-from logomesh_tui.sessions.store import SessionStore
-from tests.codepipe.scripted import FIXED, FIXTURES, scripted
+from tests.codepipe.scripted import DERIVE, FIXED, FIXTURES, scripted
 
-REPO = Path(__file__).resolve().parents[2]
-BROKEN = FIXED.replace("const doubled = count * 2;", "const doubled: string = count * 2;")
+COUNTER = FIXTURES / "Counter.tsx"
+TRIPLE = DERIVE.replace("const doubled = count * 2;", "const doubled = count * 3;")
+BROKEN = DERIVE.replace("const doubled = count * 2;", "const doubled: string = count * 2;")
 
 
 def pool(responder, n_ctx=4096):
     return {"primary-analyzer": FakeBackend("qwen2.5-coder-1.5b", n_ctx=n_ctx, responder=responder),
-            "optimization-specialist": FakeBackend("qwen2.5-coder-0.5b", n_ctx=n_ctx,
-                                                   responder=responder),
             "documentation-writer": FakeBackend("smollm2-135m", n_ctx=n_ctx, responder=responder)}
 
 
-async def test_a_failing_proposal_goes_back_with_diagnostics_and_the_result_compiles(
-        toolchain, tmp_path):
-    executors = pool(scripted(BROKEN, FIXED, FIXED))
-    store = SessionStore(tmp_path / "sessions")
-    recorder = store.recorder()
-    result = await run_refactor(executors, FIXTURES / "Counter.tsx", toolchain=toolchain,
-                                recorder=recorder)
-    change = result.changes[0]
-    assert change.status == "accepted"
-    # The run is a session the session/export layers can read.
-    events = store.read(recorder.session_id).events
-    kinds = [e.kind for e in events]
-    assert kinds[0] == "session_started" and kinds[-1] == "session_finished"
-    assert kinds.count("message") == len(result.messages)
-    assert kinds.count("vote") == len(change.votes) == 3 + 2  # 3 critique votes, 2 reviews
-    review_votes = [v for v in change.votes if v.round == 4]
-    final_msg = next(m for m in result.messages if m.id == change.final_message_id)
-    assert final_msg.meta["phase"] == "synthesis"
-    assert all(v.target_id == final_msg.id and v.approve for v in review_votes)
-    # Each proposer's first version failed; the repair prompt carried tsc's diagnostic.
-    analyzer = executors["primary-analyzer"]
-    repair_prompts = [r.messages[-1]["content"] for r in analyzer.requests
-                      if "rejected that version" in r.messages[-1]["content"]]
-    assert repair_prompts and "TS2322" in repair_prompts[0]
-    assert "Type 'number' is not assignable to type 'string'" in repair_prompts[0]
-    assert all(p.compiled and p.attempts == 2 for p in change.proposals)
-    # The result compiles when checked independently, and is the fixed component.
-    out = result.files_after["Counter.tsx"]
-    assert typecheck_sources(toolchain, {"Counter.tsx": out}).ok
-    assert "useEffect" not in out and "const doubled = count * 2;" in out
+async def test_the_fix_for_a_finding_is_kept_with_checked_docs(toolchain, tmp_path):
+    result = await run_refactor(pool(scripted(DERIVE)), COUNTER, toolchain=toolchain)
+    [change] = result.changes
+    assert change.status == "accepted", change.reason
+    assert change.finding.rule == "react-hooks/set-state-in-effect"
+    assert change.final_from == "model greedy"
+    assert result.files_after["Counter.tsx"] == FIXED
     assert result.compile_after.ok
-    before = result.measures_before["Counter.tsx"]["headline"]
-    after = result.measures_after["Counter.tsx"]["headline"]
-    assert (before["any_count"], after["any_count"]) == (1, 0)
-    assert (before["effects_setting_state"], after["effects_setting_state"]) == (1, 0)
-    # Attribution: who proposed, critiqued, voted, reviewed; messages typed for the session layer.
-    kinds = {m.message_type for m in result.messages}
-    assert {MessageType.ANALYSIS, MessageType.PROPOSAL, MessageType.CRITIQUE,
-            MessageType.CONSENSUS} <= kinds
-    assert [v.voter for v in change.votes if v.round == 2] == list(executors)
-    assert change.winner == "P1" and change.synthesized_by == "primary-analyzer"
-    assert change.doc_identifiers_unknown == []
-
-    report = write_output(result, tmp_path / "out")
-    out_dir = tmp_path / "out"
-    assert (out_dir / "refactored" / "Counter.tsx").read_text() == out
-    diff = (out_dir / "changes.diff").read_text()
-    assert diff.startswith("--- a/Counter.tsx") and "-  useEffect(() => {" in diff
-    rationale = next((out_dir / "rationale").iterdir()).read_text()
-    assert "primary-analyzer" in rationale and "voted P1" in rationale and "approves" in rationale
-    assert "`doubled`" in next((out_dir / "docs").iterdir()).read_text()
-    data = json.loads((out_dir / "report.json").read_text())
-    assert data["compile"]["after"]["ok"] and data["measures"]["Counter.tsx"]["after"]["any_count"] == 0
-    assert "compiles" in report.read_text()
-    lines = (out_dir / "conversation.jsonl").read_text().splitlines()
-    assert len(lines) == len(result.messages) and json.loads(lines[0])["from"] == "primary-analyzer"
-
-
-async def test_a_change_that_never_compiles_is_never_presented(toolchain, tmp_path):
-    executors = pool(scripted(BROKEN, BROKEN, BROKEN))
-    result = await run_refactor(executors, FIXTURES / "Counter.tsx", toolchain=toolchain,
-                                options=RefactorOptions(max_iterations=2))
-    change = result.changes[0]
-    assert change.status == "no-compiling-candidate"
-    assert change.compile_attempts == 2
-    assert result.files_after == result.files_before
+    assert "react-hooks/set-state-in-effect in Counter.tsx" in change.removed
+    assert not [f for f in result.findings_after if f.rule == "react-hooks/set-state-in-effect"]
+    # The docs name what the diff touches, and the writer's sentence passed the check.
+    assert "`doubled`" in change.documentation and change.doc_model_sentence
+    assert result.behaviour_same["Counter.tsx"] == "same DOM after every step as the original"
+    # Renders per interaction went down: the click no longer renders twice.
+    clicks = [(b, a) for b, a in zip(result.behaviour_before["Counter.tsx"],
+                                     result.behaviour_after["Counter.tsx"], strict=True)
+              if "click" in b["step"]]
+    assert clicks and all(a["renders"] < b["renders"] for b, a in clicks)
     write_output(result, tmp_path / "out")
-    assert (tmp_path / "out" / "changes.diff").read_text() == ""
-    assert "no candidate compiled" in (tmp_path / "out" / "report.md").read_text()
-    # Synthesis retries carried the diagnostics back.
-    synth = [r.messages[-1]["content"] for r in executors["primary-analyzer"].requests]
-    assert sum("TS2322" in c for c in synth) >= 2
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert report["kept_changes"] == 1
+    assert report["findings"]["by_rule"]["react-hooks/set-state-in-effect"] == {"before": 1,
+                                                                               "after": 0}
+    assert (tmp_path / "out" / "refactored" / "Counter.tsx").read_text() == FIXED
+    assert "same DOM after every step" in (tmp_path / "out" / "report.md").read_text()
 
 
-async def test_a_reply_with_imports_is_merged_into_the_import_block(toolchain):
-    with_imports = 'import { useMemo, useState } from "react";\n\n' + FIXED.split("\n\n", 1)[1]
-    with_imports = with_imports.replace("const doubled = count * 2;",
-                                        "const doubled = useMemo(() => count * 2, [count]);")
-    executors = pool(scripted(with_imports, with_imports, with_imports))
-    result = await run_refactor(executors, FIXTURES / "Counter.tsx", toolchain=toolchain)
-    out = result.files_after["Counter.tsx"]
-    assert result.changes[0].status == "accepted"
-    assert out.count("import ") == 1 and "useMemo" in out.splitlines()[0]
-    assert "useEffect" not in out  # the import it no longer needs was pruned
+async def test_an_edit_that_changes_the_dom_is_rejected(toolchain):
+    result = await run_refactor(pool(scripted(TRIPLE)), COUNTER, toolchain=toolchain,
+                                options=RefactorOptions(samples=0))
+    [change] = result.changes
+    assert change.status == "rejected"
+    assert any("changes behaviour" in c.verdict for c in change.candidates), change.candidates
+    assert result.files_after == result.files_before
 
 
-async def test_long_file_is_split_for_2k_windows_and_reassembled(toolchain):
-    src = (REPO / "examples" / "Dashboard.tsx").read_text()
-    seen_sizes = []
-
-    def responder(req, backend):
-        last = req.messages[-1]["content"]
-        if req.json_schema and "vote" in req.json_schema["properties"]:
-            return json.dumps({"vote": "P1", "critique": "ok", "confidence": 0.7})
-        if req.json_schema:
-            return json.dumps({"approve": True, "comment": "ok"})
-        m = re.search(r"```tsx\n(.*?)\n```", last, re.S)
-        if last.startswith(("Refactor this code", "Synthesize")) and m:
-            code = re.findall(r"```tsx\n(.*?)\n```", last, re.S)[-1]
-            seen_sizes.append(len(code))
-            return "```tsx\n" + code.replace("useState<any>(null)",
-                                              "useState<{ name: string } | null>(null)") + "\n```"
-        return "1. `user` is typed any."
-
-    executors = pool(responder, n_ctx=2048)
-    result = await run_refactor(executors, REPO / "examples" / "Dashboard.tsx",
-                                toolchain=toolchain, options=RefactorOptions(max_chunks=40))
-    statuses = {c.chunk: c.status for c in result.changes}
-    assert any(s == "accepted" for s in statuses.values()), statuses
-    out = result.files_after["Dashboard.tsx"]
-    assert "useState<{ name: string } | null>(null)" in out
-    assert out.replace("useState<{ name: string } | null>(null)", "useState<any>(null)") == src
-    assert result.compile_after.ok
-    # Every prompt fit a 2k window: the code shown was a part of the file, never all of it.
-    assert seen_sizes and max(seen_sizes) < len(src) / 3
-    assert all(r.messages and r.max_tokens >= 1 for b in executors.values() for r in b.requests)
-    # The JSX return of the 500-line component is too big for 2k windows: reported, not hidden.
-    skipped = [c for c in result.changes if c.status == "skipped"]
-    assert skipped and all("too large for the windows" in c.reason for c in skipped)
+async def test_a_compile_error_goes_back_to_the_model_and_the_repair_is_kept(toolchain):
+    result = await run_refactor(pool(scripted(BROKEN, DERIVE)), COUNTER, toolchain=toolchain)
+    [change] = result.changes
+    assert [c.origin for c in change.candidates] == ["model greedy", "model repair"]
+    assert "does not compile" in change.candidates[0].verdict
+    assert change.status == "accepted" and change.final_from == "model repair"
+    # The repair turn showed the model the compiler's words.
+    repair = [m for m in result.messages if m.meta.get("origin") == "model repair"][0]
+    assert "TS2322" in repair.prompt_messages[-1]["content"]
 
 
-async def test_bad_paths_are_clear_errors(tmp_path, toolchain):
-    with pytest.raises(InputError, match="does not exist"):
-        await run_refactor(pool(scripted(FIXED, FIXED, FIXED)), tmp_path / "nope.tsx")
-    (tmp_path / "notes.md").write_text("# hi")
-    with pytest.raises(InputError, match="not a TypeScript file"):
-        await run_refactor(pool(scripted(FIXED, FIXED, FIXED)), tmp_path / "notes.md")
-    with pytest.raises(InputError, match="no .ts or .tsx files"):
-        await run_refactor(pool(scripted(FIXED, FIXED, FIXED)), tmp_path)
-
-
-def test_cli_reports_bad_paths_in_one_line(tmp_path, capsys):
-    assert cli_main(["refactor", str(tmp_path / "missing.tsx")]) == 2
-    err = capsys.readouterr().err.strip()
-    assert err.startswith("error:") and "does not exist" in err and "\n" not in err
-    (tmp_path / "a.py").write_text("x = 1")
-    assert cli_main(["refactor", str(tmp_path / "a.py")]) == 2
-    assert "not a TypeScript file" in capsys.readouterr().err
+async def test_a_doc_sentence_naming_code_outside_the_diff_is_left_out(toolchain):
+    result = await run_refactor(pool(scripted(DERIVE, doc="Memoizes `useTotals` for `doubled`.")),
+                                COUNTER, toolchain=toolchain)
+    [change] = result.changes
+    assert change.status == "accepted"
+    assert change.doc_identifiers_unknown == ["useTotals"]
+    assert "useTotals" not in change.documentation and "`doubled`" in change.documentation
 
 
 class _CrashingBackend(FakeBackend):
@@ -174,19 +85,49 @@ class _CrashingBackend(FakeBackend):
         raise WorkerCrashedError("worker stopped answering (no reply within 300 s)")
 
 
-async def test_a_crashed_or_timed_out_worker_skips_its_step_not_the_run(toolchain):
-    executors = pool(scripted(BROKEN, FIXED, FIXED))
-    executors["optimization-specialist"] = _CrashingBackend("qwen2.5-coder-0.5b")
-    result = await run_refactor(executors, FIXTURES / "Counter.tsx", toolchain=toolchain)
-    change = result.changes[0]
-    # The other proposer's repaired proposal still went through synthesis and review.
-    assert change.status == "accepted"
-    assert [p.role for p in change.proposals] == ["primary-analyzer"]
-    assert result.compile_after.ok
-
-    executors = pool(scripted(BROKEN, FIXED, FIXED))
+async def test_a_failed_model_turn_costs_its_step_not_the_run(toolchain):
+    executors = pool(scripted(DERIVE))
     executors["primary-analyzer"] = _CrashingBackend("qwen2.5-coder-1.5b")
-    result = await run_refactor(executors, FIXTURES / "Counter.tsx", toolchain=toolchain)
-    assert result.changes[0].status == "skipped"
-    assert "a model call failed" in result.changes[0].reason
-    assert result.files_after == result.files_before
+    result = await run_refactor(executors, COUNTER, toolchain=toolchain)
+    [change] = result.changes
+    # The crashed editor cost its turn; the next strongest model edited and its fix was kept.
+    assert change.status == "accepted"
+    assert {c.model_id for c in change.candidates} == {"smollm2-135m"}
+
+    executors = {r: _CrashingBackend(e.model_id) for r, e in pool(scripted(DERIVE)).items()}
+    result = await run_refactor(executors, COUNTER, toolchain=toolchain)
+    [change] = result.changes
+    assert change.status == "rejected" and "model turn failed" in change.reason
+    assert result.files_after == result.files_before and result.compile_after.ok
+
+
+async def test_bad_inputs_are_clear_errors(tmp_path, toolchain):
+    executors = pool(scripted(DERIVE))
+    with pytest.raises(InputError, match="does not exist"):
+        await run_refactor(executors, tmp_path / "nope.tsx")
+    (tmp_path / "notes.md").write_text("# hi")
+    with pytest.raises(InputError, match="not a TypeScript file"):
+        await run_refactor(executors, tmp_path / "notes.md")
+    with pytest.raises(InputError, match="no .ts or .tsx files"):
+        await run_refactor(executors, tmp_path)
+    bad = tmp_path / "Bad.tsx"
+    bad.write_text("export function Bad( {\n  return <div>;\n")
+    with pytest.raises(InputError, match=r"Bad.tsx does not parse: line \d+"):
+        await run_refactor(executors, bad, toolchain=toolchain)
+    with pytest.raises(InputError, match="the pool handles files up to 100 tokens"):
+        await run_refactor(executors, COUNTER, toolchain=toolchain,
+                           options=RefactorOptions(max_file_tokens=100))
+
+
+def test_cli_bad_inputs_are_one_line_and_exit_2(tmp_path, capsys):
+    assert cli_main(["refactor", str(tmp_path / "missing.tsx")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error:") and "does not exist" in err and "\n" not in err
+    (tmp_path / "empty").mkdir()
+    assert cli_main(["refactor", str(tmp_path / "empty")]) == 2
+    assert "no .ts or .tsx files" in capsys.readouterr().err
+    big = tmp_path / "Big.tsx"
+    big.write_text("export const x = 1;\n" * 3000)
+    assert cli_main(["refactor", str(big)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "the pool handles files up to" in err and "\n" not in err

@@ -39,11 +39,11 @@ def test_dashboard_example_compiles_under_strict(toolchain):
 
 
 def test_measures_see_the_fix():
-    before = measure_source((FIXTURES / "Counter.tsx").read_text())
-    after = measure_source((FIXTURES / "Counter.fixed.tsx").read_text())
+    before = measure_source((FIXTURES / "Legacy.tsx").read_text())
+    after = measure_source((FIXTURES / "Legacy.fixed.tsx").read_text())
     assert (before.any_count, after.any_count) == (1, 0)
     assert (before.hooks_missing_deps, after.hooks_missing_deps) == (1, 0)
-    assert before.missing_deps == ["Counter:6:count"]
+    assert before.missing_deps == ["Legacy:6:count"]
 
 
 def test_measures_do_not_count_strings_comments_or_listed_deps():
@@ -64,7 +64,7 @@ export function A({ id }: { id: string }) {
 
 
 def test_measures_cli_prints_json(capsys):
-    assert measures_main([str(FIXTURES / "Counter.tsx"), "--json"]) == 0
+    assert measures_main([str(FIXTURES / "Legacy.tsx"), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["any_count"] == 1 and data["components"] == 1
     assert measures_main([str(FIXTURES / "missing.tsx")]) == 1
@@ -142,16 +142,3 @@ def test_missing_node_or_npm_is_a_one_line_error(monkeypatch, tmp_path):
 def test_toolchain_module_is_runnable(capsys, toolchain):
     assert tc.main(["--dir", str(toolchain.root), "--check"]) == 0
     assert "TypeScript 7.0.2" in capsys.readouterr().out
-
-
-def test_chunk_hints_name_the_problems_with_their_lines():
-    from logomesh_tui.codepipe.pipeline import chunk_hints
-
-    src = (FIXTURES / "Counter.tsx").read_text()
-    chunk = split_source("Counter.tsx", src).chunks[1]
-    hints = chunk_hints(src, "Counter.tsx", chunk.start_line, chunk.text)
-    assert "line 6: a hook reads `count` but its dependency list omits it" in hints
-    assert "line 3: `any` type; use a precise type" in hints
-    assert any(h.startswith("line 6: this effect copies a value into state") for h in hints)
-    fixed = (FIXTURES / "Counter.fixed.tsx").read_text()
-    assert chunk_hints(fixed, "Counter.tsx", 3, split_source("C.tsx", fixed).chunks[1].text) == []
