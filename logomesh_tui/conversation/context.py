@@ -16,6 +16,11 @@ A fresh build keeps the role's instructions, the task, the latest proposal of ev
 many recent messages as fit in about 60 % of the budget (the rest is room to append later
 turns); older messages are replaced by a summary written by a model, or, when that fails or
 does not fit, by an extractive digest (the first words of each message).
+
+The layout is ordered for reuse: the shared context (the task and its attached files, identical
+for every role on a model) comes first, then the role's instructions, then the summary (always
+at this one boundary), then the append-only history. A worker shared by several roles evaluates
+the task and files once: every role's first prompt starts with the same tokens.
 """
 
 from __future__ import annotations
@@ -227,7 +232,7 @@ class ContextBuilder:
     async def _fresh(self, role: str, ex: RoleExecutor, visible: list[LLMMessage], instr: str,
                      budget: int) -> BuiltPrompt:
         short_of = self.short_map(visible)
-        # The role's instructions open the first user message rather than a system message:
+        # The role's instructions go in the first user message rather than a system message:
         # some chat formats (Gemma's) drop system messages, and every model must see its role.
         intro = self.system_text(role)
         fixed = await self.prompt_tokens(ex, [{"role": "user", "content": intro}]) \
@@ -272,7 +277,8 @@ class ContextBuilder:
         older = [m for m in visible if m.id not in rendered]
 
         summary_info = None
-        parts = [intro, task_block]
+        # Shared context first (the same tokens for every role), then what is the role's own.
+        parts = [task_block, intro]
         if older:
             text, method = await self._summary(role, ex, older, short_of,
                                                max(24, room - used - 8))

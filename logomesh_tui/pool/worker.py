@@ -1,10 +1,17 @@
 """A model worker: one process per loaded model, speaking JSON lines over stdin/stdout.
 
-Run as ``python -m logomesh_tui.pool.worker`` by :class:`LocalBackend`. Requests (stdin):
-``{"op": "generate", "id", "request": GenerationRequest}``, ``{"op": "cancel", "id"}``,
-``{"op": "tokenize", "id", "text"}``, ``{"op": "shutdown"}``. Replies (stdout):
-``{"ev": "ready", ...}``, ``{"ev": "token", "id", "text"}``, ``{"ev": "done", "id", "result"}``,
-``{"ev": "count", "id", "n"}``, ``{"ev": "error", "id", "message"}``.
+Run as ``python -m logomesh_tui.pool.worker`` by :class:`LocalWorker`. Requests (stdin):
+``{"op": "generate", "id", "session", "request": GenerationRequest}``, ``{"op": "cancel", "id"}``,
+``{"op": "tokenize", "id", "text"}``, ``{"op": "forget", "id", "session"}``,
+``{"op": "shutdown"}``. Replies (stdout): ``{"ev": "ready", ...}``, ``{"ev": "token", "id",
+"text"}``, ``{"ev": "done", "id", "result", "states"}``, ``{"ev": "count", "id", "n"}``,
+``{"ev": "error", "id", "message"}``.
+
+One worker serves every role that uses its model (a *session* per role). llama.cpp has one KV
+cache; :class:`SessionStates` keeps a snapshot of each session's KV (``llama_state_seq_*``) and,
+before a prompt is evaluated, starts from whichever snapshot shares the longest prefix with it,
+so a role resumes its own transcript, and a role's first prompt reuses the task and files that
+another role's prompt already evaluated.
 
 The worker dies with its parent (PR_SET_PDEATHSIG, and stdin EOF), so a dashboard killed with
 SIGKILL leaves no model process behind. Everything that touches llama.cpp stays in this process:
@@ -74,6 +81,113 @@ class TokenProbabilities:
         return float(np.exp(np.mean(self.logprobs)))
 
 
+def common_prefix(a: np.ndarray, b: np.ndarray) -> int:
+    """Length of the longest common prefix of two token arrays."""
+    n = min(len(a), len(b))
+    if n == 0:
+        return 0
+    diff = np.flatnonzero(a[:n] != b[:n])
+    return int(diff[0]) if len(diff) else n
+
+
+class SessionStates:
+    """KV snapshots per session in one llama.cpp context (see the module docstring).
+
+    ``owner`` is the session whose tokens the live KV cache holds; its snapshot is taken only
+    when another session is about to change the cache, and only if the cache changed since.
+    """
+
+    def __init__(self, llm, llama_cpp) -> None:
+        self.llm = llm
+        self.lib = llama_cpp
+        self.saved: dict[str, tuple[np.ndarray, ctypes.Array]] = {}
+        self.owner: str | None = None
+        self.dirty = False
+        self.active: str = ""
+        self.restored_tokens = 0
+
+    def _live(self) -> np.ndarray:
+        return np.asarray(self.llm.input_ids[: self.llm.n_tokens]).copy()
+
+    def _save(self, session: str) -> None:
+        ctx = self.llm.ctx
+        size = self.lib.llama_state_seq_get_size(ctx, 0)
+        buf = (ctypes.c_uint8 * size)()
+        written = self.lib.llama_state_seq_get_data(ctx, buf, size, 0)
+        if written:
+            self.saved[session] = (self._live(), buf)
+
+    def _restore(self, session: str) -> bool:
+        tokens, buf = self.saved[session]
+        llm = self.llm
+        llm._ctx.kv_cache_seq_rm(0, 0, -1)
+        if not self.lib.llama_state_seq_set_data(llm.ctx, buf, len(buf), 0):
+            llm.reset()
+            return False
+        llm.input_ids[: len(tokens)] = tokens
+        llm.n_tokens = len(tokens)
+        llm._requires_eval = True  # the restored cache has no logits: replay one token
+        return True
+
+    def prepare(self, tokens) -> None:
+        """Called with the prompt's tokens just before llama.cpp evaluates them."""
+        prompt = np.asarray(tokens, dtype=np.intc)
+        session = self.active
+        if self.owner is not None and self.owner != session and self.dirty:
+            self._save(self.owner)
+            self.dirty = False
+        best, best_len = None, common_prefix(self._live(), prompt)
+        for name, (saved_tokens, _buf) in self.saved.items():
+            n = common_prefix(saved_tokens, prompt)
+            if n > best_len:
+                best, best_len = name, n
+        self.restored_tokens = 0
+        if best is not None and self._restore(best):
+            self.restored_tokens = best_len
+        self.owner = session
+        self.dirty = True
+
+    def forget(self, session: str) -> None:
+        self.saved.pop(session, None)
+        if self.owner == session:
+            self.owner = None
+            self.dirty = False
+
+    def sizes(self) -> dict[str, int]:
+        """Bytes of KV snapshot per session (the live cache is not counted: it is preallocated)."""
+        return {name: len(buf) for name, (_t, buf) in self.saved.items()}
+
+
+def _llama_class(Llama, states_holder: list):
+    """Llama whose prompt evaluation starts from the best session snapshot."""
+
+    class SessionLlama(Llama):
+        def generate(self, tokens, *args, **kwargs):
+            states_holder[0].prepare(tokens)
+            return super().generate(tokens, *args, **kwargs)
+
+    return SessionLlama
+
+
+def _llama_kwargs(cfg: dict, llama_cpp) -> dict:
+    """Llama() arguments from the worker config: GPU offload, flash attention, KV cache types."""
+    n_gpu = cfg.get("n_gpu_layers")
+    if n_gpu is None:
+        n_gpu = -1 if llama_cpp.llama_supports_gpu_offload() else 0
+    kwargs = {"n_gpu_layers": int(n_gpu), "flash_attn": bool(cfg.get("flash_attn", False))}
+    for key in ("type_k", "type_v"):
+        name = cfg.get(key)
+        if name:
+            kwargs[key] = int(getattr(llama_cpp, f"GGML_TYPE_{name.upper()}"))
+    if cfg.get("prompt_lookup"):
+        from llama_cpp.llama_speculative import LlamaPromptLookupDecoding
+
+        kwargs["draft_model"] = LlamaPromptLookupDecoding(
+            num_pred_tokens=int(cfg.get("prompt_lookup_tokens", 10)))
+        kwargs["logits_all"] = True  # the draft's tokens are checked against every position
+    return kwargs
+
+
 def main() -> None:
     _die_with_parent()
     proto = _Protocol()
@@ -106,13 +220,27 @@ def main() -> None:
         import llama_cpp
         from llama_cpp import Llama, LogitsProcessorList
 
-        llm = Llama(model_path=cfg["path"], n_ctx=cfg["n_ctx"], n_threads=cfg["n_threads"],
-                    n_threads_batch=cfg["n_threads"], n_batch=cfg.get("n_batch", 512),
-                    chat_format=cfg.get("chat_format"), verbose=False, seed=cfg.get("seed", 0xC0FFEE))
+        holder: list[SessionStates] = []
+        llama_kwargs = _llama_kwargs(cfg, llama_cpp)
+        llm = _llama_class(Llama, holder)(
+            model_path=cfg["path"], n_ctx=cfg["n_ctx"], n_threads=cfg["n_threads"],
+            n_threads_batch=cfg["n_threads"], n_batch=cfg.get("n_batch", 512),
+            chat_format=cfg.get("chat_format"), verbose=False, seed=cfg.get("seed", 0xC0FFEE),
+            **llama_kwargs)
+        states = SessionStates(llm, llama_cpp)
+        holder.append(states)
     except Exception as exc:
         proto.send(ev="load_failed", message=f"{type(exc).__name__}: {exc}")
         return
-    proto.send(ev="ready", load_s=time.perf_counter() - t0, n_ctx=llm.n_ctx(), pid=os.getpid())
+    # What llama.cpp was actually given, read back from its own parameter structs.
+    applied = {"n_gpu_layers": int(llm.model_params.n_gpu_layers),
+               "flash_attn": int(llm.context_params.flash_attn_type) == int(
+                   llama_cpp.LLAMA_FLASH_ATTN_TYPE_ENABLED),
+               "type_k": int(llm.context_params.type_k), "type_v": int(llm.context_params.type_v),
+               "gpu_offload_supported": bool(llama_cpp.llama_supports_gpu_offload()),
+               "prompt_lookup": llm.draft_model is not None}
+    proto.send(ev="ready", load_s=time.perf_counter() - t0, n_ctx=llm.n_ctx(), pid=os.getpid(),
+               applied=applied)
 
     while True:
         msg = jobs.get()
@@ -124,7 +252,11 @@ def main() -> None:
                 n = len(llm.tokenize(msg["text"].encode("utf-8"), add_bos=False, special=True))
                 proto.send(ev="count", id=rid, n=n)
             elif op == "generate":
-                _generate(llm, llama_cpp, LogitsProcessorList, msg, rid, proto, cancelled)
+                states.active = str(msg.get("session", ""))
+                _generate(llm, llama_cpp, LogitsProcessorList, msg, rid, proto, cancelled, states)
+            elif op == "forget":
+                states.forget(str(msg.get("session", "")))
+                proto.send(ev="count", id=rid, n=len(states.saved))
             else:
                 proto.send(ev="error", id=rid, message=f"unknown op {op!r}")
         except Exception as exc:  # a bad request must not kill the worker
@@ -132,7 +264,7 @@ def main() -> None:
     llm.close()
 
 
-def _generate(llm, llama_cpp, LogitsProcessorList, msg, rid, proto, cancelled) -> None:
+def _generate(llm, llama_cpp, LogitsProcessorList, msg, rid, proto, cancelled, states) -> None:
     req = msg["request"]
     probs = TokenProbabilities()
     kwargs = dict(messages=req["messages"], max_tokens=req["max_tokens"],
@@ -178,7 +310,7 @@ def _generate(llm, llama_cpp, LogitsProcessorList, msg, rid, proto, cancelled) -
         "timings": {"prompt_eval_s": prompt_eval_s, "generation_s": gen_s or max(total - (ttft or 0), 1e-9),
                     "total_s": total, "time_to_first_token_s": ttft},
         "mean_token_prob": probs.mean_prob(),
-    })
+    }, states=states.sizes(), restored_tokens=states.restored_tokens)
 
 
 if __name__ == "__main__":

@@ -344,11 +344,7 @@ class LogoMeshApp(App[int]):
         self.refresh_registry()
 
     def on_swap_finished(self, message: SwapFinished) -> None:
-        r = message.result
-        secs = r.get("seconds")
-        took = f" in {secs:.1f}s" if isinstance(secs, int | float) else ""
-        self._command_line(f"swapped {r.get('role')}: {r.get('old_model_id')} → "
-                           f"{r.get('new_model_id')}{took}", ok=True)
+        self._command_line(message.result.describe(), ok=True)
         self.refresh_registry()
 
     def on_operation_failed(self, message: OperationFailed) -> None:
@@ -418,7 +414,7 @@ class LogoMeshApp(App[int]):
         except Exception as exc:  # noqa: BLE001
             self.post_message(OperationFailed(f"swap {role}", str(exc)))
         else:
-            self.post_message(SwapFinished(dict(result)))
+            self.post_message(SwapFinished(result))
         finally:
             self._transient.pop(role, None)
 

@@ -12,7 +12,7 @@ from typing import Any
 from textual.message import Message
 
 from ..conversation.messages import LLMMessage
-from ..pool.types import ModelInfo, PoolEvent
+from ..pool.types import ModelInfo, PoolEvent, SwapReport
 
 
 class PoolChanged(Message):
@@ -38,9 +38,9 @@ class ModelUnloaded(Message):
 
 
 class SwapFinished(Message):
-    """A hot-swap the user asked for finished; ``result`` is the engine's swap dict."""
+    """A hot-swap the user asked for finished; ``result`` is the engine's report."""
 
-    def __init__(self, result: dict[str, Any]) -> None:
+    def __init__(self, result: SwapReport) -> None:
         super().__init__()
         self.result = result
 

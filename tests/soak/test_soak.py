@@ -56,7 +56,7 @@ async def test_hot_swaps_with_generation_between_them(tmp_path, swaps):
         for i in range(swaps):
             target = models[i % 2]
             result = await engine.hot_swap("swapper", target)
-            assert result["new_model_id"] == target and ex.model_id == target
+            assert result.new_model_id == target and ex.model_id == target
             reply = await ex.generate(ask("Say ok", 4))
             assert reply.model_id == target and reply.completion_tokens > 0
             assert (await engine.generate("steady", ask("Hi", 4))).text is not None
