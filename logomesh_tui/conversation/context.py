@@ -195,14 +195,11 @@ class ContextBuilder:
     # -- building -------------------------------------------------------------------------
 
     async def build(self, role: str, ex: RoleExecutor, visible: list[LLMMessage],
-                    instruction: str, *, max_tokens: int, squeeze: float = 1.0,
+                    instruction: str, *, max_tokens: int,
                     vote_candidates: list[LLMMessage] | None = None,
                     allowed: tuple[MessageType, ...] = (MessageType.ANALYSIS,)) -> BuiltPrompt:
-        """The chat for ``role``'s next turn, within ``squeeze`` x its budget.
-
-        ``squeeze`` < 1 forces a fresh, smaller build (the retry after an unusable reply).
-        """
-        budget = int((ex.n_ctx - max_tokens - PER_PROMPT_OVERHEAD) * squeeze)
+        """The chat for ``role``'s next turn, within its model's window less ``max_tokens``."""
+        budget = ex.n_ctx - max_tokens - PER_PROMPT_OVERHEAD
         if budget < 64:
             raise ContextOverflowError(
                 f"{role}: n_ctx {ex.n_ctx} leaves no room for a prompt with max_tokens "
@@ -210,7 +207,7 @@ class ContextBuilder:
         instr = self.instruction_text(role, instruction, vote_candidates or [], allowed)
         tr = self.transcripts.get(role)
         short_of = self.short_map(visible)
-        if tr is not None and tr.model_id == ex.model_id and squeeze >= 1.0:
+        if tr is not None and tr.model_id == ex.model_id:
             new = [m for m in visible if m.id not in tr.seen]
             lines = [render_message(m, role, short_of) for m in new if m.from_role != role]
             if tr.last_own_short:
