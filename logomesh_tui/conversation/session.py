@@ -571,8 +571,9 @@ class MultiModelSession:
             "content": "", "references": citable[-max_refs:], "confidence": 0.85}
         if candidates:
             skeleton["vote"] = candidates[-1].short_id
-        text = json.dumps(skeleton, separators=(", ", ": "))
-        # Grammar whitespace inside brackets and the end-of-turn token.
+        # Local workers constrain replies to compact JSON (no spaces), as counted here.
+        text = json.dumps(skeleton, separators=(",", ":"))
+        # The end-of-turn token, and servers that add spaces the grammar does not forbid.
         overhead = await self.context.count(ex, text) + 8
         room = int((self.limits.max_tokens - overhead) * CHARS_PER_TOKEN)
         return max(16, min(self.limits.content_chars(), room))
