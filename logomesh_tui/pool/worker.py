@@ -7,11 +7,11 @@ Run as ``python -m logomesh_tui.pool.worker`` by :class:`LocalWorker`. Requests 
 "text"}``, ``{"ev": "done", "id", "result", "states"}``, ``{"ev": "count", "id", "n"}``,
 ``{"ev": "error", "id", "message"}``.
 
-One worker serves every role that uses its model (a *session* per role). llama.cpp has one KV
-cache; :class:`SessionStates` keeps a snapshot of each session's KV (``llama_state_seq_*``) and,
-before a prompt is evaluated, starts from whichever snapshot shares the longest prefix with it,
-so a role resumes its own transcript, and a role's first prompt reuses the task and files that
-another role's prompt already evaluated.
+One worker serves every role that uses its model (a *session* per role). The roles' KV states
+live side by side in llama.cpp's one (unified) KV cache as separate sequences;
+:class:`SessionStates` moves the right one into place before a prompt is evaluated, so a role
+resumes its own transcript, and a role's first prompt reuses the task and files that another
+role's prompt already evaluated.
 
 The worker dies with its parent (PR_SET_PDEATHSIG, and stdin EOF), so a dashboard killed with
 SIGKILL leaves no model process behind. Everything that touches llama.cpp stays in this process:
@@ -20,6 +20,7 @@ a crash or abort there takes down only this worker.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import functools
 import json
@@ -91,72 +92,132 @@ def common_prefix(a: np.ndarray, b: np.ndarray) -> int:
     return int(diff[0]) if len(diff) else n
 
 
-class SessionStates:
-    """KV snapshots per session in one llama.cpp context (see the module docstring).
+def trie_size(sequences: list[np.ndarray]) -> int:
+    """Distinct (prefix, token) positions in ``sequences``: the KV cells they need when sessions
+    that share a prefix share its cells (sum of lengths less each sorted neighbour's prefix)."""
+    ordered = sorted((tuple(int(t) for t in seq) for seq in sequences if len(seq)))
+    total = sum(len(seq) for seq in ordered)
+    for a, b in zip(ordered, ordered[1:], strict=False):
+        total -= common_prefix(np.asarray(a), np.asarray(b))
+    return total
 
-    ``owner`` is the session whose tokens the live KV cache holds; its snapshot is taken only
-    when another session is about to change the cache, and only if the cache changed since.
+
+class SessionStates:
+    """Each session's tokens parked in the worker's one KV cache (see the module docstring).
+
+    The context has a unified KV cache with ``slots`` sequences. llama-cpp-python decodes in
+    sequence 0, the live one. Parking a session tags its cells with a sequence of its own
+    (``llama_memory_seq_cp``): llama.cpp's unified cache shares cells between sequences rather
+    than copying them, so sessions that share a prefix (the task, the files) hold it once and
+    switching sessions copies no data. Before a prompt is evaluated, the parked session (or the
+    live cache) sharing the longest prefix with it is moved into sequence 0. When the cache or
+    the sequence slots would run out, the least recently used parked sessions are dropped (they
+    re-evaluate on their next turn).
     """
 
-    def __init__(self, llm, llama_cpp) -> None:
+    def __init__(self, llm, llama_cpp, slots: int) -> None:
         self.llm = llm
         self.lib = llama_cpp
-        self.saved: dict[str, tuple[np.ndarray, ctypes.Array]] = {}
+        self.mem = llama_cpp.llama_get_memory(llm.ctx)
+        self.parked: dict[str, tuple[int, np.ndarray]] = {}
+        self.free = list(range(1, slots))
+        self.used_at: dict[str, int] = {}
+        self.clock = 0
         self.owner: str | None = None
         self.dirty = False
-        self.active: str = ""
+        self.active = ""
+        self.reserve = 0
         self.restored_tokens = 0
+        self.bytes_per_token = 0.0
 
     def _live(self) -> np.ndarray:
         return np.asarray(self.llm.input_ids[: self.llm.n_tokens]).copy()
 
-    def _save(self, session: str) -> None:
-        ctx = self.llm.ctx
-        size = self.lib.llama_state_seq_get_size(ctx, 0)
-        buf = (ctypes.c_uint8 * size)()
-        written = self.lib.llama_state_seq_get_data(ctx, buf, size, 0)
-        if written:
-            self.saved[session] = (self._live(), buf)
+    def _drop(self, session: str) -> None:
+        seq, _tokens = self.parked.pop(session)
+        self.lib.llama_memory_seq_rm(self.mem, seq, -1, -1)
+        self.free.append(seq)
 
-    def _restore(self, session: str) -> bool:
-        tokens, buf = self.saved[session]
+    def _lru(self, keep: str | None) -> str | None:
+        candidates = [s for s in self.parked if s != keep]
+        return min(candidates, key=lambda s: self.used_at.get(s, 0)) if candidates else None
+
+    def _park(self, session: str) -> None:
+        if session in self.parked:
+            self._drop(session)
+        if not self.free:
+            victim = self._lru(keep=None)
+            if victim is None:
+                return
+            self._drop(victim)
+        seq = self.free.pop()
+        self.lib.llama_memory_seq_cp(self.mem, 0, seq, -1, -1)
+        self.parked[session] = (seq, self._live())
+
+    def _restore(self, session: str) -> None:
+        seq, tokens = self.parked[session]
         llm = self.llm
-        llm._ctx.kv_cache_seq_rm(0, 0, -1)
-        if not self.lib.llama_state_seq_set_data(llm.ctx, buf, len(buf), 0):
-            llm.reset()
-            return False
+        self.lib.llama_memory_seq_rm(self.mem, 0, -1, -1)
+        self.lib.llama_memory_seq_cp(self.mem, seq, 0, -1, -1)
         llm.input_ids[: len(tokens)] = tokens
         llm.n_tokens = len(tokens)
-        llm._requires_eval = True  # the restored cache has no logits: replay one token
-        return True
+        llm._requires_eval = True  # no logits for the restored cache: replay one token
+        self._drop(session)  # the live sequence holds it now
+
+    def _fit(self, prompt: np.ndarray, keep: str | None) -> None:
+        """Drop parked sessions until the cache can hold them, the prompt and the reply."""
+        limit = self.llm.n_ctx() - self.reserve
+        while self.parked:
+            seqs = [tokens for _seq, tokens in self.parked.values()] + [prompt]
+            if trie_size(seqs) <= limit:
+                return
+            victim = self._lru(keep)
+            if victim is None:
+                return
+            self._drop(victim)
 
     def prepare(self, tokens) -> None:
         """Called with the prompt's tokens just before llama.cpp evaluates them."""
         prompt = np.asarray(tokens, dtype=np.intc)
         session = self.active
+        self.clock += 1
+        self.used_at[session] = self.clock
         if self.owner is not None and self.owner != session and self.dirty:
-            self._save(self.owner)
+            self._park(self.owner)
             self.dirty = False
         best, best_len = None, common_prefix(self._live(), prompt)
-        for name, (saved_tokens, _buf) in self.saved.items():
-            n = common_prefix(saved_tokens, prompt)
+        for name, (_seq, parked) in self.parked.items():
+            n = common_prefix(parked, prompt)
             if n > best_len:
                 best, best_len = name, n
+        self._fit(prompt, keep=best)
         self.restored_tokens = 0
-        if best is not None and self._restore(best):
+        if best is not None and best in self.parked:
+            self._restore(best)
             self.restored_tokens = best_len
         self.owner = session
         self.dirty = True
 
     def forget(self, session: str) -> None:
-        self.saved.pop(session, None)
+        if session in self.parked:
+            self._drop(session)
+        self.used_at.pop(session, None)
         if self.owner == session:
             self.owner = None
             self.dirty = False
 
     def sizes(self) -> dict[str, int]:
-        """Bytes of KV snapshot per session (the live cache is not counted: it is preallocated)."""
-        return {name: len(buf) for name, (_t, buf) in self.saved.items()}
+        """Bytes of KV cache each parked session holds on its own (beyond what it shares)."""
+        if not self.bytes_per_token and self.llm.n_tokens:
+            size = self.lib.llama_state_seq_get_size(self.llm.ctx, 0)
+            self.bytes_per_token = size / self.llm.n_tokens
+        others = [self._live()]
+        out = {}
+        for name, (_seq, tokens) in self.parked.items():
+            shared = max((common_prefix(tokens, o) for o in others), default=0)
+            out[name] = int((len(tokens) - shared) * self.bytes_per_token)
+            others.append(tokens)
+        return out
 
 
 def compact_json_gbnf(schema: dict) -> str:
@@ -196,6 +257,35 @@ def _llama_class(Llama, states_holder: list):
             return super().generate(tokens, *args, **kwargs)
 
     return SessionLlama
+
+
+#: Sequences in a worker's KV cache: the live one and up to seven parked sessions (roles).
+SESSION_SLOTS = 8
+
+
+@contextlib.contextmanager
+def _sequences(slots: int):
+    """Create llama.cpp contexts with ``slots`` sequences in one unified KV cache.
+
+    llama-cpp-python's Llama() does not expose ``n_seq_max`` / ``kv_unified``; it reads the
+    defaults from ``llama_context_default_params()`` and overrides other fields, so the defaults
+    are adjusted while the model is constructed.
+    """
+    import llama_cpp.llama_cpp as lib
+
+    original = lib.llama_context_default_params
+
+    def params():
+        p = original()
+        p.n_seq_max = slots
+        p.kv_unified = True
+        return p
+
+    lib.llama_context_default_params = params
+    try:
+        yield
+    finally:
+        lib.llama_context_default_params = original
 
 
 def _llama_kwargs(cfg: dict, llama_cpp) -> dict:
@@ -251,12 +341,14 @@ def main() -> None:
 
         holder: list[SessionStates] = []
         llama_kwargs = _llama_kwargs(cfg, llama_cpp)
-        llm = _llama_class(Llama, holder)(
-            model_path=cfg["path"], n_ctx=cfg["n_ctx"], n_threads=cfg["n_threads"],
-            n_threads_batch=cfg["n_threads"], n_batch=cfg.get("n_batch", 512),
-            chat_format=cfg.get("chat_format"), verbose=False, seed=cfg.get("seed", 0xC0FFEE),
-            **llama_kwargs)
-        states = SessionStates(llm, llama_cpp)
+        slots = int(cfg.get("session_slots", SESSION_SLOTS))
+        with _sequences(slots):
+            llm = _llama_class(Llama, holder)(
+                model_path=cfg["path"], n_ctx=cfg["n_ctx"], n_threads=cfg["n_threads"],
+                n_threads_batch=cfg["n_threads"], n_batch=cfg.get("n_batch", 512),
+                chat_format=cfg.get("chat_format"), verbose=False,
+                seed=cfg.get("seed", 0xC0FFEE), **llama_kwargs)
+        states = SessionStates(llm, llama_cpp, slots)
         holder.append(states)
     except Exception as exc:
         proto.send(ev="load_failed", message=f"{type(exc).__name__}: {exc}")
@@ -282,10 +374,11 @@ def main() -> None:
                 proto.send(ev="count", id=rid, n=n)
             elif op == "generate":
                 states.active = str(msg.get("session", ""))
+                states.reserve = int(msg.get("request", {}).get("max_tokens", 0))
                 _generate(llm, llama_cpp, LogitsProcessorList, msg, rid, proto, cancelled, states)
             elif op == "forget":
                 states.forget(str(msg.get("session", "")))
-                proto.send(ev="count", id=rid, n=len(states.saved))
+                proto.send(ev="count", id=rid, n=len(states.parked))
             else:
                 proto.send(ev="error", id=rid, message=f"unknown op {op!r}")
         except Exception as exc:  # a bad request must not kill the worker
