@@ -139,7 +139,7 @@ class RegistryPane(DataTable):
         self.rows_by_role = {r.role: r for r in rows}
         self.budget = memory.budget if memory else 0
         total = memory.total if memory else 0
-        subtitle = f"RAM {human_bytes(total)} / {human_bytes(self.budget)}" if memory else ""
+        subtitle = f"{human_bytes(total)} / {human_bytes(self.budget)}" if memory else ""
         if memory and memory.device_total:
             dev_budget = f" / {human_bytes(memory.device_budget)}" if memory.device_budget else ""
             subtitle += f" · GPU {human_bytes(memory.device_total)}{dev_budget}"
