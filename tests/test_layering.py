@@ -1,13 +1,72 @@
-"""The engine is usable without Textual: importing it must not pull Textual in."""
+"""The engine is usable without Textual: importing it must not pull Textual in, and no engine
+module imports Textual or the TUI anywhere, including inside functions (which an import at
+start-up never runs). ``./check.sh`` checks the same with import-linter contracts."""
 
+import ast
 import subprocess
 import sys
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parents[1] / "logomesh_tui"
+# The front ends; everything else in the package is the engine.
+FRONT_ENDS = ("tui", "cli")
+FORBIDDEN = ("textual", "textual_serve", "logomesh_tui.tui")
 
 ENGINE_MODULES = [
     "logomesh_tui", "logomesh_tui.pool.engine", "logomesh_tui.pool.worker", "logomesh_tui.catalog",
     "logomesh_tui.conversation", "logomesh_tui.sessions", "logomesh_tui.export",
-    "logomesh_tui.commands", "logomesh_tui.codepipe",
+    "logomesh_tui.commands", "logomesh_tui.codepipe", "logomesh_tui.bench.speed",
+    "logomesh_tui.bench.quality",
 ]
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def imported_modules(source: str, module: str, is_package: bool) -> list[tuple[int, str]]:
+    """(line, absolute module name) of every import in ``source``, at any depth."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, alias.name) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                # A package's own name is its base; a module's base is its package.
+                base = module.split(".")
+                drop = node.level - 1 if is_package else node.level
+                base = base[:len(base) - drop] if drop else base
+                name = ".".join(base + ([node.module] if node.module else []))
+            else:
+                name = node.module or ""
+            # `from pkg import mod` may import a submodule: check both names.
+            found.append((node.lineno, name))
+            found += [(node.lineno, f"{name}.{alias.name}") for alias in node.names]
+    return found
+
+
+def is_forbidden(name: str) -> bool:
+    return any(name == f or name.startswith(f + ".") for f in FORBIDDEN)
+
+
+def forbidden_imports(source: str, module: str, is_package: bool = False) -> list[str]:
+    """One line per forbidden import: a name under one already reported on its line is left out."""
+    hits: list[str] = []
+    reported: set[tuple[int, str]] = set()
+    for line, name in imported_modules(source, module, is_package):
+        parent = name.rpartition(".")[0]
+        if is_forbidden(name) and (line, parent) not in reported:
+            hits.append(f"{module}:{line} imports {name}")
+            reported.add((line, name))
+    return hits
+
+
+def engine_files() -> list[Path]:
+    return [p for p in sorted(PACKAGE.rglob("*.py"))
+            if p.relative_to(PACKAGE).parts[0] not in FRONT_ENDS]
 
 
 def test_engine_imports_nothing_from_textual():
@@ -17,3 +76,30 @@ def test_engine_imports_nothing_from_textual():
             "print(','.join(bad))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "", f"engine imported {out.stdout.strip()}"
+
+
+def test_no_engine_module_imports_textual_or_the_tui_even_inside_functions():
+    files = engine_files()
+    assert PACKAGE / "pool" / "engine.py" in files and PACKAGE / "tui" / "app.py" not in files
+    bad = [hit for p in files
+           for hit in forbidden_imports(p.read_text(encoding="utf-8"), module_name(p),
+                                        p.name == "__init__.py")]
+    assert bad == []
+
+
+def test_the_scan_sees_imports_inside_functions_and_relative_ones():
+    source = ("import json\n"
+              "def later():\n"
+              "    from textual.app import App\n"
+              "async def bench():\n"
+              "    from ..tui import LogoMeshApp\n"
+              "    from .. import tui\n"
+              "    from ..tuition import x\n")
+    assert forbidden_imports(source, "logomesh_tui.bench.ui") == [
+        "logomesh_tui.bench.ui:3 imports textual.app",
+        "logomesh_tui.bench.ui:5 imports logomesh_tui.tui",
+        "logomesh_tui.bench.ui:6 imports logomesh_tui.tui",
+    ]
+    # In a package's __init__, one dot is the package itself.
+    assert forbidden_imports("from .tui import app\n", "logomesh_tui", is_package=True) == [
+        "logomesh_tui:1 imports logomesh_tui.tui"]

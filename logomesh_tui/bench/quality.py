@@ -21,13 +21,13 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from ..codepipe.executors import (
-    RoleExecutor,
     StepFailed,
     TokenLedger,
+    TurnExecutor,
     ask,
     strongest_role,
 )
@@ -70,7 +70,7 @@ class _Budget:
         return self.limit - self.ledger.total_tokens
 
 
-async def _gen(executor: RoleExecutor, role: str, messages: list[dict[str, str]],
+async def _gen(executor: TurnExecutor, role: str, messages: list[dict[str, str]],
                budget: _Budget, max_tokens: int, json_schema: dict | None = None,
                attempt: int = 0, salt: int = 0) -> str | None:
     """One call within the budget. Retries (``attempt``) sample more freely and ``salt`` gives
@@ -208,7 +208,7 @@ async def _collab(executors, role, task, toolchain, budget, max_tokens
 _RUNNERS = {"single": _single, "self_repair": _self_repair, "collab": _collab}
 
 
-async def run_quality(executors_by_role: dict[str, RoleExecutor], tasks_dir: Path | str, *,
+async def run_quality(executors_by_role: Mapping[str, TurnExecutor], tasks_dir: Path | str, *,
                       modes: tuple[str, ...] = MODES, token_budget: int = DEFAULT_TOKEN_BUDGET,
                       max_tokens: int = DEFAULT_MAX_TOKENS, strongest: str | None = None,
                       toolchain: Toolchain | None = None, limit: int | None = None,

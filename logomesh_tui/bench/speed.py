@@ -8,14 +8,18 @@ import gc
 import os
 import statistics
 import time
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
+from typing import Any, cast
 
 import psutil
 
 from ..catalog import Catalog
 from ..config import EngineConfig
+from ..conversation.roles import SEED_ROLES
 from ..pool.engine import HotSwapEngine
-from ..pool.types import GenerationRequest
+from ..pool.types import GenerationRequest, TokenCallback
+from ..sessions.events import MessagePosted, Note, TurnMetrics
 
 PROMPT = ("Explain, step by step, how React's useEffect dependency array decides when an effect "
           "re-runs, and list three common mistakes.")
@@ -29,6 +33,11 @@ def _request(max_tokens: int, prompt: str = PROMPT) -> GenerationRequest:
 
 def _config(n_ctx: int, threads: int | None, **kw) -> EngineConfig:
     return EngineConfig(n_ctx=n_ctx, n_threads=threads or os.cpu_count() or 1, **kw)
+
+
+def _stamper(sink: list[float]) -> TokenCallback:
+    """A token callback that appends each token's arrival time to ``sink``."""
+    return lambda _token: sink.append(time.perf_counter())
 
 
 def _median(xs: list[float]) -> float:
@@ -72,9 +81,11 @@ class _Bare:
         self.llm.reset()  # no KV reuse between repeats: both sides evaluate the whole prompt
         stamps: list[float] = []
         t0 = time.perf_counter()
-        for chunk in self.llm.create_chat_completion(
-                messages=[{"role": "user", "content": PROMPT}], max_tokens=max_tokens,
-                temperature=0.0, seed=1, stream=True):
+        # stream=True returns an iterator of chunks (the declared type is a union with the reply)
+        chunks = cast(Iterator[dict[str, Any]], self.llm.create_chat_completion(
+            messages=[{"role": "user", "content": PROMPT}], max_tokens=max_tokens,
+            temperature=0.0, seed=1, stream=True))
+        for chunk in chunks:
             if chunk["choices"][0].get("delta", {}).get("content"):
                 stamps.append(time.perf_counter())
         return _rate(stamps, t0, time.perf_counter())
@@ -86,7 +97,7 @@ async def _stack_once(engine: HotSwapEngine, i: int, max_tokens: int) -> tuple[f
     req.messages = [{"role": "system", "content": f"Run {i}."}] + req.messages
     stamps: list[float] = []
     t0 = time.perf_counter()
-    await engine.generate("bench", req, lambda _t, s=stamps: s.append(time.perf_counter()))
+    await engine.generate("bench", req, _stamper(stamps))
     return _rate(stamps, t0, time.perf_counter())
 
 
@@ -183,7 +194,7 @@ async def bench_swap(models: list[str] | None = None, n_ctx: int = 2048, threads
             t_ready = time.perf_counter() - t0
             stamps: list[float] = []
             await engine.generate("documentation-writer", _request(8, "Say ok."),
-                                  lambda _t, s=stamps: s.append(time.perf_counter()))
+                                  _stamper(stamps))
             ready[target].append(t_ready)
             first[target].append((stamps[0] if stamps else time.perf_counter()) - t0)
     per_model = {m: {"swap_ready_s": round(_median(ready[m]), 3),
@@ -229,7 +240,7 @@ async def bench_memory(models: list[str] | None = None, swaps: int = 50, n_ctx: 
 async def bench_pool(models: list[str] | None = None, n_ctx: int = 2048, max_tokens: int = 128) -> dict:
     """The default pool loaded together: RSS vs file sizes vs estimates; a 128-token turn each."""
     models = models or DEFAULT_POOL
-    roles = ["primary-analyzer", "architecture-critic", "optimization-specialist", "documentation-writer"]
+    roles = list(SEED_ROLES)
     # The engine's defaults: every core per worker; the orchestrator runs such turns one at a time.
     cfg = _config(n_ctx, None)
     cat = Catalog.from_config(cfg)
@@ -257,7 +268,7 @@ async def bench_pool(models: list[str] | None = None, n_ctx: int = 2048, max_tok
 
 
 # -- 5. long conversation ----------------------------------------------------------------------
-ROLES = ["primary-analyzer", "architecture-critic", "optimization-specialist", "documentation-writer"]
+ROLES = list(SEED_ROLES)
 
 
 async def bench_conversation(models: list[str] | None = None, messages: int = 60, n_ctx: int = 2048,
@@ -286,21 +297,20 @@ async def bench_conversation(models: list[str] | None = None, messages: int = 60
             ".then(r => r.json()).then(setD); }); return d; }")
         wall = time.perf_counter() - t0
         rss = sum(m.rss_bytes or 0 for m in engine.get_active_models())
-    metrics = [e.data for e in session.events if e.kind == "turn_metrics"]
-    sent = sum(m.get("prompt_tokens") or 0 for m in metrics)
-    evaluated = sum(m.get("prompt_tokens_evaluated") or 0 for m in metrics)
-    max_prompt = {r: max([m.get("prompt_tokens") or 0 for m in metrics if m["role"] == r] or [0])
+    metrics = [e for e in session.events if isinstance(e, TurnMetrics)]
+    sent = sum(m.prompt_tokens for m in metrics)
+    evaluated = sum(m.prompt_tokens_evaluated or 0 for m in metrics)
+    max_prompt = {r: max([m.prompt_tokens for m in metrics if m.role == r] or [0])
                   for r in ROLES}
-    n_messages = sum(1 for e in session.events if e.kind == "message")
-    retries = [e.data for e in session.events if e.kind == "note"
-               and e.data.get("event") == "retry"]
+    n_messages = sum(1 for e in session.events if isinstance(e, MessagePosted))
+    retries = [e for e in session.events if isinstance(e, Note) and e.event == "retry"]
     turns = n_messages + len(session.failures)
     reasons: dict[str, int] = {}
     for f in session.failures:
         reasons[f["reason"]] = reasons.get(f["reason"], 0) + 1
     retry_reasons: dict[str, int] = {}
-    for r in retries:
-        retry_reasons[r["reason"]] = retry_reasons.get(r["reason"], 0) + 1
+    for note in retries:
+        retry_reasons[note.reason] = retry_reasons.get(note.reason, 0) + 1
     ratio = evaluated / sent if sent else 0.0
     failed_share = len(session.failures) / turns if turns else 0.0
     within = all(max_prompt[r] <= n_ctx_by_role[r] for r in ROLES)
@@ -346,11 +356,10 @@ async def _first_turns(model: str, roles: list[str], n_ctx: int, threads: int,
         wall = time.perf_counter() - t0
         rss = sum(m.rss_bytes or 0 for m in engine.get_active_models())
         kv_states = sum(m.kv_state_bytes or 0 for m in engine.get_active_models())
-    metrics = [e.data for e in session.events if e.kind == "turn_metrics"]
+    metrics = [e for e in session.events if isinstance(e, TurnMetrics)]
     return {"wall_s": wall, "workers": workers, "rss_bytes": rss, "kv_state_bytes": kv_states,
-            "prompt_tokens_sent": sum(m.get("prompt_tokens") or 0 for m in metrics),
-            "prompt_tokens_evaluated": sum(m.get("prompt_tokens_evaluated") or 0
-                                           for m in metrics),
+            "prompt_tokens_sent": sum(m.prompt_tokens for m in metrics),
+            "prompt_tokens_evaluated": sum(m.prompt_tokens_evaluated or 0 for m in metrics),
             "turns": len(metrics)}
 
 
@@ -453,6 +462,6 @@ async def bench_lookup(models: list[str] | None = None, n_ctx: int = 2048,
     return out
 
 
-PARTS = {"overhead": bench_overhead, "swap": bench_swap, "memory": bench_memory,
-         "pool": bench_pool, "conversation": bench_conversation, "shared": bench_shared,
-         "lookup": bench_lookup}
+PARTS: dict[str, Callable[..., Awaitable[dict]]] = {
+    "overhead": bench_overhead, "swap": bench_swap, "memory": bench_memory, "pool": bench_pool,
+    "conversation": bench_conversation, "shared": bench_shared, "lookup": bench_lookup}

@@ -116,7 +116,7 @@ class _Header:
     def __init__(self, buf) -> None:
         self.buf = buf
         self.pos = 0
-        self.fields: dict[str, object] = {}
+        self.fields: dict[str, int | float | str] = {}  # an array is its length (_ArrayLen)
         self.tensors: list[tuple[str, tuple[int, ...], int, int]] = []  # name, shape, type, offset
 
     def _unpack(self, fmt: str):

@@ -39,7 +39,7 @@ def machine() -> dict:
 async def _run_part(part: str, args: argparse.Namespace) -> dict:
     models = args.models.split(",") if args.models else None
     if part == "ui":
-        from ..bench.ui import bench_ui
+        from ..tui.bench_ui import bench_ui
 
         return await bench_ui(models)
     if part == "quality":
@@ -56,9 +56,10 @@ async def _quality(args: argparse.Namespace, models: list[str] | None) -> dict:
     from ..bench.quality import run_quality
     from ..bench.speed import DEFAULT_POOL
     from ..config import EngineConfig
+    from ..conversation.roles import SEED_ROLES
     from ..pool.engine import HotSwapEngine
 
-    roles = ["primary-analyzer", "architecture-critic", "optimization-specialist", "documentation-writer"]
+    roles = list(SEED_ROLES)
     models = models or DEFAULT_POOL
     tasks = Path(args.tasks) if args.tasks else Path(__file__).resolve().parents[2] / "bench" / "tasks"
     cfg = EngineConfig(n_ctx=4096, n_threads=psutil.cpu_count() or 1, max_concurrent_turns=1)

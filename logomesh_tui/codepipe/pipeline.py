@@ -1,7 +1,7 @@
 """The refactor pipeline: roles analyse, propose, critique, synthesize and review, and the real
 TypeScript compiler decides what may be kept.
 
-It runs over executors by role (``{role: RoleExecutor}``), so the same code drives
+It runs over executors by role (``{role: TurnExecutor}``), so the same code drives
 ``HotSwapEngine`` executors and scripted ``FakeBackend``s. A file is split into chunks that fit
 the smallest window; each chunk goes through the rounds below and is verified *in the whole
 program* (all input files type-checked together) before it is kept:
@@ -21,11 +21,12 @@ input with no errors: no errors at all). Nothing that fails that is ever kept.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,12 +35,13 @@ from pydantic import BaseModel, Field
 
 from ..conversation.messages import LLMMessage, MessageType, Vote
 from ..errors import LogoMeshError
+from ..sessions import events as ev
 from . import prompts
 from .compiler import CompileResult, Diagnostic, typecheck_sources
 from .executors import (
-    RoleExecutor,
     StepFailed,
     TokenLedger,
+    TurnExecutor,
     WindowTooSmall,
     ask,
     strongest_role,
@@ -222,7 +224,7 @@ class _Roles:
     all: list[str]
 
 
-def assign_roles(executors: dict[str, RoleExecutor]) -> _Roles:
+def assign_roles(executors: dict[str, TurnExecutor]) -> _Roles:
     roles = list(executors)
     strongest = strongest_role(executors)
     analyzer = "primary-analyzer" if "primary-analyzer" in executors else strongest
@@ -235,9 +237,9 @@ def assign_roles(executors: dict[str, RoleExecutor]) -> _Roles:
 
 @dataclass
 class RefactorPipeline:
-    """One refactor run over ``executors`` ({role: RoleExecutor})."""
+    """One refactor run over ``executors`` ({role: TurnExecutor})."""
 
-    executors: dict[str, RoleExecutor]
+    executors: dict[str, TurnExecutor]
     toolchain: Toolchain | None = None
     options: RefactorOptions = field(default_factory=RefactorOptions)
     on_message: Callable[[LLMMessage], None] | None = None
@@ -276,16 +278,16 @@ class RefactorPipeline:
         self.messages.append(msg)
         if self.on_message:
             self.on_message(msg)
-        self._event("message", json.loads(msg.model_dump_json(by_alias=True)))
+        self._event(ev.MessagePosted(message=msg))
         return msg
 
-    def _event(self, kind: str, data: dict) -> None:
+    def _event(self, event: ev.Event) -> None:
         if self.recorder is not None:
-            self.recorder.append(kind, data)
+            self.recorder.append(event)
 
     def _vote(self, rec: ChangeRecord, vote: Vote) -> None:
         rec.votes.append(vote)
-        self._event("vote", vote.model_dump(mode="json"))
+        self._event(ev.VoteCast(vote=vote))
 
     async def _ask(self, role: str, content: str, *, history: list[dict[str, str]] | None = None,
                    max_tokens: int | None = None, json_schema: dict | None = None,
@@ -303,8 +305,10 @@ class RefactorPipeline:
         return messages, result, secs
 
     # -- compiling ---------------------------------------------------------------------------
-    def _compile(self, files: dict[str, str]) -> CompileResult:
-        return typecheck_sources(self.toolchain, files)
+    async def _compile(self, files: dict[str, str]) -> CompileResult:
+        # tsc is a blocking subprocess: in a thread, so the caller's loop (the dashboard) runs on.
+        assert self.toolchain is not None  # set in __post_init__
+        return await asyncio.to_thread(typecheck_sources, self.toolchain, files)
 
     def _new_errors(self, result: CompileResult) -> list[Diagnostic]:
         return [d for d in result.errors if d.key() not in self._baseline]
@@ -329,7 +333,7 @@ class RefactorPipeline:
         repl[imp_idx] = prune_unused_named_imports(merged, others)
         return repl
 
-    def _verify(self, sf: SplitFile, repl: dict[int, str], old_chunk: str, new_chunk: str
+    async def _verify(self, sf: SplitFile, repl: dict[int, str], old_chunk: str, new_chunk: str
                 ) -> tuple[bool, str]:
         """(acceptable, feedback) for a file with some chunks replaced."""
         lost = sorted(set(_EXPORT_RE.findall(old_chunk)) - set(_EXPORT_RE.findall(new_chunk)))
@@ -338,7 +342,7 @@ class RefactorPipeline:
                            + ", ".join(lost) + ". Keep them.")
         files = dict(self._files)
         files[sf.file] = sf.assemble(repl)
-        result = self._compile(files)
+        result = await self._compile(files)
         new = self._new_errors(result)
         if new:
             return False, "\n".join(d.render() for d in new[:10])
@@ -350,12 +354,12 @@ class RefactorPipeline:
         base, files = load_inputs(path)
         self._files = dict(files)
         notes: list[str] = []
-        self._event("session_started", {
-            "participants": {r: e.model_id for r, e in self.executors.items()},
-            "protocol": "refactor", "prompt": f"refactor {path}",
-            "limits": {"max_iterations": self.options.max_iterations,
-                       "proposal_repairs": self.options.proposal_repairs}})
-        before = self._compile(files)
+        self._event(ev.SessionStarted(
+            participants={r: e.model_id for r, e in self.executors.items()},
+            protocol="refactor", prompt=f"refactor {path}",
+            limits={"max_iterations": self.options.max_iterations,
+                    "proposal_repairs": self.options.proposal_repairs}))
+        before = await self._compile(files)
         self._baseline = {d.key() for d in before.errors}
         if before.errors:
             notes.append(f"The input already had {len(before.errors)} compile errors; a change was "
@@ -373,7 +377,7 @@ class RefactorPipeline:
             record = await self._refactor_chunk(len(changes) + 1, sf, chunk)
             changes.append(record)
         after_files = {f: (splits[f].assemble() if f in splits else t) for f, t in files.items()}
-        after = self._compile(after_files)
+        after = await self._compile(after_files)
         if self._new_errors(after):
             # Each change compiled in context when it was kept; if their sum does not, undo the
             # latest ones until it does, so a breaking change is never presented.
@@ -384,18 +388,19 @@ class RefactorPipeline:
                 record.status, record.reason = "rejected", "undone: broke the combined program"
                 after_files = {f: (splits[f].assemble() if f in splits else t)
                                for f, t in files.items()}
-                after = self._compile(after_files)
+                after = await self._compile(after_files)
                 if not self._new_errors(after):
                     break
         measures_after = {f: _measures(f, t) for f, t in after_files.items()}
+        assert self.toolchain is not None  # set in __post_init__
         if not any(c.status == "accepted" for c in changes):
             notes.append("No change was kept: the output files equal the input.")
         for c in changes:
-            self._event("note", {"change": c.index, "chunk": c.chunk, "status": c.status,
-                                 "reason": c.reason})
-        self._event("session_finished", {
-            "accepted": sum(c.status == "accepted" for c in changes), "changes": len(changes),
-            "compiles": not self._new_errors(after), "tokens": self.ledger.as_dict()})
+            self._event(ev.Note(event="change", change=c.index, chunk=c.chunk, status=c.status,
+                                reason=c.reason))
+        self._event(ev.SessionFinished(
+            accepted=sum(c.status == "accepted" for c in changes), changes=len(changes),
+            compiles=not self._new_errors(after), tokens=self.ledger.as_dict()))
         return RefactorResult(
             run_id=self.run_id, input_path=str(path),
             roles={r: e.model_id for r, e in self.executors.items()},
@@ -528,7 +533,7 @@ class RefactorPipeline:
         text: str | None = None
         msg = None
         compiled = False
-        for attempt in range(self.options.proposal_repairs + 1):
+        for attempt in range(max(0, self.options.proposal_repairs) + 1):
             attempts += 1
             # A rewrite needs room for at least the chunk itself, or it is cut off mid-code.
             try:
@@ -549,7 +554,7 @@ class RefactorPipeline:
                 text = None
             else:
                 repl = self._replacements(sf, idx, text)
-                ok, feedback = self._verify(sf, repl, current, repl[idx])
+                ok, feedback = await self._verify(sf, repl, current, repl[idx])
                 compiled = ok
             msg = self._record(role, result.text, MessageType.PROPOSAL, 1, result, secs, prompt,
                                refs=refs, confidence=0.6 if compiled else 0.3, chunk=chunk.label,
@@ -567,6 +572,7 @@ class RefactorPipeline:
                 await self._fits(role, history, content, estimate_tokens(current) + 32)
             except StepFailed:
                 break
+        assert msg is not None  # the first attempt either recorded a message or raised
         return (text if compiled else None), ProposalRecord(
             id=pid, role=role, model_id=self.executors[role].model_id, message_id=msg.id,
             compiled=compiled, attempts=attempts, how=how, diagnostics=[] if compiled else diags)
@@ -658,7 +664,7 @@ class RefactorPipeline:
                 ok, feedback = False, "that is the original code unchanged; change it"
             else:
                 repl = self._replacements(sf, idx, text)
-                ok, feedback = self._verify(sf, repl, current, repl[idx])
+                ok, feedback = await self._verify(sf, repl, current, repl[idx])
             msg = self._record(role, result.text, MessageType.CONSENSUS, 3, result, secs, prompt,
                                refs=[m for m in rec.message_ids], confidence=0.7 if ok else 0.3,
                                chunk=chunk.label, phase="synthesis", attempt=attempt + 1,
@@ -774,7 +780,7 @@ def _as_float(value, default: float) -> float:
         return default
 
 
-async def run_refactor(executors: dict[str, RoleExecutor], path: Path | str, *,
+async def run_refactor(executors: Mapping[str, TurnExecutor], path: Path | str, *,
                        options: RefactorOptions | None = None,
                        toolchain: Toolchain | None = None,
                        on_progress: Callable[[str], None] | None = None,
@@ -784,6 +790,6 @@ async def run_refactor(executors: dict[str, RoleExecutor], path: Path | str, *,
 
     ``recorder`` (e.g. ``SessionStore().recorder()``) records the run as a session."""
     load_inputs(path)  # fail on a bad path before starting anything
-    pipeline = RefactorPipeline(executors, toolchain=toolchain, options=options or RefactorOptions(),
+    pipeline = RefactorPipeline(dict(executors), toolchain=toolchain, options=options or RefactorOptions(),
                                 on_progress=on_progress, on_message=on_message, recorder=recorder)
     return await pipeline.run(path)

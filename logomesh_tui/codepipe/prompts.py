@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 CONCERNS = ["performance bottlenecks", "code maintainability", "TypeScript type safety",
             "architectural improvements"]
 
@@ -93,7 +95,7 @@ def documentation(chunk_label: str, diff: str, rationale: str) -> str:
             f"{code_block(diff, 'diff')}\nRationale: {rationale}")
 
 
-CRITIQUE_SCHEMA = {
+CRITIQUE_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
         "vote": {"type": "string"},

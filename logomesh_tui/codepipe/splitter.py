@@ -115,7 +115,7 @@ def _attach_comments(src: str, toks: list[Token], bounds: list[int]) -> list[int
     """Drop a boundary that directly follows a comment-only line so the comment stays with the
     code it describes (comment lines are themselves boundaries, so keep the comment's one)."""
     comment_starts = {t.start for t in toks if t.kind == "comment"}
-    kept = []
+    kept: list[int] = []
     prev_was_comment = False
     for b in bounds:
         first = b + (len(src[b:]) - len(src[b:].lstrip(" \t")))

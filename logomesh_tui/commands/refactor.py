@@ -1,29 +1,21 @@
 """``code.refactor(path, output=...)``: the code pipeline run from the command language.
 
-The pipeline type-checks with ``tsc`` through blocking ``subprocess.run`` calls (and may run
-``npm install`` the first time), so running it on the caller's event loop would freeze the
-dashboard for each check. It therefore runs on its own loop in a daemon thread; the role
-executors stay on the caller's loop and every model call hops back there
-(:class:`ThreadBridgeExecutor`), because the engine's workers belong to that loop.
+The pipeline runs on the caller's event loop, beside the engine's workers it talks to. What
+blocks (``tsc`` subprocesses, the first-time ``npm install``, writing the output folder) runs in
+threads through :func:`asyncio.to_thread`, so the dashboard keeps drawing while it waits.
 """
 
 from __future__ import annotations
 
 import asyncio
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from ..errors import LogoMeshError
-from ..pool.types import GenerationRequest, GenerationResult, TokenCallback
 from ..safe_names import safe_component
 
 DEFAULT_OUTPUT_ROOT = Path("refactor-out")
-
-
-class RefactorCancelled(LogoMeshError):
-    """The front end cancelled the refactor while it ran."""
 
 
 def output_name(name: str) -> str:
@@ -50,52 +42,6 @@ def output_dir(path: str, output: str | None, root: Path = DEFAULT_OUTPUT_ROOT) 
     if real == real_root or not real.is_relative_to(real_root):
         raise LogoMeshError(f"output {output!r} resolves outside {root}/; choose another name")
     return target
-
-
-class ThreadBridgeExecutor:
-    """A role executor used from another thread's loop: each call runs on ``loop``.
-
-    ``on_token`` callbacks must be plain functions; they are called on the calling thread's loop.
-    """
-
-    def __init__(self, inner: Any, loop: asyncio.AbstractEventLoop,
-                 cancelled: threading.Event) -> None:
-        self._inner = inner
-        self._loop = loop
-        self._cancelled = cancelled
-        self.role = getattr(inner, "role", None)
-
-    @property
-    def model_id(self) -> str:
-        return self._inner.model_id
-
-    @property
-    def n_ctx(self) -> int:
-        return self._inner.n_ctx
-
-    async def _on_home_loop(self, make: Callable[[], Any]) -> Any:
-        if self._cancelled.is_set():
-            raise RefactorCancelled("refactor cancelled")
-
-        async def call() -> Any:
-            return await make()
-
-        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(call(), self._loop))
-
-    async def generate(self, request: GenerationRequest,
-                       on_token: TokenCallback | None = None) -> GenerationResult:
-        here = asyncio.get_running_loop()
-        relay = None
-        if on_token is not None:
-            def relay(text: str) -> None:
-                here.call_soon_threadsafe(on_token, text)
-        return await self._on_home_loop(lambda: self._inner.generate(request, on_token=relay))
-
-    async def count_tokens(self, text: str) -> int:
-        return await self._on_home_loop(lambda: self._inner.count_tokens(text))
-
-    async def cancel(self) -> None:
-        await self._on_home_loop(self._inner.cancel)
 
 
 def check_inputs(engine: Any, path: str) -> list[str]:
@@ -125,49 +71,19 @@ async def refactor(engine: Any, path: str, out_dir: Path, *,
     from ..codepipe.toolchain import ensure_tsc
 
     roles = check_inputs(engine, path)
-    home = asyncio.get_running_loop()
-    cancelled = threading.Event()
-    executors = {r: ThreadBridgeExecutor(engine.executor(r), home, cancelled) for r in roles}
-
-    def progress(line: str) -> None:
-        if on_progress is not None:
-            home.call_soon_threadsafe(on_progress, line)
-
+    executors = {r: engine.executor(r) for r in roles}
     recorder = None
     if sessions_dir is not None:
         from ..sessions.store import SessionStore
 
         recorder = SessionStore(sessions_dir).recorder()
 
-    async def work() -> Any:
-        progress(f"checking the TypeScript toolchain; roles: {', '.join(roles)}")
-        toolchain = ensure_tsc()
-        result = await run_refactor(executors, path, options=options, toolchain=toolchain,
-                                    on_progress=progress, recorder=recorder)
-        write_output(result, out_dir)
-        return result
-
-    done: asyncio.Future[Any] = home.create_future()
-
-    def settle(fn: Callable[..., None], value: Any) -> None:
-        if not done.done():
-            fn(value)
-
-    def thread_main() -> None:
-        try:
-            value = asyncio.run(work())
-        except BaseException as exc:  # noqa: BLE001 - handed to the awaiting task
-            home.call_soon_threadsafe(settle, done.set_exception, exc)
-        else:
-            home.call_soon_threadsafe(settle, done.set_result, value)
-
-    # daemon: an app that quits mid-run does not wait for tsc; model calls then fail at once.
-    threading.Thread(target=thread_main, name="code.refactor", daemon=True).start()
-    try:
-        result = await asyncio.shield(done)
-    except asyncio.CancelledError:
-        cancelled.set()
-        raise
+    if on_progress is not None:
+        on_progress(f"checking the TypeScript toolchain; roles: {', '.join(roles)}")
+    toolchain = await asyncio.to_thread(ensure_tsc)
+    result = await run_refactor(executors, path, options=options, toolchain=toolchain,
+                                on_progress=on_progress, recorder=recorder)
+    await asyncio.to_thread(write_output, result, out_dir)
     compiles = "yes" if result.compile_after.ok else "no"
     if not result.compile_before.ok and not result.compile_after.ok:
         compiles = "no (the input did not either)"

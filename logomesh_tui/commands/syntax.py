@@ -149,8 +149,8 @@ def tokenize(source: str) -> list[Token]:
             i = j
         elif ch.isdigit() or (ch == "." and i + 1 < n and source[i + 1].isdigit()) or (
                 ch in "+-" and i + 1 < n and (source[i + 1].isdigit() or source[i + 1] == ".")):
-            value, j = _read_number(source, i)
-            tokens.append(Token("NUMBER", value, i, source[i:j]))
+            number, j = _read_number(source, i)
+            tokens.append(Token("NUMBER", number, i, source[i:j]))
             i = j
         elif ch in "().,=[];":
             tokens.append(Token("PUNCT", ch, i, ch))

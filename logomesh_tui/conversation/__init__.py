@@ -5,7 +5,7 @@ Importing this package does not import Textual or start models.
 
 from .bus import ConversationBus, Subscription
 from .consensus import ArbitrationDecision, ConsensusState, ConsensusTracker, arbitration_policy
-from .messages import LLMMessage, MessageType, SessionEvent, Vote
+from .messages import LLMMessage, MessageType, Vote
 from .protocols import (
     ConversationProtocol,
     Debate,
@@ -22,6 +22,6 @@ __all__ = [
     "ArbitrationDecision", "CollaborativeResponse", "ConsensusState", "ConsensusTracker",
     "ConversationBus", "ConversationProtocol", "Debate", "FourRound", "LLMMessage",
     "MessageType", "MultiModelSession", "ResourceLimits", "RoundPlan", "RoundRobin",
-    "SessionEvent", "Subscription", "Vote", "arbitration_policy", "get_protocol",
+    "Subscription", "Vote", "arbitration_policy", "get_protocol",
     "protocol_names", "register_protocol",
 ]

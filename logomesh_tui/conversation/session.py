@@ -25,7 +25,9 @@ from pydantic import BaseModel, Field
 from ..config import EngineConfig
 from ..errors import ContextOverflowError, LogoMeshError, UnknownRoleError
 from ..pool.types import GenerationRequest, GenerationResult, PoolEvent
-from ..sessions.store import SessionRecorder, SessionStore, event_payload, new_session_id
+from ..sessions import events as ev
+from ..sessions.events import Event
+from ..sessions.store import SessionRecorder, SessionStore, new_session_id
 from .bus import ConversationBus, Subscription
 from .consensus import (
     ARBITRATION_POLICIES,
@@ -36,8 +38,8 @@ from .consensus import (
     arbitration_policy,
     candidates_with_unbacked,
 )
-from .context import ContextBuilder, RoleExecutor, model_summarizer
-from .messages import LLMMessage, MessageType, SessionEvent, Vote
+from .context import ContextBuilder, TurnExecutor, model_summarizer
+from .messages import LLMMessage, MessageType, Vote
 from .protocols import ConversationProtocol, RoundPlan, get_protocol
 from .structured import combine_confidence, parse_turn, repeats_prompt, turn_schema
 
@@ -100,7 +102,7 @@ class CollaborativeResponse(BaseModel):
 
 
 class MultiModelSession:
-    """A collaboration among roles, each served by a :class:`RoleExecutor`.
+    """A collaboration among roles, each served by a :class:`TurnExecutor`.
 
     ``engine`` (optional, a ``HotSwapEngine``) lets the session record swap timings from its
     ``swap_finished`` events. ``store`` is where the session file goes (``None``: the default
@@ -136,12 +138,12 @@ class MultiModelSession:
         self.tracker = ConsensusTracker(role_weights, self.limits.consensus_threshold)
         self.role_instructions = dict(role_instructions or {})
         self.input_files = dict(input_files or {})
-        self.active_models: dict[str, RoleExecutor] = {}
+        self.active_models: dict[str, TurnExecutor] = {}
         self._models: dict[str, str] = {}
         self.recorder: SessionRecorder | None = None
-        self._pending: list[tuple[str, dict[str, Any]]] = []
-        self._listeners: list[Callable[[SessionEvent], None]] = []
-        self._feeds: set[Subscription[SessionEvent]] = set()
+        self._pending: list[Event] = []
+        self._listeners: list[Callable[[Event], None]] = []
+        self._feeds: set[Subscription[Event]] = set()
         self.token_listeners: list[TokenListener] = []
         self.context: ContextBuilder | None = None
         self._summarizer = model_summarizer if summarize_with_model else None
@@ -160,7 +162,8 @@ class MultiModelSession:
         self._restored_task: str | None = None
         self._restored_participants: dict[str, str] | None = None
         self._torn_tail = False
-        self._pending_executors: dict[str, RoleExecutor] = {}
+        self._damaged: list[str] = []
+        self._pending_executors: dict[str, TurnExecutor] = {}
         if engine is not None and hasattr(engine, "add_listener"):
             engine.add_listener(self._on_pool_event)
 
@@ -178,24 +181,24 @@ class MultiModelSession:
         return self.recorder.warning if self.recorder else None
 
     @property
-    def events(self) -> list[SessionEvent]:
+    def events(self) -> list[Event]:
         return list(self.recorder.events) if self.recorder else []
 
-    def add_listener(self, callback: Callable[[SessionEvent], None]) -> None:
+    def add_listener(self, callback: Callable[[Event], None]) -> None:
         """Call ``callback(event)`` for every event recorded from now on (sync, in the loop)."""
         self._listeners.append(callback)
 
-    def remove_listener(self, callback: Callable[[SessionEvent], None]) -> None:
+    def remove_listener(self, callback: Callable[[Event], None]) -> None:
         if callback in self._listeners:
             self._listeners.remove(callback)
 
-    def subscribe(self) -> Subscription[SessionEvent]:
+    def subscribe(self) -> Subscription[Event]:
         """A live async feed of this session's events."""
-        sub: Subscription[SessionEvent] = Subscription(self._feeds.discard)
+        sub: Subscription[Event] = Subscription(self._feeds.discard)
         self._feeds.add(sub)
         return sub
 
-    def _dispatch(self, event: SessionEvent) -> None:
+    def _dispatch(self, event: Event) -> None:
         for cb in list(self._listeners):
             try:
                 cb(event)
@@ -204,12 +207,17 @@ class MultiModelSession:
         for feed in list(self._feeds):
             feed.deliver(event)
 
-    def _record(self, kind: str, data: dict[str, Any]) -> None:
+    def _record(self, event: Event) -> None:
         if self.recorder is None:
             # Before the run starts (add_model calls): kept and written after session_started.
-            self._pending.append((kind, data))
+            self._pending.append(event)
             return
-        self.recorder.append(kind, data)  # type: ignore[arg-type]
+        self.recorder.append(event)
+
+    def _flush_pending(self) -> None:
+        for event in self._pending:
+            self._record(event)
+        self._pending.clear()
 
     def _open_recorder(self, resume: bool = False) -> None:
         if self.store is not None:
@@ -225,7 +233,7 @@ class MultiModelSession:
 
     # -- models ----------------------------------------------------------------------------
 
-    async def add_model(self, role: str, executor: RoleExecutor) -> None:
+    async def add_model(self, role: str, executor: TurnExecutor) -> None:
         """Seat ``executor`` as ``role``. Replacing a role's executor counts as a hot-swap."""
         for attr in ("model_id", "n_ctx", "generate", "count_tokens"):
             if not hasattr(executor, attr):
@@ -238,7 +246,7 @@ class MultiModelSession:
         if old is None:
             self._models[role] = executor.model_id
             if self.recorder is not None:
-                self._record("load", {"role": role, "model_id": executor.model_id})
+                self._record(ev.RoleLoaded(role=role, model_id=executor.model_id))
         elif old != executor.model_id:
             self._swap(role, old, executor.model_id, None, "add_model")
 
@@ -251,7 +259,7 @@ class MultiModelSession:
         if self.context is not None:
             self.context.forget(role)
         if self.recorder is not None:
-            self._record("unload", {"role": role, "model_id": ex.model_id})
+            self._record(ev.RoleUnloaded(role=role, model_id=ex.model_id))
 
     def roles(self) -> list[str]:
         return list(self.active_models)
@@ -268,10 +276,9 @@ class MultiModelSession:
         self._models[role] = new
         if self.context is not None:
             self.context.forget(role)
-        data = {"role": role, "old_model_id": old, "new_model_id": new,
-                "seconds": None if seconds is None else round(seconds, 3), "source": source,
-                "round": self.rounds_run + (1 if self._running else 0)}
-        self._record("swap", data)
+        self._record(ev.Swap(role=role, old_model_id=old, new_model_id=new,
+                             seconds=None if seconds is None else round(seconds, 3),
+                             source=source, round=self.rounds_run + (1 if self._running else 0)))
 
     # -- the run ---------------------------------------------------------------------------
 
@@ -296,17 +303,15 @@ class MultiModelSession:
         self.conversation_id = self.bus.initialize_conversation(list(self.active_models),
                                                                 self.session_id)
         self._open_recorder()
-        self._record("session_started", {
-            "participants": dict(self._models), "protocol": self.protocol.name,
-            "n_ctx": {r: ex.n_ctx for r, ex in self.active_models.items()},
-            "prompt": prompt, "task": self._task_text(),
-            "input_files": list(self.input_files), "limits": self._limits_payload(),
-            "role_weights": self.tracker.role_weights,
-            "role_instructions": self.role_instructions,
-            "conversation_id": self.conversation_id, "arbitration": self.arbitration_name})
-        for kind, data in self._pending:
-            self._record(kind, data)
-        self._pending.clear()
+        self._record(ev.SessionStarted(
+            participants=dict(self._models), protocol=self.protocol.name,
+            n_ctx={r: ex.n_ctx for r, ex in self.active_models.items()},
+            prompt=prompt, task=self._task_text(),
+            input_files=list(self.input_files), limits=self._limits_payload(),
+            role_weights=self.tracker.role_weights,
+            role_instructions=self.role_instructions,
+            conversation_id=self.conversation_id, arbitration=self.arbitration_name))
+        self._flush_pending()
         return await self._run(start_round=1)
 
     def _max_rounds(self) -> int:
@@ -349,8 +354,8 @@ class MultiModelSession:
         speakers = [s for s in plan.speakers if s in self.active_models
                     and (r, s) not in self._done]
         if r not in self._started_rounds:
-            self._record("note", {"event": "round_started", "round": r, "name": plan.name,
-                                  "speakers": list(plan.speakers)})
+            self._record(ev.Note(event="round_started", round=r, name=plan.name,
+                                 speakers=list(plan.speakers)))
             self._started_rounds.add(r)
         if plan.concurrent:
             # Everyone answers the same state: the messages that existed when the round began.
@@ -365,14 +370,14 @@ class MultiModelSession:
         state = self.tracker.score(self.protocol.electorate(self.roles()))
         self.scores.append(state.score)
         leader = state.leader
-        self._record("consensus", {
-            "round": r, "score": state.score, "tied": state.tied,
-            "leader": leader.message.short_id if leader else None,
-            "backers": list(leader.backers) if leader else [],
-            "voters": len(self.protocol.electorate(self.roles())),
-            "converged": self.tracker.converged(
+        self._record(ev.ConsensusScored(
+            round=r, score=state.score, tied=state.tied,
+            leader=leader.message.short_id if leader else None,
+            backers=list(leader.backers) if leader else [],
+            voters=len(self.protocol.electorate(self.roles())),
+            converged=self.tracker.converged(
                 state, len(self.protocol.electorate(self.roles()))),
-            "tally": {c.message.short_id: round(c.weight, 4) for c in state.candidates}})
+            tally={c.message.short_id: round(c.weight, 4) for c in state.candidates}))
         self._scored_rounds.add(r)
         return state
 
@@ -399,11 +404,11 @@ class MultiModelSession:
         for m in history:
             contributions.setdefault(m.from_role, []).append(m)
         score = state.score
-        self._record("session_finished", {
-            "consensus_score": score, "converged": converged, "rounds_run": self.rounds_run,
-            "stopped_reason": stopped, "final_message_id": final.id if final else None,
-            "final_short_id": final.short_id if final else None,
-            "total_tokens": self.total_tokens})
+        self._record(ev.SessionFinished(
+            consensus_score=score, converged=converged, rounds_run=self.rounds_run,
+            stopped_reason=stopped, final_message_id=final.id if final else None,
+            final_short_id=final.short_id if final else None,
+            total_tokens=self.total_tokens))
         self.finished = True
         return CollaborativeResponse(
             session_id=self.session_id, conversation_id=self.conversation_id or "",
@@ -429,7 +434,7 @@ class MultiModelSession:
             chosen = self.bus.get(decision.choice_id, self.conversation_id)
         assert chosen is not None
         decision.choice_id = chosen.id
-        self._record("arbitration", {**decision.model_dump(), "choice_short_id": chosen.short_id})
+        self._record(ev.Arbitration(**decision.model_dump(), choice_short_id=chosen.short_id))
         note = LLMMessage(
             from_role="human", message_type=MessageType.CONSENSUS, confidence=1.0,
             content=f"Arbitration ({decision.decided_by}): adopt {chosen.short_id} by "
@@ -437,22 +442,22 @@ class MultiModelSession:
             references_to=[chosen.id], round=self.rounds_run,
             conversation_id=self.conversation_id or "", meta={"arbitration": True})
         posted = self.bus.post("human", [], note)
-        self._record("message", event_payload(posted))
+        self._record(ev.MessagePosted(message=posted))
         return decision, chosen
 
     # -- one turn --------------------------------------------------------------------------
 
     def _fail(self, role: str, model_id: str, round_index: int, reason: str,
               attempts: int, raw_tail: str | None = None) -> None:
-        data: dict[str, Any] = {"role": role, "model_id": model_id, "reason": reason,
-                                "round": round_index, "attempts": attempts}
+        event = ev.TurnFailed(role=role, model_id=model_id, reason=reason, round=round_index,
+                              attempts=attempts)
         if raw_tail is not None:
-            data["raw_tail"] = raw_tail  # the end of what the model wrote, for diagnosis
-        self.failures.append(data)
+            event.raw_tail = raw_tail  # the end of what the model wrote, for diagnosis
+        self.failures.append(event.payload())
         self._done.add((round_index, role))
-        self._record("failure", data)
+        self._record(event)
 
-    def _check_swap(self, role: str, ex: RoleExecutor) -> None:
+    def _check_swap(self, role: str, ex: TurnExecutor) -> None:
         known = self._models.get(role)
         if known is not None and known != ex.model_id:
             # Not announced by an engine event (a swapped executor object): no timing known.
@@ -479,7 +484,7 @@ class MultiModelSession:
                 return
             await self._turn_locked(role, ex, plan, snapshot)
 
-    async def _turn_locked(self, role: str, ex: RoleExecutor, plan: RoundPlan,
+    async def _turn_locked(self, role: str, ex: TurnExecutor, plan: RoundPlan,
                            snapshot: set[str] | None) -> None:
         assert self.context is not None
         r = plan.index
@@ -504,7 +509,7 @@ class MultiModelSession:
                         role, ex, visible, plan.instruction, max_tokens=self.limits.max_tokens,
                         vote_candidates=candidates, allowed=plan.message_types)
                     if built.summary:
-                        self._record("summary", {**built.summary, "round": r})
+                        self._record(ev.ContextSummary(**built.summary, round=r))
             except ContextOverflowError as exc:
                 self._fail(role, model_id, r, str(exc), attempt)
                 return
@@ -537,8 +542,8 @@ class MultiModelSession:
             latency = time.perf_counter() - started
             model_id = result.model_id or ex.model_id
             self.total_tokens += result.prompt_tokens + result.completion_tokens
-            self._record("turn_metrics", self._metrics(role, model_id, r, attempt, result,
-                                                       latency, built.tokens, built.fresh))
+            self._record(self._metrics(role, model_id, r, attempt, result, latency,
+                                       built.tokens, built.fresh))
             parsed = parse_turn(result.text, result.finish_reason, list(plan.message_types))
             if parsed.ok and repeats_prompt(parsed.content, [
                     self.prompt, self.context.system_text(role), self.context.instruction_text(
@@ -551,13 +556,13 @@ class MultiModelSession:
             reason = parsed.error or "unusable reply"
             raw_tail = result.text[-160:]
             if attempt == 1:
-                self._record("note", {"event": "retry", "role": role, "model_id": model_id,
-                                      "round": r, "reason": reason, "raw_tail": raw_tail})
+                self._record(ev.Note(event="retry", role=role, model_id=model_id, round=r,
+                                     reason=reason, raw_tail=raw_tail))
         # The transcript ends with a request nobody answered: the role's next turn starts afresh.
         self.context.forget(role)
         self._fail(role, model_id, r, reason, 2, raw_tail=raw_tail)
 
-    async def _content_chars(self, ex: RoleExecutor, plan: RoundPlan, citable: list[str],
+    async def _content_chars(self, ex: TurnExecutor, plan: RoundPlan, citable: list[str],
                              candidates: list[LLMMessage], max_refs: int) -> int:
         """How long ``content`` may be so the whole JSON reply fits in ``max_tokens``.
 
@@ -593,18 +598,18 @@ class MultiModelSession:
 
     @staticmethod
     def _metrics(role: str, model_id: str, r: int, attempt: int, result: GenerationResult,
-                 latency: float, prompt_budgeted: int, fresh: bool) -> dict[str, Any]:
-        return {"role": role, "model_id": model_id, "round": r, "attempt": attempt,
-                "prompt_tokens": result.prompt_tokens,
-                "completion_tokens": result.completion_tokens,
-                "prompt_tokens_evaluated": result.prompt_tokens_evaluated,
-                "prompt_tokens_counted": prompt_budgeted, "fresh_prompt": fresh,
-                "finish_reason": result.finish_reason, "latency_s": round(latency, 4),
-                "tokens_per_s": round(result.tokens_per_s, 2),
-                "ttft_s": result.timings.time_to_first_token_s,
-                "mean_token_prob": result.mean_token_prob}
+                 latency: float, prompt_budgeted: int, fresh: bool) -> ev.TurnMetrics:
+        return ev.TurnMetrics(
+            role=role, model_id=model_id, round=r, attempt=attempt,
+            prompt_tokens=result.prompt_tokens, completion_tokens=result.completion_tokens,
+            prompt_tokens_evaluated=result.prompt_tokens_evaluated,
+            prompt_tokens_counted=prompt_budgeted, fresh_prompt=fresh,
+            finish_reason=result.finish_reason, latency_s=round(latency, 4),
+            tokens_per_s=round(result.tokens_per_s, 2),
+            ttft_s=result.timings.time_to_first_token_s,
+            mean_token_prob=result.mean_token_prob)
 
-    async def _post(self, role: str, ex: RoleExecutor, plan: RoundPlan,
+    async def _post(self, role: str, ex: TurnExecutor, plan: RoundPlan,
                     visible: list[LLMMessage], candidates: list[LLMMessage], parsed,
                     result: GenerationResult, request: GenerationRequest,
                     latency: float) -> None:
@@ -637,7 +642,7 @@ class MultiModelSession:
         self._done.add((plan.index, role))
         self.context.record_reply(role, ex.model_id, result.text, posted.short_id)
         self.tracker.observe(posted)
-        self._record("message", event_payload(posted))
+        self._record(ev.MessagePosted(message=posted))
         if plan.vote:
             self._cast_vote(posted, parsed.vote, candidates, plan.index)
 
@@ -650,19 +655,19 @@ class MultiModelSession:
             cited = [c for c in candidates if c.id in message.references_to]
             target = cited[-1] if cited else None
         if target is None:
-            self._record("note", {"event": "no_vote", "role": message.from_role, "round": r,
-                                  "given": choice})
+            self._record(ev.Note(event="no_vote", role=message.from_role, round=r,
+                                 given=choice))
             return
         vote = self.tracker.make_vote(message, target.id, r)
         self.tracker.add_vote(vote)
-        self._record("vote", {**vote.model_dump(), "target_short_id": target.short_id,
-                              "message_id": message.id})
+        self._record(ev.VoteCast(vote=vote, target_short_id=target.short_id,
+                                 message_id=message.id))
 
     # -- resume ----------------------------------------------------------------------------
 
     @classmethod
     def restore(cls, store: SessionStore, session_id: str, *,
-                executors: dict[str, RoleExecutor] | None = None,
+                executors: dict[str, TurnExecutor] | None = None,
                 **kwargs: Any) -> MultiModelSession:
         """Rebuild a session from its file (messages, votes, scores, done turns).
 
@@ -671,63 +676,70 @@ class MultiModelSession:
         """
         result = store.read(session_id)
         events = result.events
-        start = next((e for e in events if e.kind == "session_started"), None)
+        start = next((e for e in events if isinstance(e, ev.SessionStarted)), None)
         if start is None:
             raise LogoMeshError(f"session {session_id!r} has no start event; cannot resume it")
-        if any(e.kind == "session_finished" for e in events):
+        if any(isinstance(e, ev.SessionFinished) for e in events):
             raise LogoMeshError(f"session {session_id!r} already finished; "
                                 f"see `logomesh-tui sessions show {session_id}`")
-        d = start.data
-        if "arbitration" not in kwargs and d.get("arbitration") in ARBITRATION_POLICIES:
-            kwargs["arbitration"] = d["arbitration"]
-        limits = kwargs.pop("limits", None) or ResourceLimits.model_validate(d.get("limits") or {})
-        session = cls(protocol=d.get("protocol", "four-round"), limits=limits, store=store,
-                      session_id=session_id, role_weights=d.get("role_weights") or None,
-                      role_instructions=d.get("role_instructions") or None, **kwargs)
-        session.prompt = d.get("prompt", "")
-        session._restored_task = d.get("task") or session.prompt
-        session._restored_participants = dict(d.get("participants") or {})
+        if "arbitration" not in kwargs and start.arbitration in ARBITRATION_POLICIES:
+            kwargs["arbitration"] = start.arbitration
+        limits = kwargs.pop("limits", None) or ResourceLimits.model_validate(start.limits)
+        session = cls(protocol=start.protocol or "four-round", limits=limits, store=store,
+                      session_id=session_id, role_weights=start.role_weights or None,
+                      role_instructions=start.role_instructions or None, **kwargs)
+        session.prompt = start.prompt
+        session._restored_task = start.task or session.prompt
+        session._restored_participants = dict(start.participants)
         session.conversation_id = session.bus.initialize_conversation(
             list(session._restored_participants) or ["?"],
-            d.get("conversation_id") or session_id)
+            start.conversation_id or session_id)
         models = dict(session._restored_participants)
-        for ev in events:
-            data = ev.data
-            if ev.kind == "message":
-                msg = LLMMessage.model_validate(data)
-                for role in [msg.from_role, *msg.recipients]:
-                    if role not in ("human", "system"):
-                        session.bus.add_participant(role, session.conversation_id)
-                posted = session.bus.post(msg.from_role, msg.recipients, msg)
-                session.tracker.observe(posted)
-                session._done.add((msg.round, msg.from_role))
-            elif ev.kind == "vote":
-                session.tracker.add_vote(Vote.model_validate(
-                    {k: v for k, v in data.items() if k in Vote.model_fields}))
-            elif ev.kind == "failure":
-                session._done.add((int(data.get("round", 0)), data.get("role", "")))
-                session.failures.append(dict(data))
-            elif ev.kind == "consensus":
-                session.scores.append(float(data.get("score", 0.0)))
-                session._scored_rounds.add(int(data.get("round", 0)))
-                session.rounds_run = max(session.rounds_run, int(data.get("round", 0)))
-            elif ev.kind == "note" and data.get("event") == "round_started":
-                session._started_rounds.add(int(data.get("round", 0)))
-            elif ev.kind == "swap":
-                models[data.get("role", "")] = data.get("new_model_id", "")
-            elif ev.kind == "load":
-                models[data.get("role", "")] = data.get("model_id", "")
-            elif ev.kind == "unload":
-                models.pop(data.get("role", ""), None)
-            elif ev.kind == "turn_metrics":
-                session.total_tokens += int(data.get("prompt_tokens") or 0) + int(
-                    data.get("completion_tokens") or 0)
+        for event in events:
+            session._replay(event, models)
         session._restored_participants = models
         # add_model compares against these, so a different model on resume counts as a swap.
         session._models = dict(models)
         session._torn_tail = result.torn_tail
+        session._damaged = result.warnings() if result.damaged else []
         session._pending_executors = dict(executors or {})
         return session
+
+    def _replay(self, event: Event, models: dict[str, str]) -> None:
+        """Fold one recorded event into the restored state (``models``: role -> model id)."""
+        assert self.conversation_id is not None
+        if isinstance(event, ev.MessagePosted):
+            msg = event.message
+            for role in [msg.from_role, *msg.recipients]:
+                if role not in ("human", "system"):
+                    self.bus.add_participant(role, self.conversation_id)
+            posted = self.bus.post(msg.from_role, msg.recipients, msg)
+            self.tracker.observe(posted)
+            self._done.add((msg.round, msg.from_role))
+        elif isinstance(event, ev.VoteCast):
+            self.tracker.add_vote(event.vote)
+        elif isinstance(event, ev.TurnFailed):
+            self._done.add((event.round, event.role))
+            self.failures.append(event.payload())
+        elif isinstance(event, ev.ConsensusScored):
+            self.scores.append(event.score)
+            self._scored_rounds.add(event.round)
+            self.rounds_run = max(self.rounds_run, event.round)
+        elif isinstance(event, ev.Note) and event.event == "round_started":
+            self._started_rounds.add(event.round or 0)
+        elif isinstance(event, ev.Swap):
+            models[event.role] = event.new_model_id
+        elif isinstance(event, ev.RoleLoaded):
+            models[event.role] = event.model_id
+        elif isinstance(event, ev.RoleUnloaded):
+            models.pop(event.role, None)
+        elif isinstance(event, ev.TurnMetrics):
+            self.total_tokens += event.prompt_tokens + event.completion_tokens
+
+    @property
+    def damaged_lines(self) -> list[str]:
+        """What a restored session's file lost in the middle (one line per damaged line)."""
+        return list(self._damaged)
 
     def participants(self) -> dict[str, str]:
         """Role -> model id the restored session had last (what to load to resume)."""
@@ -755,19 +767,17 @@ class MultiModelSession:
             self.bus.add_participant(role, self.conversation_id)
         self._open_recorder(resume=True)
         start = self.next_round()
-        self._record("note", {"event": "resumed", "round": start,
-                              "torn_tail": self._torn_tail,
-                              "participants": {r: e.model_id
-                                               for r, e in self.active_models.items()}})
-        for kind, data in self._pending:
-            self._record(kind, data)
-        self._pending.clear()
+        self._record(ev.Note(event="resumed", round=start, torn_tail=self._torn_tail,
+                             damaged_lines=self._damaged,
+                             participants={r: e.model_id
+                                           for r, e in self.active_models.items()}))
+        self._flush_pending()
         self.context = ContextBuilder(self._restored_task or self.prompt, self.roles,
                                       self.role_instructions, self._summarizer)
         return await self._run(start_round=start)
 
 
-async def _quiet_cancel(ex: RoleExecutor) -> None:
+async def _quiet_cancel(ex: TurnExecutor) -> None:
     try:
         await asyncio.wait_for(ex.cancel(), 5)
     except Exception:  # noqa: BLE001 - best effort; the turn already counts as failed

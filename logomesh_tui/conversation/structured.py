@@ -108,7 +108,7 @@ def parse_turn(text: str, finish_reason: str, allowed_types: list[MessageType]) 
     out = ParsedTurn(content=content.strip())
     mtype = data.get("message_type")
     try:
-        out.message_type = MessageType(mtype)
+        out.message_type = MessageType(str(mtype))
     except ValueError:
         out.message_type = allowed_types[0]
         out.notes.append(f"message_type {mtype!r} replaced by {allowed_types[0].value}")

@@ -67,8 +67,8 @@ def dataset_card(view: SessionView, fmt: str, records: int,
     for role, model in view.participants.items():
         lines.append(f"| {_cell(role)} | {_cell(model)} |")
     for s in view.swaps:
-        lines.append(f"| {_cell(s.get('role', ''))} | {_cell(s.get('new_model_id', ''))} "
-                     f"(swapped in, was {_cell(s.get('old_model_id', ''))}) |")
+        lines.append(f"| {_cell(s.role)} | {_cell(s.new_model_id)} "
+                     f"(swapped in, was {_cell(s.old_model_id or '')}) |")
     lines += ["", "## Fields", "", _FIELDS.get(fmt, ""), "",
               "## Quality rating", "",
               "Weighted mean of what the session measured: peer votes 0.4, how later messages "

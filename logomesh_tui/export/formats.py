@@ -24,6 +24,7 @@ from itertools import combinations
 from typing import Any
 
 from ..conversation.messages import LLMMessage, MessageType
+from ..sessions.events import Event, MessagePosted, Swap, TurnMetrics
 from .quality import WEIGHTS, QualityRating, rate_messages, vote_tallies
 from .view import SessionView
 
@@ -159,18 +160,22 @@ def dpo_records(view: SessionView, *, margin: float = DEFAULT_DPO_MARGIN,
     return out
 
 
+def _with_time(event: Event) -> dict[str, Any]:
+    return {**event.payload(), "at": event.at.isoformat()}
+
+
 def _model_at_turn(view: SessionView) -> dict[str, bool]:
     """message id -> whether it is the first turn of a model swapped into its role."""
     pending: dict[str, str] = {}
     first_after: dict[str, bool] = {}
-    for ev in view.events:
-        if ev.kind == "swap":
-            pending[str(ev.data.get("role"))] = str(ev.data.get("new_model_id", ""))
-        elif ev.kind == "message":
-            role = str(ev.data.get("from", ev.data.get("from_role", "")))
-            if role in pending and ev.data.get("model_id") == pending[role]:
-                first_after[str(ev.data.get("id"))] = True
-                del pending[role]
+    for event in view.events:
+        if isinstance(event, Swap):
+            pending[event.role] = event.new_model_id
+        elif isinstance(event, MessagePosted):
+            m = event.message
+            if m.from_role in pending and m.model_id == pending[m.from_role]:
+                first_after[m.id] = True
+                del pending[m.from_role]
     return first_after
 
 
@@ -220,7 +225,7 @@ def training_data_records(view: SessionView, *, content_only: bool = False,
 
 def _agreement(view: SessionView) -> list[dict[str, Any]]:
     """Per voting round: share of vote weight that went to the most backed proposal."""
-    by_round: dict[int, Counter] = defaultdict(Counter)
+    by_round: dict[int, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     totals: dict[int, float] = defaultdict(float)
     for v in view.votes:
         target = view.resolve(v.target_id)
@@ -229,10 +234,11 @@ def _agreement(view: SessionView) -> list[dict[str, Any]]:
             by_round[v.round][target.id] += max(0.0, v.weight)
     out = []
     for rnd in sorted(totals):
-        top = by_round[rnd].most_common(1)
-        share = top[0][1] / totals[rnd] if top and totals[rnd] > 0 else 0.0
+        # max keeps the first of equal weights, as Counter.most_common did.
+        top = max(by_round[rnd].items(), key=lambda kv: kv[1], default=None)
+        share = top[1] / totals[rnd] if top and totals[rnd] > 0 else 0.0
         out.append({"round": rnd, "votes": sum(1 for v in view.votes if v.round == rnd),
-                    "leader": _short(view, top[0][0]) if top else None,
+                    "leader": _short(view, top[0]) if top else None,
                     "agreement": round(share, 4)})
     return out
 
@@ -254,36 +260,36 @@ def session_metadata(view: SessionView) -> dict[str, Any]:
         row["latency_s"] += m.latency_s
         row["ratings"].append(ratings[m.id].rating)
     for f in view.failures:
-        key = (str(f.get("role", "")), str(f.get("model_id", "")))
+        key = (f.role, f.model_id)
         row = per_model.setdefault(key, {"role": key[0], "model_id": key[1], "turns": 0,
                                          "failures": 0, "prompt_tokens": 0,
                                          "completion_tokens": 0, "latency_s": 0.0,
                                          "ratings": []})
         row["failures"] += 1
-    attempts: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    attempts: dict[tuple[str, str], list[TurnMetrics]] = defaultdict(list)
     for tm in view.turn_metrics:
-        attempts[(str(tm.get("role", "")), str(tm.get("model_id", "")))].append(tm)
+        attempts[(tm.role, tm.model_id)].append(tm)
     models = []
     for key, row in per_model.items():
         tms = attempts.get(key, [])
-        ttfts = [float(t["ttft_s"]) for t in tms if isinstance(t.get("ttft_s"), (int, float))]
-        prompt = sum(int(t.get("prompt_tokens") or 0) for t in tms)
-        fresh = sum(int(t["prompt_tokens_evaluated"]) for t in tms
-                    if isinstance(t.get("prompt_tokens_evaluated"), int))
+        ttfts = [t.ttft_s for t in tms if t.ttft_s is not None]
+        prompt = sum(t.prompt_tokens for t in tms)
+        fresh = sum(t.prompt_tokens_evaluated for t in tms
+                    if t.prompt_tokens_evaluated is not None)
         row["attempts"] = len(tms)
         row["mean_ttft_s"] = round(sum(ttfts) / len(ttfts), 4) if ttfts else None
         # Share of prompt tokens llama.cpp served from its KV cache (append-only prompts).
         row["kv_cache_reuse"] = (round(1 - fresh / prompt, 4) if prompt and any(
-            isinstance(t.get("prompt_tokens_evaluated"), int) for t in tms) else None)
+            t.prompt_tokens_evaluated is not None for t in tms) else None)
         lat = row.pop("latency_s")
         rs = row.pop("ratings")
         row["mean_latency_s"] = round(lat / row["turns"], 4) if row["turns"] else None
         row["tokens_per_s"] = round(row["completion_tokens"] / lat, 3) if lat > 0 else None
         row["mean_rating"] = round(sum(rs) / len(rs), 4) if rs else None
-        row["swapped_in"] = sum(1 for s in view.swaps if s.get("role") == row["role"]
-                                and s.get("new_model_id") == row["model_id"])
-        row["swapped_out"] = sum(1 for s in view.swaps if s.get("role") == row["role"]
-                                 and s.get("old_model_id") == row["model_id"])
+        row["swapped_in"] = sum(1 for s in view.swaps if s.role == row["role"]
+                                and s.new_model_id == row["model_id"])
+        row["swapped_out"] = sum(1 for s in view.swaps if s.role == row["role"]
+                                 and s.old_model_id == row["model_id"])
         models.append(row)
     refs: dict[str, Counter] = defaultdict(Counter)
     for m in view.messages:
@@ -291,12 +297,11 @@ def session_metadata(view: SessionView) -> dict[str, Any]:
             target = view.resolve(r)
             if target is not None and target.id != m.id:
                 refs[m.from_role][target.from_role] += 1
-    scores = [{"round": int(c.get("round", 0)), "score": float(c.get("score", 0.0))}
-              for c in view.consensus]
-    finished = view.finished or {}
+    scores = [{"round": c.round, "score": c.score} for c in view.consensus]
+    finished = view.finished
     converged_round = None
-    if finished.get("converged"):
-        converged_round = finished.get("rounds_run") or view.rounds_run()
+    if finished is not None and finished.converged:
+        converged_round = finished.rounds_run or view.rounds_run()
     type_counts = Counter(str(m.message_type) for m in turns)
     return {
         "session_id": view.session_id,
@@ -306,8 +311,8 @@ def session_metadata(view: SessionView) -> dict[str, Any]:
         "limits": view.limits,
         "rounds_run": view.rounds_run(),
         "finished": view.finished is not None,
-        "final_consensus_score": (finished.get("consensus_score")
-                                  if finished.get("consensus_score") is not None
+        "final_consensus_score": (finished.consensus_score
+                                  if finished is not None and finished.consensus_score is not None
                                   else (scores[-1]["score"] if scores else None)),
         "rounds_to_consensus": converged_round,
         "consensus_by_round": scores,
@@ -317,10 +322,10 @@ def session_metadata(view: SessionView) -> dict[str, Any]:
             "message_types": dict(type_counts),
             "critiques": type_counts.get(MessageType.CRITIQUE.value, 0),
             "agreement_by_round": _agreement(view),
-            "arbitrations": view.arbitrations,
+            "arbitrations": [a.payload() for a in view.arbitrations],
         },
-        "swaps": view.swaps,
-        "failures": view.failures,
+        "swaps": [_with_time(s) for s in view.swaps],
+        "failures": [_with_time(f) for f in view.failures],
         "quality_formula": {"weights": WEIGHTS,
                             "doc": "rating = weighted mean of the measured components; see "
                                    "logomesh_tui/export/quality.py"},

@@ -100,10 +100,11 @@ def vote_tallies(view: SessionView) -> dict[str, list[VoteTally]]:
 def _compile_results(view: SessionView) -> dict[str, bool]:
     out: dict[str, bool] = {}
     for note in view.notes:
-        if "compile" in (note.get("event"), note.get("kind")) and "message_id" in note and "ok" in note:
-            target = view.resolve(str(note["message_id"]))
+        extra = note.model_extra or {}
+        if note.event == "compile" and "message_id" in extra and "ok" in extra:
+            target = view.resolve(str(extra["message_id"]))
             if target is not None:
-                out[target.id] = bool(note["ok"])
+                out[target.id] = bool(extra["ok"])
     for m in view.messages:
         if isinstance(m.meta.get("compile_ok"), bool):
             out[m.id] = m.meta["compile_ok"]

@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
-from ..conversation.messages import LLMMessage, SessionEvent, Vote
+from ..conversation.messages import LLMMessage, Vote
 from ..errors import LogoMeshError
-from ..sessions.store import SessionStore, read_events
+from ..sessions import events as ev
+from ..sessions.events import Event
+from ..sessions.store import DamagedLine, SessionStore, read_events
 
 
 @dataclass
@@ -19,7 +19,7 @@ class SessionView:
     """Everything an export needs from one session, in conversation order."""
 
     session_id: str
-    events: list[SessionEvent]
+    events: list[Event]
     prompt: str = ""
     task: str = ""
     protocol: str = ""
@@ -28,57 +28,56 @@ class SessionView:
     messages: list[LLMMessage] = field(default_factory=list)
     votes: list[Vote] = field(default_factory=list)
     vote_message_ids: list[str | None] = field(default_factory=list)
-    swaps: list[dict[str, Any]] = field(default_factory=list)
-    failures: list[dict[str, Any]] = field(default_factory=list)
-    consensus: list[dict[str, Any]] = field(default_factory=list)
-    arbitrations: list[dict[str, Any]] = field(default_factory=list)
-    turn_metrics: list[dict[str, Any]] = field(default_factory=list)
-    notes: list[dict[str, Any]] = field(default_factory=list)
-    finished: dict[str, Any] | None = None
+    swaps: list[ev.Swap] = field(default_factory=list)
+    failures: list[ev.TurnFailed] = field(default_factory=list)
+    consensus: list[ev.ConsensusScored] = field(default_factory=list)
+    arbitrations: list[ev.Arbitration] = field(default_factory=list)
+    turn_metrics: list[ev.TurnMetrics] = field(default_factory=list)
+    notes: list[ev.Note] = field(default_factory=list)
+    finished: ev.SessionFinished | None = None
     torn_tail: bool = False
-    bad_lines: int = 0
-    skipped_messages: int = 0
+    damaged: list[DamagedLine] = field(default_factory=list)
     by_id: dict[str, LLMMessage] = field(default_factory=dict)
     _refs: dict[str, LLMMessage] = field(default_factory=dict, repr=False)
 
+    @property
+    def bad_lines(self) -> int:
+        return len(self.damaged)
+
+    @property
+    def skipped_messages(self) -> int:
+        """Messages and votes lost to damaged lines."""
+        return sum(1 for d in self.damaged if d.kind in ("message", "vote"))
+
     @classmethod
-    def from_events(cls, session_id: str, events: list[SessionEvent]) -> SessionView:
+    def from_events(cls, session_id: str, events: list[Event]) -> SessionView:
         view = cls(session_id=session_id, events=list(events))
-        for ev in events:
-            data = ev.data or {}
-            if ev.kind == "session_started":
-                view.prompt = str(data.get("prompt", ""))
-                view.task = str(data.get("task") or view.prompt)
-                view.protocol = str(data.get("protocol", ""))
-                view.participants = {str(k): str(v) for k, v in
-                                     dict(data.get("participants") or {}).items()}
-                view.limits = dict(data.get("limits") or {})
-            elif ev.kind == "message":
-                try:
-                    view.messages.append(LLMMessage.model_validate(data))
-                except ValidationError:
-                    view.skipped_messages += 1
-            elif ev.kind == "vote":
-                try:
-                    view.votes.append(Vote.model_validate(data))
-                    mid = data.get("message_id")
-                    view.vote_message_ids.append(str(mid) if mid else None)
-                except ValidationError:
-                    view.skipped_messages += 1
-            elif ev.kind == "swap":
-                view.swaps.append(dict(data, at=ev.at.isoformat()))
-            elif ev.kind == "failure":
-                view.failures.append(dict(data, at=ev.at.isoformat()))
-            elif ev.kind == "consensus":
-                view.consensus.append(dict(data))
-            elif ev.kind == "arbitration":
-                view.arbitrations.append(dict(data))
-            elif ev.kind == "turn_metrics":
-                view.turn_metrics.append(dict(data))
-            elif ev.kind == "note":
-                view.notes.append(dict(data))
-            elif ev.kind == "session_finished":
-                view.finished = dict(data)
+        for e in events:
+            if isinstance(e, ev.SessionStarted):
+                view.prompt = e.prompt
+                view.task = e.task or e.prompt
+                view.protocol = e.protocol
+                view.participants = dict(e.participants)
+                view.limits = dict(e.limits)
+            elif isinstance(e, ev.MessagePosted):
+                view.messages.append(e.message)
+            elif isinstance(e, ev.VoteCast):
+                view.votes.append(e.vote)
+                view.vote_message_ids.append(e.message_id or None)
+            elif isinstance(e, ev.Swap):
+                view.swaps.append(e)
+            elif isinstance(e, ev.TurnFailed):
+                view.failures.append(e)
+            elif isinstance(e, ev.ConsensusScored):
+                view.consensus.append(e)
+            elif isinstance(e, ev.Arbitration):
+                view.arbitrations.append(e)
+            elif isinstance(e, ev.TurnMetrics):
+                view.turn_metrics.append(e)
+            elif isinstance(e, ev.Note):
+                view.notes.append(e)
+            elif isinstance(e, ev.SessionFinished):
+                view.finished = e
         view.by_id = {m.id: m for m in view.messages}
         # Short ids first, so a full id that happens to look like "m3" still wins.
         view._refs = {m.short_id: m for m in view.messages if m.short_id} | view.by_id
@@ -92,8 +91,8 @@ class SessionView:
         """Roles that were served by a model at some point (not the human arbiter)."""
         roles = list(self.participants)
         for s in self.swaps:
-            if s.get("role") and s["role"] not in roles:
-                roles.append(str(s["role"]))
+            if s.role and s.role not in roles:
+                roles.append(s.role)
         for m in self.messages:
             if m.model_id and m.from_role not in roles:
                 roles.append(m.from_role)
@@ -106,7 +105,7 @@ class SessionView:
                 if m.from_role not in ("human", "system") and (m.model_id or m.from_role in roles)]
 
     def rounds_run(self) -> int:
-        rounds = [m.round for m in self.messages] + [int(c.get("round", 0)) for c in self.consensus]
+        rounds = [m.round for m in self.messages] + [c.round for c in self.consensus]
         return max(rounds, default=0)
 
     def referenced_by(self) -> dict[str, list[str]]:
@@ -123,8 +122,8 @@ class SessionView:
 def load_session(session: str | Path, sessions_dir: Path | str | None = None) -> SessionView:
     """Read a session by id (from the sessions folder; a unique prefix is enough) or by path.
 
-    A torn last line (a crash mid-write) is ignored; unreadable lines are counted in
-    ``bad_lines`` and skipped.
+    A torn last line (a crash mid-write) is ignored; damaged lines are skipped and listed in
+    ``damaged``.
     """
     path = Path(session)
     if str(session).endswith(".jsonl") and path.is_file():
@@ -138,5 +137,5 @@ def load_session(session: str | Path, sessions_dir: Path | str | None = None) ->
         raise LogoMeshError(f"session {session_id!r} has no readable events; nothing to export")
     view = SessionView.from_events(session_id, result.events)
     view.torn_tail = result.torn_tail
-    view.bad_lines = result.bad_lines
+    view.damaged = list(result.damaged)
     return view

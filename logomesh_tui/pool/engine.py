@@ -263,7 +263,7 @@ class HotSwapEngine:
     def _used_device(self) -> int:
         return sum(s.device for s in self._slots.values())
 
-    def _used(self, exclude: set[str] = frozenset()) -> int:
+    def _used(self, exclude: frozenset[str] = frozenset()) -> int:
         used = 0
         for role, slot in self._slots.items():
             if role in exclude:
@@ -407,8 +407,9 @@ class HotSwapEngine:
             self._tasks.add(task)
             self._restarts[slot.role] = task
             task.add_done_callback(self._tasks.discard)
+            role = slot.role
             task.add_done_callback(
-                lambda t, r=slot.role: self._restarts.pop(r, None) if self._restarts.get(r) is t
+                lambda t: self._restarts.pop(role, None) if self._restarts.get(role) is t
                 else None)
 
     async def _restart(self, role: str, model_id: str) -> None:

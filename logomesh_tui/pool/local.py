@@ -130,10 +130,11 @@ class LocalWorker:
             return
         self._closing = True
         if proc.returncode is None:
-            with contextlib.suppress(Exception):
-                proc.stdin.write(b'{"op":"shutdown"}\n')
-                await proc.stdin.drain()
-                proc.stdin.close()
+            if proc.stdin is not None:  # always a pipe; None only in the type
+                with contextlib.suppress(Exception):
+                    proc.stdin.write(b'{"op":"shutdown"}\n')
+                    await proc.stdin.drain()
+                    proc.stdin.close()
             try:
                 await asyncio.wait_for(proc.wait(), 3.0)
             except TimeoutError:

@@ -111,8 +111,9 @@ class RemoteBackend:
                 if resp.status_code >= 500 or resp.status_code == 429:
                     raise _RemoteRetry(f"HTTP {resp.status_code}")
                 if resp.status_code >= 400:
-                    text = (await resp.aread()).decode("utf-8", "replace")[:200]
-                    raise RemoteServerError(f"{self.endpoint.name}: HTTP {resp.status_code}: {text}")
+                    detail = (await resp.aread()).decode("utf-8", "replace")[:200]
+                    raise RemoteServerError(
+                        f"{self.endpoint.name}: HTTP {resp.status_code}: {detail}")
                 async for line in resp.aiter_lines():
                     if self._cancel.is_set():
                         finish = "cancelled"

@@ -30,6 +30,7 @@ import signal
 import sys
 import threading
 import time
+from typing import Any
 
 import numpy as np
 
@@ -95,7 +96,7 @@ def common_prefix(a: np.ndarray, b: np.ndarray) -> int:
 def trie_size(sequences: list[np.ndarray]) -> int:
     """Distinct (prefix, token) positions in ``sequences``: the KV cells they need when sessions
     that share a prefix share its cells (sum of lengths less each sorted neighbour's prefix)."""
-    ordered = sorted((tuple(int(t) for t in seq) for seq in sequences if len(seq)))
+    ordered = sorted(tuple(int(t) for t in seq) for seq in sequences if len(seq))
     total = sum(len(seq) for seq in ordered)
     for a, b in zip(ordered, ordered[1:], strict=False):
         total -= common_prefix(np.asarray(a), np.asarray(b))
@@ -293,7 +294,8 @@ def _llama_kwargs(cfg: dict, llama_cpp) -> dict:
     n_gpu = cfg.get("n_gpu_layers")
     if n_gpu is None:
         n_gpu = -1 if llama_cpp.llama_supports_gpu_offload() else 0
-    kwargs = {"n_gpu_layers": int(n_gpu), "flash_attn": bool(cfg.get("flash_attn", False))}
+    kwargs: dict[str, Any] = {"n_gpu_layers": int(n_gpu),
+                              "flash_attn": bool(cfg.get("flash_attn", False))}
     for key in ("type_k", "type_v"):
         name = cfg.get(key)
         if name:

@@ -1,8 +1,10 @@
 """Durable sessions: one JSON line per event in ``<sessions_dir>/<session-id>.jsonl``.
 
-Every event is written, flushed and fsync'd before the conversation goes on, so killing the
-process loses at most the turn in flight. A torn last line (the process died mid-write) is
-ignored on read and cut off before a resumed session appends to the file. When the folder
+Every event (a typed model from ``sessions.events``) is written, flushed and fsync'd before the
+conversation goes on, so killing the process loses at most the turn in flight. A torn last line
+(the process died mid-write) is ignored on read and cut off before a resumed session appends to
+the file. A damaged line anywhere else is skipped and reported in ``ReadResult.damaged`` (its
+line number and what it held), so readers can say what was lost. When the folder
 cannot be written (read-only, disk full), the recorder keeps every event in memory, sets
 ``saving = False`` and ``warning = "not saving: ..."`` and never raises into the conversation.
 """
@@ -13,16 +15,23 @@ import json
 import os
 import re
 import secrets
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from ..config import default_sessions_dir
-from ..conversation.messages import EventKind, SessionEvent
 from ..errors import LogoMeshError
+from .events import (
+    ConsensusScored,
+    Event,
+    SessionFinished,
+    SessionStarted,
+    Swap,
+    parse_event,
+)
 
 _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 
@@ -56,13 +65,41 @@ class SessionSummary(BaseModel):
     message_count: int
     finished: bool
     final_score: float | None = None
+    unreadable_lines: int = Field(default=0, description="lines that are not JSON at all")
     path: Path
 
 
+class DamagedLine(BaseModel):
+    """A line in the middle of a session file that could not be read back."""
+
+    line: int = Field(description="1-based line number in the file")
+    kind: str | None = Field(default=None, description="the event kind, when it could be told")
+    seq: int | None = None
+    error: str
+
+    def describe(self) -> str:
+        what = f"a {self.kind} event" if self.kind else "an event"
+        seq = f" (seq {self.seq})" if self.seq is not None else ""
+        return f"line {self.line}: {what}{seq} could not be read and is left out: {self.error}"
+
+
 class ReadResult(BaseModel):
-    events: list[SessionEvent]
+    """The events of one file, and what could not be read (a torn last line, damaged lines)."""
+
+    events: list[Event]
     torn_tail: bool = False
-    bad_lines: int = 0
+    damaged: list[DamagedLine] = Field(default_factory=list)
+
+    @property
+    def bad_lines(self) -> int:
+        return len(self.damaged)
+
+    def warnings(self) -> list[str]:
+        """One line per problem, for ``sessions show``, resume and the dashboard."""
+        out = [d.describe() for d in self.damaged]
+        if self.torn_tail:
+            out.append("the last line was torn by a crash mid-write and is ignored")
+        return out
 
 
 class SessionStore:
@@ -104,16 +141,23 @@ class SessionStore:
                 f"no session {session_id!r} in {self.dir}; see `logomesh-tui sessions list`")
         return read_events(path)
 
-    def list(self) -> list[SessionSummary]:
-        """Every session in the folder, newest first."""
+    def ids(self) -> list[str]:
+        """Every session id in the folder (names only: no file is read)."""
         if not self.dir.is_dir():
             return []
+        return sorted(p.stem for p in self.dir.glob("*.jsonl") if _ID_RE.match(p.stem))
+
+    def list(self) -> list[SessionSummary]:
+        """Every session in the folder, newest first.
+
+        Reads each file once per change (summaries are cached by size and mtime) and validates
+        only the few events a summary needs; the dashboard calls it from a worker thread.
+        """
         rows = []
-        for path in self.dir.glob("*.jsonl"):
-            if not _ID_RE.match(path.stem):
-                continue
+        for sid in self.ids():
+            path = self.dir / f"{sid}.jsonl"
             try:
-                rows.append(summarize(path.stem, path, read_events(path).events))
+                rows.append(quick_summary(sid, path))
             except OSError:
                 continue
         return sorted(rows, key=lambda r: (r.started or datetime.min.replace(tzinfo=UTC)),
@@ -134,50 +178,129 @@ class SessionStore:
             f"no session {prefix!r} in {self.dir}; see `logomesh-tui sessions list`")
 
 
+def _error_text(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        first = exc.errors()[0]
+        where = ".".join(str(x) for x in first.get("loc", ()))
+        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        return f"{where}: {first.get('msg')}{more}" if where else f"{first.get('msg')}{more}"
+    return str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
+
+
+def parse_line(line: bytes | str, number: int = 0) -> Event | DamagedLine:
+    """One line of a session file as an event, or what is known about it when it is damaged."""
+    try:
+        raw = json.loads(line)
+    except ValueError as exc:
+        return DamagedLine(line=number, error=f"not JSON ({_error_text(exc)})")
+    if not isinstance(raw, dict):
+        return DamagedLine(line=number, error="not a JSON object")
+    kind = raw.get("kind") if isinstance(raw.get("kind"), str) else None
+    seq = raw.get("seq") if isinstance(raw.get("seq"), int) else None
+    try:
+        return parse_event(raw)
+    except (ValidationError, ValueError, KeyError) as exc:
+        return DamagedLine(line=number, kind=kind, seq=seq, error=_error_text(exc))
+
+
 def read_events(path: Path) -> ReadResult:
+    """Every event of a session file, any schema version, in order."""
     raw = path.read_bytes()
     lines = raw.split(b"\n")
     # Text after the last newline is a line whose write did not finish.
-    torn = bool(lines[-1].strip())
-    complete = lines[:-1]
-    events, bad = [], 0
-    for line in complete:
+    tail = lines[-1]
+    events: list[Event] = []
+    damaged: list[DamagedLine] = []
+    for number, line in enumerate(lines[:-1], 1):
+        if not line.strip():
+            continue
+        parsed = parse_line(line, number)
+        if isinstance(parsed, DamagedLine):
+            damaged.append(parsed)
+        else:
+            events.append(parsed)
+    torn = False
+    if tail.strip():
+        parsed = parse_line(tail, len(lines))
+        if isinstance(parsed, DamagedLine):
+            torn = True
+        else:
+            events.append(parsed)  # complete JSON that only lacks its newline
+    return ReadResult(events=events, torn_tail=torn, damaged=damaged)
+
+
+def summarize(session_id: str, path: Path, events: list[Event]) -> SessionSummary:
+    """A summary from events already read."""
+    summary = _Summary(session_id, path)
+    for ev in events:
+        summary.add(ev)
+    return summary.result()
+
+
+class _Summary:
+    def __init__(self, session_id: str, path: Path) -> None:
+        self.row = SessionSummary(id=session_id, started=None, prompt="", roles={},
+                                  message_count=0, finished=False, path=path)
+
+    def add(self, ev: Event) -> None:
+        row = self.row
+        if isinstance(ev, SessionStarted):
+            row.started, row.prompt = ev.at, ev.prompt
+            row.roles, row.protocol = dict(ev.participants), ev.protocol
+        elif ev.kind == "message":
+            row.message_count += 1
+        elif isinstance(ev, Swap):
+            row.roles[ev.role] = ev.new_model_id
+        elif isinstance(ev, ConsensusScored):
+            row.final_score = ev.score
+        elif isinstance(ev, SessionFinished):
+            row.finished = True
+            if ev.consensus_score is not None:
+                row.final_score = ev.consensus_score
+
+    def result(self) -> SessionSummary:
+        return self.row
+
+
+# Only these kinds change a summary; every other line is counted by its kind alone.
+_SUMMARY_KINDS = frozenset({"session_started", "swap", "consensus", "session_finished"})
+_summary_cache: dict[Path, tuple[tuple[int, int], SessionSummary]] = {}
+_cache_lock = threading.Lock()
+
+
+def quick_summary(session_id: str, path: Path) -> SessionSummary:
+    """A session's summary without validating every event: lines are decoded, messages only
+    counted, and the result is kept until the file changes (size or mtime)."""
+    stat = path.stat()
+    key = (stat.st_size, stat.st_mtime_ns)
+    with _cache_lock:
+        hit = _summary_cache.get(path)
+    if hit is not None and hit[0] == key:
+        return hit[1].model_copy(deep=True)
+    summary = _Summary(session_id, path)
+    unreadable = 0
+    for line in path.read_bytes().split(b"\n"):
         if not line.strip():
             continue
         try:
-            events.append(SessionEvent.model_validate_json(line))
-        except (ValidationError, ValueError):
-            bad += 1
-    if torn:
-        try:
-            events.append(SessionEvent.model_validate_json(lines[-1]))
-            torn = False  # complete JSON that only lacks its newline
-        except (ValidationError, ValueError):
-            pass
-    return ReadResult(events=events, torn_tail=torn, bad_lines=bad)
-
-
-def summarize(session_id: str, path: Path, events: list[SessionEvent]) -> SessionSummary:
-    started, prompt, roles, protocol = None, "", {}, ""
-    count, finished, score = 0, False, None
-    for ev in events:
-        if ev.kind == "session_started":
-            started = ev.at
-            prompt = str(ev.data.get("prompt", ""))
-            roles = dict(ev.data.get("participants", {}))
-            protocol = str(ev.data.get("protocol", ""))
-        elif ev.kind == "message":
-            count += 1
-        elif ev.kind == "swap":
-            roles[ev.data.get("role", "")] = ev.data.get("new_model_id", "")
-        elif ev.kind == "consensus":
-            score = ev.data.get("score")
-        elif ev.kind == "session_finished":
-            finished = True
-            score = ev.data.get("consensus_score", score)
-    return SessionSummary(id=session_id, started=started, prompt=prompt, roles=roles,
-                          protocol=protocol, message_count=count, finished=finished,
-                          final_score=score, path=path)
+            raw = json.loads(line)
+            kind = raw.get("kind")
+        except (ValueError, AttributeError):
+            unreadable += 1
+            continue
+        if kind == "message":
+            summary.row.message_count += 1
+        elif kind in _SUMMARY_KINDS:
+            try:
+                summary.add(parse_event(raw))
+            except (ValidationError, ValueError, KeyError):
+                unreadable += 1
+    row = summary.result()
+    # A torn last line is not JSON either; it is reported when the session is read.
+    row.unreadable_lines = unreadable
+    with _cache_lock:
+        _summary_cache[path] = (key, row.model_copy(deep=True))
+    return row
 
 
 class SessionRecorder:
@@ -188,14 +311,14 @@ class SessionRecorder:
     """
 
     def __init__(self, session_id: str, path: Path | None, *, next_seq: int = 0,
-                 repair_tail: bool = False, history: list[SessionEvent] | None = None) -> None:
+                 repair_tail: bool = False, history: list[Event] | None = None) -> None:
         self.session_id = session_id
         self.path = path
-        self.events: list[SessionEvent] = list(history or [])
+        self.events: list[Event] = list(history or [])
         self._seq = next_seq
         self.saving = path is not None
         self.warning: str | None = None if path is not None else "not saving: no sessions folder"
-        self.listeners: list[Callable[[SessionEvent], None]] = []
+        self.listeners: list[Callable[[Event], None]] = []
         self._repair = repair_tail
 
     def _fail(self, exc: BaseException) -> None:
@@ -224,34 +347,27 @@ class SessionRecorder:
         keep = data.rfind(b"\n") + 1
         if keep < len(data):
             tail = data[keep:]
-            try:
-                SessionEvent.model_validate_json(tail)
+            if not isinstance(parse_line(tail), DamagedLine):
                 # A complete last event that only lacks its newline: keep it.
                 with self.path.open("ab") as f:
                     f.write(b"\n")
                 return
-            except (ValidationError, ValueError):
-                pass
             with self.path.open("r+b") as f:
                 f.truncate(keep)
 
-    def append(self, kind: EventKind, data: dict[str, Any] | None = None) -> SessionEvent:
-        """Record one event. Never raises for I/O problems (see ``saving``/``warning``)."""
-        event = SessionEvent(seq=self._seq, kind=kind, session_id=self.session_id,
-                             data=data or {})
+    def append(self, event: Event) -> Event:
+        """Record ``event`` (its ``seq`` and ``session_id`` are set here). Never raises for
+        I/O problems (see ``saving``/``warning``)."""
+        event.seq = self._seq
+        event.session_id = self.session_id
         self._seq += 1
         self.events.append(event)
         if self.saving:
             try:
-                self._write((event.model_dump_json() + "\n").encode())
+                self._write((event.model_dump_json(by_alias=True) + "\n").encode())
             except OSError as exc:
                 # The file may now end with a partial line; stop writing so it stays the last.
                 self._fail(exc)
         for listener in list(self.listeners):
             listener(event)
         return event
-
-
-def event_payload(obj: Any) -> dict[str, Any]:
-    """JSON-ready dict of a pydantic model (aliases used, so LLMMessage has ``from``)."""
-    return json.loads(obj.model_dump_json(by_alias=True))

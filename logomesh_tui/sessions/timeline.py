@@ -5,15 +5,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from rich.console import Console
 from rich.padding import Padding
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from ..conversation.messages import SessionEvent
+from . import events as ev
+from .events import Event
 
 PALETTE = ["cyan", "magenta", "green", "yellow", "blue", "bright_red", "bright_cyan",
            "bright_magenta"]
@@ -39,148 +38,136 @@ class TimelinePrinter:
             self.colors[role] = PALETTE[(len(self.colors) - 1) % len(PALETTE)]
         return self.colors[role]
 
-    def __call__(self, event: SessionEvent) -> None:
+    def __call__(self, event: Event) -> None:
         handler = getattr(self, f"_on_{event.kind}", None)
         if handler is not None:
-            handler(event, event.data)
+            handler(event)
 
-    def replay(self, events: list[SessionEvent]) -> None:
-        for ev in events:
-            self(ev)
+    def replay(self, events: list[Event]) -> None:
+        for event in events:
+            self(event)
 
     # -- handlers ------------------------------------------------------------------------
 
-    def _on_session_started(self, ev: SessionEvent, d: dict[str, Any]) -> None:
+    def _on_session_started(self, e: ev.SessionStarted) -> None:
         table = Table.grid(padding=(0, 2))
         table.add_column(style="bold")
         table.add_column()
-        for role, model in (d.get("participants") or {}).items():
+        for role, model in e.participants.items():
             self.models[role] = model
             table.add_row(Text(role, style=self.color(role)), model)
-        prompt = str(d.get("prompt", "")).strip()
+        prompt = e.prompt.strip()
         if len(prompt) > 600:
             prompt = prompt[:600] + " ..."
-        files = ", ".join(d.get("input_files") or [])
+        files = ", ".join(e.input_files)
         body = Table.grid()
         body.add_row(table)
         body.add_row(Text(""))
         body.add_row(Text(prompt))
         if files:
             body.add_row(Text(f"files: {files}", style="dim"))
-        when = ev.at.strftime("%Y-%m-%d %H:%M:%S UTC")
+        when = e.at.strftime("%Y-%m-%d %H:%M:%S UTC")
         self.console.print(Panel(
-            body, title=f"session {ev.session_id}",
-            subtitle=f"{d.get('protocol', '')} - started {when}", expand=True))
+            body, title=f"session {e.session_id}",
+            subtitle=f"{e.protocol} - started {when}", expand=True))
 
-    def _on_note(self, ev: SessionEvent, d: dict[str, Any]) -> None:
-        what = d.get("event")
-        if what == "round_started":
-            self.console.rule(f"Round {d.get('round')} - {d.get('name', '')}")
-        elif what == "retry":
-            self.console.print(Text(
-                f"  retry {d.get('role')} [{d.get('model_id')}]: {d.get('reason')}",
-                style="yellow"))
-        elif what == "resumed":
-            self.console.rule(f"resumed at round {d.get('round')}", style="yellow")
-        elif what == "no_vote":
-            self.console.print(Text(f"  {d.get('role')} gave no valid vote", style="dim"))
-        elif d.get("text"):
-            self.console.print(Text(f"  note: {d['text']}", style="dim"))
+    def _on_note(self, e: ev.Note) -> None:
+        if e.event == "round_started":
+            self.console.rule(f"Round {e.round} - {e.name}")
+        elif e.event == "retry":
+            self.console.print(Text(f"  retry {e.role} [{e.model_id}]: {e.reason}",
+                                    style="yellow"))
+        elif e.event == "resumed":
+            self.console.rule(f"resumed at round {e.round}", style="yellow")
+        elif e.event == "no_vote":
+            self.console.print(Text(f"  {e.role} gave no valid vote", style="dim"))
+        elif e.text:
+            self.console.print(Text(f"  note: {e.text}", style="dim"))
 
-    def _on_message(self, ev: SessionEvent, d: dict[str, Any]) -> None:
-        role = d.get("from", "?")
-        sid = d.get("short_id", "")
-        self.short[d.get("id", "")] = sid
-        model = d.get("model_id") or ""
+    def _on_message(self, e: ev.MessagePosted) -> None:
+        m = e.message
+        role = m.from_role
+        self.short[m.id] = m.short_id
         head = Text()
-        head.append(f"{sid:>4} ", style="bold")
+        head.append(f"{m.short_id:>4} ", style="bold")
         head.append(role, style=f"bold {self.color(role)}")
-        if model:
-            head.append(f" [{model}]", style="dim")
-        head.append(f"  {str(d.get('message_type', '')).upper()}", style="bold")
-        conf = d.get("confidence")
-        if isinstance(conf, (int, float)):
-            head.append(f"  conf {conf:.2f}", style="dim")
-        refs = [self.short.get(r, r) for r in d.get("references_to") or []]
+        if m.model_id:
+            head.append(f" [{m.model_id}]", style="dim")
+        head.append(f"  {m.message_type.value.upper()}", style="bold")
+        head.append(f"  conf {m.confidence:.2f}", style="dim")
+        refs = [self.short.get(r, r) for r in m.references_to]
         if refs:
             head.append(f"  cites {', '.join(refs)}", style="italic")
-        if d.get("recipients"):
-            head.append(f"  to {', '.join(d['recipients'])}", style="italic")
-        bad = (d.get("meta") or {}).get("invalid_references")
+        if m.recipients:
+            head.append(f"  to {', '.join(m.recipients)}", style="italic")
+        bad = m.meta.get("invalid_references")
         if bad:
             head.append(f"  (dropped refs: {', '.join(map(str, bad))})", style="red")
         self.console.print(head)
-        self.console.print(Padding(Text(str(d.get("content", ""))), (0, 0, 0, 6)))
+        self.console.print(Padding(Text(m.content), (0, 0, 0, 6)))
 
-    def _on_vote(self, ev: SessionEvent, d: dict[str, Any]) -> None:
-        target = d.get("target_short_id") or self.short.get(d.get("target_id", ""), "?")
-        voter = d.get("voter", "?")
+    def _on_vote(self, e: ev.VoteCast) -> None:
+        target = e.target_short_id or self.short.get(e.vote.target_id, "?")
+        voter = e.vote.voter
         t = Text("       vote ")
         t.append(voter, style=self.color(voter))
-        t.append(f" -> {target} (weight {float(d.get('weight', 0)):.2f})")
+        t.append(f" -> {target} (weight {e.vote.weight:.2f})")
         self.console.print(t)
 
-    def _on_consensus(self, ev: SessionEvent, d: dict[str, Any]) -> None:
-        score = float(d.get("score", 0.0))
-        leader = d.get("leader") or "-"
-        tie = "  TIE" if d.get("tied") else ""
-        backed = ""
-        if "backers" in d and d.get("voters"):
-            backed = f", {len(d['backers'])}/{d['voters']} roles"
+    def _on_consensus(self, e: ev.ConsensusScored) -> None:
+        leader = e.leader or "-"
+        tie = "  TIE" if e.tied else ""
+        backed = f", {len(e.backers)}/{e.voters} roles" if "backers" in e.model_fields_set \
+            and e.voters else ""
         self.console.print(Text(
-            f"  consensus round {d.get('round')}: {_bar(score)} {score:.2f} "
+            f"  consensus round {e.round}: {_bar(e.score)} {e.score:.2f} "
             f"(leading {leader}{backed}){tie}",
-            style="bold green" if d.get("converged") else "green"))
+            style="bold green" if e.converged else "green"))
 
-    def _on_swap(self, ev: SessionEvent, d: dict[str, Any]) -> None:
-        role = d.get("role", "?")
-        self.models[role] = d.get("new_model_id", "")
-        secs = d.get("seconds")
-        timing = f" in {secs:.2f} s" if isinstance(secs, (int, float)) else ""
+    def _on_swap(self, e: ev.Swap) -> None:
+        self.models[e.role] = e.new_model_id
+        timing = f" in {e.seconds:.2f} s" if e.seconds is not None else ""
         self.console.print(Text(
-            f"  hot-swap {role}: {d.get('old_model_id')} -> {d.get('new_model_id')}{timing}",
+            f"  hot-swap {e.role}: {e.old_model_id} -> {e.new_model_id}{timing}",
             style="bold yellow"))
 
-    def _on_failure(self, ev: SessionEvent, d: dict[str, Any]) -> None:
+    def _on_failure(self, e: ev.TurnFailed) -> None:
         self.console.print(Text(
-            f"  turn failed: {d.get('role')} [{d.get('model_id')}] round {d.get('round')}: "
-            f"{d.get('reason')}", style="bold red"))
+            f"  turn failed: {e.role} [{e.model_id}] round {e.round}: {e.reason}",
+            style="bold red"))
 
-    def _on_summary(self, ev: SessionEvent, d: dict[str, Any]) -> None:
-        covers = d.get("covers") or []
-        span = f"{covers[0]}-{covers[-1]}" if covers else "older messages"
+    def _on_summary(self, e: ev.ContextSummary) -> None:
+        span = f"{e.covers[0]}-{e.covers[-1]}" if e.covers else "older messages"
         self.console.print(Text(
-            f"  context: {d.get('role')}'s view of {span} summarised ({d.get('method')}, "
-            f"{d.get('tokens')} tokens) to fit {d.get('model_id')}", style="dim"))
+            f"  context: {e.role}'s view of {span} summarised ({e.method}, "
+            f"{e.tokens} tokens) to fit {e.model_id}", style="dim"))
 
-    def _on_arbitration(self, ev: SessionEvent, d: dict[str, Any]) -> None:
+    def _on_arbitration(self, e: ev.Arbitration) -> None:
         self.console.print(Text(
-            f"  arbitration by {d.get('decided_by')}: adopt {d.get('choice_short_id')} - "
-            f"{d.get('reason')}", style="bold magenta"))
+            f"  arbitration by {e.decided_by}: adopt {e.choice_short_id} - {e.reason}",
+            style="bold magenta"))
 
-    def _on_turn_metrics(self, ev: SessionEvent, d: dict[str, Any]) -> None:
+    def _on_turn_metrics(self, e: ev.TurnMetrics) -> None:
         if not self.metrics:
             return
-        evaluated = d.get("prompt_tokens_evaluated")
+        evaluated = e.prompt_tokens_evaluated
         ev_txt = f", {evaluated} evaluated" if evaluated is not None else ""
         self.console.print(Text(
-            f"       {d.get('role')}: {d.get('completion_tokens')} tokens in "
-            f"{float(d.get('latency_s') or 0):.2f} s ({float(d.get('tokens_per_s') or 0):.1f} "
-            f"tok/s), prompt {d.get('prompt_tokens')}{ev_txt}", style="dim"))
+            f"       {e.role}: {e.completion_tokens} tokens in {e.latency_s:.2f} s "
+            f"({e.tokens_per_s:.1f} tok/s), prompt {e.prompt_tokens}{ev_txt}", style="dim"))
 
-    def _on_load(self, ev: SessionEvent, d: dict[str, Any]) -> None:
-        self.models[d.get("role", "")] = d.get("model_id", "")
-        self.console.print(Text(f"  {d.get('role')} joined with {d.get('model_id')}",
-                                style="dim"))
+    def _on_load(self, e: ev.RoleLoaded) -> None:
+        self.models[e.role] = e.model_id
+        self.console.print(Text(f"  {e.role} joined with {e.model_id}", style="dim"))
 
-    def _on_unload(self, ev: SessionEvent, d: dict[str, Any]) -> None:
-        self.console.print(Text(f"  {d.get('role')} left ({d.get('model_id')})", style="dim"))
+    def _on_unload(self, e: ev.RoleUnloaded) -> None:
+        self.console.print(Text(f"  {e.role} left ({e.model_id})", style="dim"))
 
-    def _on_session_finished(self, ev: SessionEvent, d: dict[str, Any]) -> None:
-        score = float(d.get("consensus_score") or 0.0)
-        final = d.get("final_short_id") or "-"
+    def _on_session_finished(self, e: ev.SessionFinished) -> None:
+        score = e.consensus_score or 0.0
+        final = e.final_short_id or "-"
         self.console.print(Panel(
-            Text(f"{d.get('stopped_reason')}: consensus {score:.2f} after "
-                 f"{d.get('rounds_run')} rounds; adopted {final}; "
-                 f"{d.get('total_tokens', 0)} tokens in all"),
+            Text(f"{e.stopped_reason}: consensus {score:.2f} after "
+                 f"{e.rounds_run} rounds; adopted {final}; "
+                 f"{e.total_tokens} tokens in all"),
             title="finished", style="bold"))

@@ -7,12 +7,11 @@ primitives), so tests can assert on what was posted with ``run_test(message_hook
 
 from __future__ import annotations
 
-from typing import Any
-
 from textual.message import Message
 
 from ..conversation.messages import LLMMessage
 from ..pool.types import ModelInfo, PoolEvent, SwapReport
+from ..sessions.events import Event
 
 
 class PoolChanged(Message):
@@ -96,17 +95,33 @@ class ConversationMessage(Message):
 
 
 class ConversationEvent(Message):
-    """A non-message conversation event: swap, vote, consensus, arbitration, failure, note.
+    """A recorded session event (swap, vote, consensus, arbitration, failure, note ...).
 
-    ``kind`` and ``data`` follow ``SessionEvent`` so sessions replay through the same path;
-    ``replayed`` marks events read back from a session file rather than happening now.
+    Live runs and replays of a session file take this one path; ``replayed`` marks events read
+    back from a file rather than happening now.
     """
 
-    def __init__(self, kind: str, data: dict[str, Any], replayed: bool = False) -> None:
+    def __init__(self, event: Event, replayed: bool = False) -> None:
         super().__init__()
-        self.kind = kind
-        self.data = data
+        self.event = event
         self.replayed = replayed
+
+
+class TimelineReset(Message):
+    """A new conversation starts or a session is opened: clear the timeline and its metrics."""
+
+    def __init__(self, session_id: str) -> None:
+        super().__init__()
+        self.session_id = session_id
+
+
+class TurnAborted(Message):
+    """A turn ended without a reply (error or stop); its streaming entry is closed."""
+
+    def __init__(self, turn_id: str, role: str) -> None:
+        super().__init__()
+        self.turn_id = turn_id
+        self.role = role
 
 
 class ConversationState(Message):

@@ -1,12 +1,16 @@
 """The shipped quality tasks are well formed: every starter fails, every reference passes.
 
-Uses the real TypeScript compiler (installed by the project) and node.
+Uses the real TypeScript compiler (installed by the project) and node. Structural tests keep the
+set honest: the task text never contains the hidden check's code, every name the check imports is
+named where a model can see it, and each task's ``task.json`` marks its kind and its tune/dev split.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import shutil
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -29,11 +33,82 @@ def tasks():
     return load_tasks(TASKS_DIR)
 
 
-def test_at_least_twenty_tasks_each_with_a_reference(tasks):
-    assert len(tasks) >= 20
+KINDS = {"implement", "bugfix", "types", "react"}
+DIFFICULTIES = {"easy", "medium", "hard"}
+SPLITS = {"tune", "dev"}
+
+
+def _meta(task) -> dict:
+    return json.loads((task.path / "task.json").read_text(encoding="utf-8"))
+
+
+def _normalized(text: str) -> str:
+    return " ".join(text.split())
+
+
+def test_at_least_forty_four_tasks_each_with_a_reference(tasks):
+    assert len(tasks) >= 44
     for t in tasks:
         assert t.instruction and "check.ts" in t.support
         assert t.reference is not None, f"{t.name} has no reference.ts"
+
+
+def test_every_task_has_metadata_that_the_loader_keeps_out_of_the_answer_folder(tasks):
+    for t in tasks:
+        meta = _meta(t)
+        assert set(meta) == {"kind", "difficulty", "split"}, t.name
+        assert meta["kind"] in KINDS and meta["difficulty"] in DIFFICULTIES, (t.name, meta)
+        assert meta["split"] in SPLITS, (t.name, meta)
+        assert "task.json" not in t.support
+
+
+def test_kinds_are_balanced_and_each_kind_is_split_evenly(tasks):
+    metas = [_meta(t) for t in tasks]
+    kinds = Counter(m["kind"] for m in metas)
+    assert set(kinds) == KINDS
+    assert max(kinds.values()) - min(kinds.values()) <= 4, kinds
+    for kind in KINDS:
+        splits = Counter(m["split"] for m in metas if m["kind"] == kind)
+        assert abs(splits["tune"] - splits["dev"]) <= 1, (kind, splits)
+    difficulties = Counter(m["difficulty"] for m in metas)
+    assert all(difficulties[d] >= 5 for d in DIFFICULTIES), difficulties
+
+
+def test_titles_are_unique(tasks):
+    titles = [t.instruction.splitlines()[0] for t in tasks]
+    assert [title for title, n in Counter(titles).items() if n > 1] == []
+
+
+# Lines every check shares (imports, the assert helper) say nothing about the expected behaviour.
+_BOILERPLATE = re.compile(r"^(import |//|function assert\(|if \(!cond\) throw new Error\(msg\);)")
+
+
+def test_task_text_does_not_contain_the_checks_code(tasks):
+    leaks = []
+    for t in tasks:
+        text = _normalized(t.instruction)
+        for line in t.support["check.ts"].splitlines():
+            code = _normalized(line)
+            if len(code) >= 20 and not _BOILERPLATE.match(code) and code in text:
+                leaks.append((t.name, code))
+    assert leaks == []
+
+
+def test_every_name_the_check_imports_is_named_in_the_task_or_the_starter(tasks):
+    missing = []
+    for t in tasks:
+        for group in re.findall(r'import \{([^}]*)\} from "\./input"', t.support["check.ts"]):
+            for name in (n.strip() for n in group.split(",")):
+                if name and not re.search(rf"\b{re.escape(name)}\b", t.instruction + t.input):
+                    missing.append((t.name, name))
+    assert missing == []
+
+
+def test_hook_tasks_share_one_mini_react(tasks):
+    copies = {t.support["mini-react.ts"] for t in tasks if "mini-react.ts" in t.support}
+    assert len(copies) == 1
+    hook_tasks = {t.name for t in tasks if "mini-react.ts" in t.support}
+    assert hook_tasks == {t.name for t in tasks if _meta(t)["kind"] == "react"}
 
 
 @pytest.fixture(scope="module")

@@ -82,8 +82,8 @@ async def test_sixty_messages_stay_within_every_window_and_keep_task_and_proposa
                 # Others' proposals appear as "[m7] role ...", the role's own as its reply.
                 assert f"[{m.short_id}]" in text or m.content[:40] in text, (b.model_id, m)
     summaries = [e for e in s.events if e.kind == "summary"]
-    assert summaries and {e.data["method"] for e in summaries} == {"model"}
-    assert all(e.data["covers"] for e in summaries)
+    assert summaries and {e.method for e in summaries} == {"model"}
+    assert all(e.covers for e in summaries)
     # The summarizer was asked with a plain (unconstrained) request that fits too.
     plain = [q for b in backends for q in b.requests if q.json_schema is None]
     assert plain and all(counted(q.messages) + q.max_tokens <= 900 for q in plain)
@@ -91,7 +91,7 @@ async def test_sixty_messages_stay_within_every_window_and_keep_task_and_proposa
 
 async def test_extractive_fallback_when_no_model_summary():
     s, r, _ = await run_long(summarize_with_model=False, rounds=8)
-    methods = {e.data["method"] for e in s.events if e.kind == "summary"}
+    methods = {e.method for e in s.events if e.kind == "summary"}
     assert methods == {"extractive"}
     assert not r.failures
 

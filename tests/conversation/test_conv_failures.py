@@ -32,7 +32,7 @@ async def test_unusable_reply_is_retried_once_shorter_then_recorded(make_backend
             < first.json_schema["properties"]["content"]["maxLength"])
     fails = [f for f in r.failures if f["role"] == "a"]
     assert len(fails) == 2 and all("invalid JSON" in f["reason"] for f in fails)
-    notes = [e for e in s.events if e.kind == "note" and e.data.get("event") == "retry"]
+    notes = [e for e in s.events if e.kind == "note" and e.event == "retry"]
     assert len(notes) == 2
     # The conversation went on without a.
     assert [m.from_role for m in r.messages if m.from_role != "human"] == ["b", "b"]

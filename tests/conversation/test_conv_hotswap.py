@@ -43,14 +43,14 @@ async def test_swap_between_turns_gets_fitted_context_and_is_recorded(make_backe
     await s.add_model(roles[3], writer)
 
     def on_event(e):
-        if e.kind == "consensus" and e.data["round"] == 2:
+        if e.kind == "consensus" and e.round == 2:
             writer.inner = new
 
     s.add_listener(on_event)
     r = await s.execute_collaborative_prompt("Review the component. " + "Context. " * 40)
     swaps = [e for e in s.events if e.kind == "swap"]
     assert len(swaps) == 1
-    assert swaps[0].data | {"seconds": None} == {
+    assert swaps[0].payload() | {"seconds": None} == {
         "role": roles[3], "old_model_id": "old-model", "new_model_id": "new-model",
         "seconds": None, "source": "detected", "round": 4}
     first = next(q for q in new.requests if q.json_schema is not None)
@@ -83,16 +83,16 @@ async def test_engine_swap_is_recorded_with_its_timing(make_backend, roles, tmp_
         tasks = []
 
         def on_event(e):
-            if e.kind == "consensus" and e.data["round"] == 1:
+            if e.kind == "consensus" and e.round == 1:
                 tasks.append(asyncio.ensure_future(engine.hot_swap(roles[1], "model-9")))
 
         s.add_listener(on_event)
         r = await s.execute_collaborative_prompt("go")
         await asyncio.gather(*tasks)
     swaps = [e for e in s.events if e.kind == "swap"]
-    assert len(swaps) == 1 and swaps[0].data["source"] == "engine"
-    assert swaps[0].data["new_model_id"] == "model-9"
-    assert isinstance(swaps[0].data["seconds"], float)
+    assert len(swaps) == 1 and swaps[0].source == "engine"
+    assert swaps[0].new_model_id == "model-9"
+    assert isinstance(swaps[0].seconds, float)
     late = [m for m in r.messages if m.from_role == roles[1] and m.round >= 3]
     assert late and all(m.model_id == "model-9" for m in late)
     assert r.rounds_run == 4

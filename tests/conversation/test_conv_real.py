@@ -54,7 +54,7 @@ async def test_four_rounds_with_two_real_models_and_a_hot_swap(config, capsys):
         swaps: list[asyncio.Task] = []
 
         def swap_after_round_two(event):
-            if event.kind == "consensus" and event.data["round"] == 2:
+            if event.kind == "consensus" and event.round == 2:
                 swaps.append(asyncio.ensure_future(
                     engine.hot_swap("architecture-critic", FIRST)))
 
@@ -80,8 +80,8 @@ async def test_four_rounds_with_two_real_models_and_a_hot_swap(config, capsys):
     assert result.rounds_run == 4 and result.final_answer
 
     swap = [e for e in session.events if e.kind == "swap"]
-    assert len(swap) == 1 and swap[0].data["new_model_id"] == FIRST
-    assert swap[0].data["source"] == "engine" and swap[0].data["seconds"] > 0
+    assert len(swap) == 1 and swap[0].new_model_id == FIRST
+    assert swap[0].source == "engine" and swap[0].seconds > 0
     after = [m for m in spoken if m.from_role == "architecture-critic" and m.round == 4]
     critic_failures = [f for f in result.failures if f["role"] == "architecture-critic"
                        and f["round"] == 4]

@@ -34,7 +34,7 @@ async def test_remove_model_mid_session_and_replacement_counts_as_swap(make_back
         removed.append(True)
 
     def on_event(e):
-        if e.kind == "consensus" and e.data["round"] == 1:
+        if e.kind == "consensus" and e.round == 1:
             import asyncio
             asyncio.ensure_future(drop_c())
 

@@ -5,6 +5,7 @@ import json
 
 from logomesh_tui.conversation import MultiModelSession, ResourceLimits
 from logomesh_tui.pool.fake import FakeBackend
+from logomesh_tui.sessions.events import Note
 
 GOOD = json.dumps({"message_type": "analysis", "content": "Memoise the rows.",
                    "references": [], "confidence": 0.6})
@@ -23,8 +24,8 @@ async def test_a_retry_resends_the_same_messages_with_a_new_seed_and_a_smaller_r
     limit = first.json_schema["properties"]["content"]["maxLength"]
     assert retry.json_schema["properties"]["content"]["maxLength"] == max(16, limit // 2)
     assert [m.content for m in result.messages] == ["Memoise the rows."] and not result.failures
-    notes = [e.data for e in s.events if e.kind == "note" and e.data.get("event") == "retry"]
-    assert len(notes) == 1 and notes[0]["reason"].startswith("invalid JSON")
+    notes = [e for e in s.events if isinstance(e, Note) and e.event == "retry"]
+    assert len(notes) == 1 and notes[0].reason.startswith("invalid JSON")
 
 
 async def test_two_unusable_replies_fail_the_turn_and_the_next_turn_starts_afresh():

@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from logomesh_tui.conversation.messages import LLMMessage, MessageType, Vote
-from logomesh_tui.sessions.store import SessionStore, event_payload
+from logomesh_tui.sessions import events as ev
+from logomesh_tui.sessions.store import SessionStore
 
 TASK = ("Please analyze this React component for performance bottlenecks, maintainability, "
         "TypeScript type safety and architectural improvements.\n\nFILE Dashboard.tsx:\n"
@@ -38,9 +39,9 @@ class SessionBuilder:
         self.messages: list[LLMMessage] = []
         self.task = task
         self.t0 = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
-        self.recorder.append("session_started", {
-            "participants": dict(self.models), "protocol": "four-round", "prompt": task,
-            "task": task, "limits": {"max_rounds": 4}, "conversation_id": "conv1"})
+        self.recorder.append(ev.SessionStarted(
+            participants=dict(self.models), protocol="four-round", prompt=task, task=task,
+            limits={"max_rounds": 4}, conversation_id="conv1"))
 
     def post(self, role: str, content: str, mtype: MessageType, round_: int, *,
              refs: list[LLMMessage] = (), confidence: float = 0.7, record_prompt: bool = True,
@@ -61,12 +62,12 @@ class SessionBuilder:
             recipients=recipients or [], meta=meta or {},
             timestamp=self.t0 + timedelta(seconds=10 * len(self.messages)))
         self.messages.append(msg)
-        self.recorder.append("message", event_payload(msg))
-        self.recorder.append("turn_metrics", {
-            "role": role, "model_id": msg.model_id, "round": round_,
-            "prompt_tokens": msg.prompt_tokens, "completion_tokens": msg.completion_tokens,
-            "latency_s": msg.latency_s, "tokens_per_s": 40.0, "ttft_s": 0.25,
-            "prompt_tokens_evaluated": 40 if visible else msg.prompt_tokens})
+        self.recorder.append(ev.MessagePosted(message=msg))
+        self.recorder.append(ev.TurnMetrics(
+            role=role, model_id=msg.model_id, round=round_,
+            prompt_tokens=msg.prompt_tokens, completion_tokens=msg.completion_tokens,
+            latency_s=msg.latency_s, tokens_per_s=40.0, ttft_s=0.25,
+            prompt_tokens_evaluated=40 if visible else msg.prompt_tokens))
         return msg
 
     def vote(self, voter_msg: LLMMessage, target: LLMMessage, round_: int,
@@ -74,26 +75,25 @@ class SessionBuilder:
         vote = Vote(voter=voter_msg.from_role, target_id=target.id, round=round_,
                     weight=round(voter_msg.confidence, 4), approve=approve,
                     rationale=voter_msg.content[:200])
-        self.recorder.append("vote", {**vote.model_dump(), "target_short_id": target.short_id,
-                                      "message_id": voter_msg.id})
+        self.recorder.append(ev.VoteCast(vote=vote, target_short_id=target.short_id,
+                                         message_id=voter_msg.id))
 
     def swap(self, role: str, new_model: str, round_: int) -> None:
         old = self.models[role]
         self.models[role] = new_model
-        self.recorder.append("swap", {"role": role, "old_model_id": old,
-                                      "new_model_id": new_model, "seconds": 0.8,
-                                      "source": "command", "round": round_})
+        self.recorder.append(ev.Swap(role=role, old_model_id=old, new_model_id=new_model,
+                                     seconds=0.8, source="command", round=round_))
 
     def fail(self, role: str, round_: int, reason: str = "output cut off at max_tokens") -> None:
-        self.recorder.append("failure", {"role": role, "model_id": self.models[role],
-                                         "reason": reason, "round": round_, "attempts": 2})
+        self.recorder.append(ev.TurnFailed(role=role, model_id=self.models[role],
+                                           reason=reason, round=round_, attempts=2))
 
     def consensus(self, round_: int, score: float) -> None:
-        self.recorder.append("consensus", {"round": round_, "score": score})
+        self.recorder.append(ev.ConsensusScored(round=round_, score=score))
 
     def finish(self, score: float, converged: bool, rounds: int) -> None:
-        self.recorder.append("session_finished", {"consensus_score": score,
-                                                  "converged": converged, "rounds_run": rounds})
+        self.recorder.append(ev.SessionFinished(consensus_score=score, converged=converged,
+                                                rounds_run=rounds))
 
     @property
     def path(self) -> Path:

@@ -3,6 +3,7 @@ process bookkeeping (which workers this test started, are any left)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -21,6 +22,19 @@ PROMPT = ("A React component filters 5,000 orders inside render on every keystro
 def child_pids() -> set[int]:
     """Every live descendant of this test process."""
     return {p.pid for p in psutil.Process().children(recursive=True)}
+
+
+async def children_left(before: set[int], timeout: float = 30.0) -> set[int]:
+    """Descendants not in ``before``, after waiting up to ``timeout`` for them to go.
+
+    Exiting processes take a moment to be reaped, longer on a busy machine; the wait ends as
+    soon as none is left, so only a process that stays makes it last.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while (left := child_pids() - before) and loop.time() < deadline:
+        await asyncio.sleep(0.05)
+    return left
 
 
 def worker_pids(root: int) -> set[int]:

@@ -38,7 +38,15 @@ from logomesh_tui.pool.engine import HotSwapEngine
 from logomesh_tui.pool.fake import FakeBackend
 from logomesh_tui.pool.types import ModelStatus
 from tests.conftest import require_model
-from tests.faults.helpers import SMOL, FakeFactory, ask, child_pids, schema_reply, worker_pids
+from tests.faults.helpers import (
+    SMOL,
+    FakeFactory,
+    ask,
+    child_pids,
+    children_left,
+    schema_reply,
+    worker_pids,
+)
 
 # The module, not the ``pull`` function that logomesh_tui.catalog re-exports under that name.
 pull_mod = importlib.import_module("logomesh_tui.catalog.pull")
@@ -91,8 +99,7 @@ async def test_damaged_model_files_are_refused_and_the_pool_keeps_serving(small_
             assert keeper.status == ModelStatus.READY and keeper.model_id == SMOL
         assert (await engine.generate("keeper", ask("Hi", 4))).text
         assert worker_pids(os.getpid()) == {keeper_pid}  # no half-started workers left
-    await asyncio.sleep(0.2)
-    assert child_pids() - before == set()
+    assert await children_left(before) == set()
 
 
 def make_wheel(staging, package: str, version: str, member: str, payload: bytes):
@@ -252,8 +259,7 @@ async def test_the_same_model_loaded_twice_at_once(small_config, tmp_path):
         assert {p for p in worker_pids(os.getpid())} == {m.pid for m in models.values()}
         results = await asyncio.gather(*(engine.generate(r, ask("Hi", 4)) for r in "abcd"))
         assert all(r.text for r in results)
-    await asyncio.sleep(0.2)
-    assert child_pids() - before == set()
+    assert await children_left(before) == set()
 
 
 # -- config and scenario files -------------------------------------------------------------

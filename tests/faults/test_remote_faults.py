@@ -23,19 +23,24 @@ from tests.faults.helpers import FakeFactory
 
 
 class FlakyServer:
-    """``mode``: ok | slow | garbage | http500. Counts chat requests and their arrival times."""
+    """``mode``: ok | slow | garbage | http500. Counts chat requests and their arrival times.
+
+    A slow server answers nothing until it is stopped, so only the client's own timeouts can end
+    a request to it, however busy the machine is.
+    """
 
     def __init__(self) -> None:
         self.mode = "ok"
-        self.slow_s = 5.0
         self.hits: list[float] = []
         self.server: asyncio.AbstractServer | None = None
+        self.stopping = asyncio.Event()
 
     async def start(self) -> str:
         self.server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
         return f"http://127.0.0.1:{self.server.sockets[0].getsockname()[1]}"
 
     async def stop(self) -> None:
+        self.stopping.set()
         if self.server:
             self.server.close()
             await self.server.wait_closed()
@@ -56,7 +61,7 @@ class FlakyServer:
                 return
             self.hits.append(time.monotonic())
             if self.mode == "slow":
-                await asyncio.sleep(self.slow_s)
+                await self.stopping.wait()
             if self.mode == "http500":
                 await self._send(writer, 500, b'{"error":"overloaded"}', "application/json")
                 return
@@ -124,15 +129,14 @@ async def run_session(engine: HotSwapEngine, config: EngineConfig, rounds: int =
 async def test_slow_server_times_out_with_retries_and_the_local_role_goes_on(tmp_path):
     server = FlakyServer()
     url = await server.start()
-    server.mode, server.slow_s = "slow", 10.0
+    server.mode = "slow"
     config = config_for(url, tmp_path, timeout_s=0.5, max_retries=2)
     try:
         async with HotSwapEngine(config, backend_factory=Mixed(config)) as engine:
             await engine.load_model("fake-local", "local")
             await engine.load_model("remote:lab", "remote")
-            t0 = time.monotonic()
-            response = await run_session(engine, config)
-            elapsed = time.monotonic() - t0
+            # A generous bound (the run takes about 5 s) that turns a hang into a clear failure.
+            response = await asyncio.wait_for(run_session(engine, config), 120)
     finally:
         await server.stop()
     remote_fails = [f for f in response.failures if f["role"] == "remote"]
@@ -143,8 +147,9 @@ async def test_slow_server_times_out_with_retries_and_the_local_role_goes_on(tmp
     # 3 tries per turn, waiting 0.25 s then 0.5 s between them (backoff).
     assert len(server.hits) == 6
     gaps = [b - a for a, b in zip(server.hits[:3], server.hits[1:3], strict=False)]
-    assert gaps[0] >= 0.7 and gaps[1] >= gaps[0] + 0.2, gaps
-    assert elapsed < 10, "a slow server must not hold the conversation for its full slowness"
+    # Lower bounds only (a busy machine makes waits longer, never shorter): the 0.5 s timeout
+    # plus a 0.25 s backoff, then the timeout plus a doubled 0.5 s backoff.
+    assert gaps[0] >= 0.7 and gaps[1] >= 0.95, gaps
     assert [m.round for m in response.messages if m.from_role == "local"] == [1, 2]
     assert response.final_answer
 
@@ -159,7 +164,7 @@ async def test_server_down_mid_conversation_then_back(tmp_path):
     events = []
 
     def stop_after_round_one(event) -> None:
-        if event.kind == "consensus" and event.data["round"] == 1:
+        if event.kind == "consensus" and event.round == 1:
             events.append(asyncio.ensure_future(server.stop()))
 
     async with HotSwapEngine(config, backend_factory=Mixed(config)) as engine:
@@ -198,7 +203,7 @@ async def test_garbage_and_server_errors_in_a_conversation(tmp_path):
             server.mode = next(modes)
 
             def switch(event) -> None:
-                if event.kind == "failure" and event.data["role"] == "remote":
+                if event.kind == "failure" and event.role == "remote":
                     server.mode = next(modes, server.mode)
 
             response = await run_session(engine, config, on_round=switch)

@@ -91,13 +91,13 @@ def check_common(response, session, pool_events, hit_pid, reason_part: str) -> N
     assert len(first) == 1 and reason_part in first[0]["reason"], response.failures
     # The failure is in the session file, not only in memory.
     on_disk = SessionStore(session.config.sessions_dir).read(session.session_id).events
-    assert any(e.kind == "failure" and e.data["role"] == "a" and e.data["round"] == 1
+    assert any(e.kind == "failure" and e.role == "a" and e.round == 1
                for e in on_disk)
     assert any(e.kind == "session_finished" for e in on_disk)
     assert any(e.kind == "failed" and e.role == "a" for e in pool_events)
     # The other role kept talking: it was asked in every round and none of its turns crashed.
-    b_rounds = {e.data["round"] for e in session.events
-                if e.kind == "turn_metrics" and e.data["role"] == "b"}
+    b_rounds = {e.round for e in session.events
+                if e.kind == "turn_metrics" and e.role == "b"}
     assert b_rounds == set(range(1, response.rounds_run + 1)), [
         (f["role"], f["round"], f["reason"][:80]) for f in response.failures]
     assert not [f for f in response.failures if f["role"] == "b"
@@ -126,7 +126,7 @@ async def test_sigkill_with_auto_restart_brings_the_role_back(small_config):
     assert final["a"].status == ModelStatus.READY and final["a"].pid != pid
     # It came back during the conversation: its next turn waited for the restart and the new
     # worker answered (whether a 135M model's reply is usable JSON is not this test's concern).
-    assert any(e.kind == "turn_metrics" and e.data["role"] == "a" and e.data["round"] == 2
+    assert any(e.kind == "turn_metrics" and e.role == "a" and e.round == 2
                for e in session.events), response.failures
     assert not [f for f in response.failures if f["role"] == "a" and f["round"] == 2
                 and "Crashed" in f["reason"]]

@@ -22,6 +22,7 @@ from logomesh_tui.errors import (
     WorkerCrashedError,
 )
 from tests.conftest import require_model
+from tests.faults.helpers import child_pids, children_left
 
 pytestmark = pytest.mark.real
 SMOL = "smollm2-135m"
@@ -30,10 +31,6 @@ SMOL = "smollm2-135m"
 def ask(text: str, max_tokens: int = 16, **kw) -> GenerationRequest:
     return GenerationRequest(messages=[{"role": "user", "content": text}], max_tokens=max_tokens,
                              temperature=0.0, **kw)
-
-
-def child_pids() -> set[int]:
-    return {p.pid for p in psutil.Process().children(recursive=True)}
 
 
 async def test_generate_streams_tokens_with_usage_and_timings(real_config):
@@ -81,8 +78,7 @@ async def test_two_roles_twenty_swaps_leave_no_workers_and_no_growth(real_config
             assert res.model_id == models[i % 2]
         assert (await engine.generate("architecture-critic", ask("Hi", 4))).text
         growth = proc.memory_info().rss - rss0
-    await asyncio.sleep(0.2)
-    assert child_pids() - before == set(), "worker processes outlived close()"
+    assert await children_left(before) == set(), "worker processes outlived close()"
     assert growth < 20_000_000, f"dashboard RSS grew {growth / 1e6:.1f} MB over 20 swaps"
 
 

@@ -30,7 +30,7 @@ async def crash_during_round_two(store):
     seen = []
 
     def crash_after_first_critique(e):
-        if e.kind == "message" and e.data["round"] == 2:
+        if e.kind == "message" and e.message.round == 2:
             seen.append(e)
             task.cancel()  # the process dies between two turns of round 2
 
@@ -50,7 +50,7 @@ async def test_resume_after_crash_with_torn_line_continues_from_next_turn(tmp_pa
         f.write('{"seq": 999, "kind": "message", "session_id": "x", "da')  # torn write
     before = store.read(crashed.session_id)
     assert before.torn_tail
-    done = [(e.data["round"], e.data["from"]) for e in before.events if e.kind == "message"]
+    done = [(e.message.round, e.message.from_role) for e in before.events if e.kind == "message"]
     assert done == [(1, "a"), (1, "b"), (1, "c"), (2, "a")]
 
     fresh = {r: FakeBackend(f"model-{i}", responder=reply) for i, r in enumerate(ROLES)}
@@ -78,7 +78,7 @@ async def test_resume_after_crash_with_torn_line_continues_from_next_turn(tmp_pa
     assert seqs == list(range(len(seqs)))
     kinds = [e.kind for e in after.events]
     assert kinds.count("session_started") == 1 and kinds[-1] == "session_finished"
-    assert any(e.kind == "note" and e.data.get("event") == "resumed" for e in after.events)
+    assert any(e.kind == "note" and e.event == "resumed" for e in after.events)
 
 
 async def test_resume_rejects_finished_and_unknown_sessions(tmp_path):

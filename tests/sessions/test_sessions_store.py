@@ -8,6 +8,7 @@ from logomesh_tui.conversation import MultiModelSession, ResourceLimits
 from logomesh_tui.errors import LogoMeshError
 from logomesh_tui.pool.fake import FakeBackend
 from logomesh_tui.sessions import SessionStore, validate_session_id
+from logomesh_tui.sessions.events import SCHEMA_VERSION, Note
 
 
 def reply(req, b):
@@ -26,9 +27,10 @@ def test_events_are_appended_one_line_each_and_read_back(tmp_path):
     store = SessionStore(tmp_path)
     rec = store.recorder("s1")
     for i in range(3):
-        rec.append("note", {"i": i})
-    lines = (tmp_path / "s1.jsonl").read_text().splitlines()
-    assert [json.loads(x)["data"]["i"] for x in lines] == [0, 1, 2]
+        rec.append(Note(i=i))
+    lines = [json.loads(x) for x in (tmp_path / "s1.jsonl").read_text().splitlines()]
+    assert [x["i"] for x in lines] == [0, 1, 2]
+    assert {x["v"] for x in lines} == {SCHEMA_VERSION}, "every line carries its schema version"
     got = store.read("s1")
     assert [e.seq for e in got.events] == [0, 1, 2] and not got.torn_tail
 
@@ -36,14 +38,14 @@ def test_events_are_appended_one_line_each_and_read_back(tmp_path):
 def test_torn_last_line_is_ignored_and_cut_before_appending(tmp_path):
     store = SessionStore(tmp_path)
     rec = store.recorder("s2")
-    rec.append("note", {"i": 0})
-    rec.append("note", {"i": 1})
+    rec.append(Note(i=0))
+    rec.append(Note(i=1))
     with (tmp_path / "s2.jsonl").open("a") as f:
         f.write('{"seq": 2, "kind": "mess')
     got = store.read("s2")
     assert [e.seq for e in got.events] == [0, 1] and got.torn_tail
     again = store.recorder("s2", resume=True)
-    again.append("note", {"i": 2})
+    again.append(Note(i=2))
     got = store.read("s2")
     assert [e.seq for e in got.events] == [0, 1, 2] and not got.torn_tail
     assert got.bad_lines == 0

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import json
 import os
 import time
 
@@ -101,11 +100,11 @@ async def test_long_conversation_loses_no_message(tmp_path, messages):
         swaps: list[asyncio.Task] = []
 
         def swap_every_five_rounds(event) -> None:
-            if (event.kind == "consensus" and event.data["round"] % 5 == 0
-                    and event.data["round"] < rounds):  # after the last round: not its business
-                role = roles[(event.data["round"] // 5) % len(roles)]
+            if (event.kind == "consensus" and event.round % 5 == 0
+                    and event.round < rounds):  # after the last round: not its business
+                role = roles[(event.round // 5) % len(roles)]
                 swaps.append(asyncio.ensure_future(
-                    engine.hot_swap(role, f"fake-{role}-v{event.data['round']}")))
+                    engine.hot_swap(role, f"fake-{role}-v{event.round}")))
 
         session.add_listener(swap_every_five_rounds)
         rss0 = rss()
@@ -123,13 +122,13 @@ async def test_long_conversation_loses_no_message(tmp_path, messages):
     # The file holds every message, byte-identical to what the run returned, and nothing torn.
     on_disk = store.read(session.session_id)
     assert not on_disk.torn_tail and on_disk.bad_lines == 0
-    saved = [e.data for e in on_disk.events if e.kind == "message"]
-    assert [d["id"] for d in saved] == [m.id for m in response.messages]
+    saved = [e.message for e in on_disk.events if e.kind == "message"]
+    assert [d.id for d in saved] == [m.id for m in response.messages]
     assert [e.seq for e in on_disk.events] == list(range(len(on_disk.events)))
     swapped = [e for e in on_disk.events if e.kind == "swap"]
     assert len(swapped) == len(swaps) > 0
     assert on_disk.events[-1].kind == "session_finished"
     # Memory: the history (with each turn's prompt) is kept on purpose; beyond it, a bound.
-    history_bytes = sum(len(json.dumps(d)) for d in saved)
+    history_bytes = sum(len(d.model_dump_json()) for d in saved)
     assert growth < 30 * MB + 4 * history_bytes, (
         f"RSS grew {growth / MB:.1f} MB for {history_bytes / MB:.1f} MB of history")

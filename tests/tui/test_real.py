@@ -59,15 +59,15 @@ async def test_real_models_by_keys_swap_while_running_and_export(real_config, tm
             swaps = [i for i, e in enumerate(entries)
                      if e.kind == "event" and e.event_kind == "swap"]
             assert len(swaps) == 1
-            assert entries[swaps[0]].data["new_model_id"] == "gemma-3-270m"
+            assert entries[swaps[0]].event.new_model_id == "gemma-3-270m"
             assert app.metrics.consensus and app.metrics.throughput["smollm2-135m"]
             assert registry(app).rows_by_role["primary-analyzer"].tokens_per_s
 
             # The critic's turns (usable or not) ran on smollm2 before the swap, gemma after.
             events = SessionStore(real_config.sessions_dir).read(app.controller.session_id).events
             at = next(i for i, e in enumerate(events) if e.kind == "swap")
-            critic = [(i, e.data["model_id"]) for i, e in enumerate(events)
-                      if e.kind == "turn_metrics" and e.data["role"] == "architecture-critic"]
+            critic = [(i, e.model_id) for i, e in enumerate(events)
+                      if e.kind == "turn_metrics" and e.role == "architecture-critic"]
             assert {m for i, m in critic if i < at} == {"smollm2-135m"}
             assert {m for i, m in critic if i > at} == {"gemma-3-270m"}
 

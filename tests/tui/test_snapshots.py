@@ -13,8 +13,9 @@ from datetime import UTC, datetime
 import pytest
 
 from logomesh_tui.config import EngineConfig
-from logomesh_tui.conversation.messages import LLMMessage, MessageType
+from logomesh_tui.conversation.messages import LLMMessage, MessageType, Vote
 from logomesh_tui.pool.engine import HotSwapEngine
+from logomesh_tui.sessions.events import ConsensusScored, SessionStarted, Swap, VoteCast
 from logomesh_tui.tui import LogoMeshApp
 from logomesh_tui.tui.messages import ConversationEvent, ConversationMessage
 
@@ -32,22 +33,22 @@ def conversation() -> list[object]:
                           confidence=conf, timestamp=AT, round=1 + (i - 1) // 2)
 
     return [
-        ConversationEvent("session_started", {"protocol": "four-round", "participants": {
-            "primary-analyzer": "smollm2-135m", "architecture-critic": "gemma-3-270m"}}),
+        ConversationEvent(SessionStarted(protocol="four-round", participants={
+            "primary-analyzer": "smollm2-135m", "architecture-critic": "gemma-3-270m"})),
         ConversationMessage(msg(1, "primary-analyzer", "smollm2-135m", MessageType.PROPOSAL,
                                 "Three useEffect hooks miss dependencies; memoise the rows.",
                                 [], 0.72)),
         ConversationMessage(msg(2, "architecture-critic", "gemma-3-270m", MessageType.PROPOSAL,
                                 "Extract a useFilteredRows hook before optimising.", [], 0.64)),
-        ConversationEvent("consensus", {"round": 1, "score": 0.5}),
+        ConversationEvent(ConsensusScored(round=1, score=0.5)),
         ConversationMessage(msg(3, "architecture-critic", "gemma-3-270m", MessageType.CRITIQUE,
                                 "Memoising first hides the real problem: state lives too high.",
                                 ["id0001"], 0.58)),
-        ConversationEvent("swap", {"role": "architecture-critic", "old_model_id": "gemma-3-270m",
-                                   "new_model_id": "qwen2.5-coder-0.5b", "seconds": 0.8}),
-        ConversationEvent("vote", {"voter": "primary-analyzer", "target_id": "id0002",
-                                   "weight": 0.7}),
-        ConversationEvent("consensus", {"round": 2, "score": 0.85}),
+        ConversationEvent(Swap(role="architecture-critic", old_model_id="gemma-3-270m",
+                               new_model_id="qwen2.5-coder-0.5b", seconds=0.8)),
+        ConversationEvent(VoteCast(vote=Vote(voter="primary-analyzer", target_id="id0002",
+                                             weight=0.7))),
+        ConversationEvent(ConsensusScored(round=2, score=0.85)),
     ]
 
 

@@ -1,13 +1,15 @@
 // A minimal hooks runtime (not React) so hook tasks run under plain node with no packages.
 // Semantics that matter for the tasks match React: effects run after render, only when a
 // dependency changed (Object.is), memo/callback values are reused while deps are equal, and a
-// state setter does not re-render by itself (the check calls render again, like a parent would).
+// state setter or dispatch does not re-render by itself (the check calls render again, like a
+// parent would), and unmount() runs the effects' cleanups.
 type Deps = readonly unknown[] | undefined;
 
 interface Slot {
   value?: unknown;
   deps?: Deps;
   cleanup?: (() => void) | void;
+  reducer?: unknown;
 }
 
 let current: Instance<any, any> | null = null;
@@ -30,11 +32,13 @@ export class Instance<P, R> {
   slots: Slot[] = [];
   index = 0;
   renders = 0;
+  unmounted = false;
   private effects: Array<() => void> = [];
 
   constructor(private readonly component: (props: P) => R) {}
 
   render(props: P): R {
+    if (this.unmounted) throw new Error("render after unmount");
     current = this;
     this.index = 0;
     this.renders++;
@@ -52,6 +56,14 @@ export class Instance<P, R> {
 
   queueEffect(run: () => void): void {
     this.effects.push(run);
+  }
+
+  unmount(): void {
+    this.unmounted = true;
+    for (const s of this.slots) {
+      if (typeof s.cleanup === "function") s.cleanup();
+      s.cleanup = undefined;
+    }
   }
 }
 
@@ -104,4 +116,19 @@ export function useEffect(effect: () => void | (() => void), deps?: readonly unk
       s.cleanup = effect();
     });
   }
+}
+
+export function useReducer<S, A>(reducer: (state: S, action: A) => S, initial: S): [S, (action: A) => void] {
+  const s = slot();
+  // The latest render's reducer handles later dispatches, as in React.
+  s.reducer = reducer;
+  if (!("value" in s)) {
+    s.value = initial;
+    const dispatch = (action: A): void => {
+      s.value = (s.reducer as (state: S, action: A) => S)(s.value as S, action);
+    };
+    // The dispatch function is stable across renders, as in React.
+    s.deps = dispatch as unknown as Deps;
+  }
+  return [s.value as S, s.deps as unknown as (action: A) => void];
 }

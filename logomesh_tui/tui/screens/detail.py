@@ -28,9 +28,10 @@ class MessageDetailScreen(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         e = self.entry
         if e.kind == "event":
+            assert e.event is not None
             title = f"{e.event_kind}"
-            body = Text(describe_event(e.event_kind, e.data, self.short_of) + "\n")
-            for key, value in e.data.items():
+            body = Text(describe_event(e.event, self.short_of) + "\n")
+            for key, value in e.event.payload().items():
                 body.append(f"\n{key}: ", style="bold")
                 body.append(str(value))
         else:

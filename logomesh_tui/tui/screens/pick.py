@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -20,7 +22,7 @@ class PickScreen(ModalScreen[str | None]):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog.cancel")]
 
-    def __init__(self, title: str, options: list[tuple[str | None, str | Text]],
+    def __init__(self, title: str, options: Sequence[tuple[str | None, str | Text]],
                  hint: str = "↑↓ choose · Enter pick · Esc cancel", highlight: str | None = None,
                  **kwargs) -> None:
         super().__init__(**kwargs)

@@ -9,7 +9,7 @@ from textual import events
 from textual.widgets import DataTable
 
 from ...pool.types import MemoryStats, ModelInfo
-from ..stats import human_bytes
+from ...units import format_bytes
 
 STATUS_STYLES = {
     "loading": "bold yellow",
@@ -139,10 +139,10 @@ class RegistryPane(DataTable):
         self.rows_by_role = {r.role: r for r in rows}
         self.budget = memory.budget if memory else 0
         total = memory.total if memory else 0
-        subtitle = f"{human_bytes(total)} / {human_bytes(self.budget)}" if memory else ""
+        subtitle = f"{format_bytes(total, compact=True)} / {format_bytes(self.budget, compact=True)}" if memory else ""
         if memory and memory.device_total:
-            dev_budget = f" / {human_bytes(memory.device_budget)}" if memory.device_budget else ""
-            subtitle += f" · GPU {human_bytes(memory.device_total)}{dev_budget}"
+            dev_budget = f" / {format_bytes(memory.device_budget, compact=True)}" if memory.device_budget else ""
+            subtitle += f" · GPU {format_bytes(memory.device_total, compact=True)}{dev_budget}"
         self.border_subtitle = subtitle
         self._render_rows()
 
@@ -151,11 +151,11 @@ class RegistryPane(DataTable):
         bar_w = widths["memory"] - 6
         if row.device_bytes:
             # RAM and GPU memory side by side; no room left for a bar.
-            mem = Text(" " + human_bytes(row.rss_bytes or 0) + " ") + Text(
-                human_bytes(row.device_bytes) + "g", style="magenta")
+            mem = Text(" " + format_bytes(row.rss_bytes or 0, compact=True) + " ") + Text(
+                format_bytes(row.device_bytes, compact=True) + "g", style="magenta")
         elif row.rss_bytes:
             mem = (Text(" ") + Text(memory_bar(row.rss_bytes, self.budget, bar_w), style="green")
-                   + Text(" " + human_bytes(row.rss_bytes).rjust(4)))
+                   + Text(" " + format_bytes(row.rss_bytes, compact=True).rjust(4)))
         else:
             mem = Text(" -")
         status = row.status

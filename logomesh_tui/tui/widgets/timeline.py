@@ -6,13 +6,14 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any
 
 from rich.text import Text
 from textual.message import Message
 from textual.widgets import ListItem, ListView, Static
 
 from ...conversation.messages import LLMMessage
+from ...sessions import events as ev
+from ...sessions.events import Event
 
 BADGE_STYLES = {
     "analysis": "bold white on blue",
@@ -70,9 +71,12 @@ class TimelineEntry:
     confidence: float | None = None
     short_id: str = ""
     references: list[str] = field(default_factory=list)
-    event_kind: str = ""
-    data: dict[str, Any] = field(default_factory=dict)
+    event: Event | None = None
     round: int = 0
+
+    @property
+    def event_kind(self) -> str:
+        return self.event.kind if self.event is not None else ""
 
     @classmethod
     def from_message(cls, msg: LLMMessage) -> TimelineEntry:
@@ -82,53 +86,55 @@ class TimelineEntry:
                    references=list(msg.references_to), round=msg.round)
 
 
-def describe_event(kind: str, data: dict[str, Any], short_of: dict[str, str] | None = None) -> str:
+def describe_event(event: Event, short_of: dict[str, str] | None = None) -> str:
     """One readable line for a conversation event; ``short_of`` maps message ids to m1, m2 ..."""
     short_of = short_of or {}
 
     def ref(key: str) -> str:
         return short_of.get(key, key[:6])
 
-    if kind == "swap":
-        secs = data.get("seconds")
-        took = f" ({secs:.1f}s)" if isinstance(secs, int | float) else ""
-        return (f"swap {data.get('role', '?')}: {data.get('old_model_id') or '—'} → "
-                f"{data.get('new_model_id', '?')}{took}")
-    if kind == "vote":
-        verdict = "for" if data.get("approve", True) else "against"
-        return (f"vote {data.get('voter', '?')} {verdict} {ref(str(data.get('target_id', '?')))}"
-                f" (weight {data.get('weight', 1.0):g})")
-    if kind == "consensus":
-        return f"consensus round {data.get('round', '?')}: {float(data.get('score', 0)):.2f}"
-    if kind == "arbitration":
-        choice = data.get("choice_short_id") or ref(str(data.get("choice_id", "?")))
-        return f"arbitration: {choice} chosen by {data.get('decided_by', '?')}"
-    if kind == "failure":
-        return f"failure {data.get('role', '?')} ({data.get('model_id', '')}): {data.get('reason', '')}"
-    if kind == "summary":
-        return f"summary for {data.get('role', 'all')}: {data.get('text', data.get('content', ''))}"
-    if kind in ("load", "unload"):
-        return f"{kind} {data.get('role', '?')}: {data.get('model_id', '')}"
-    if kind == "session_started":
-        parts = data.get("participants", {})
-        who = ", ".join(f"{r}={m}" for r, m in parts.items()) if isinstance(parts, dict) else ""
-        return f"started {data.get('protocol', '')} {who}".rstrip()
-    if kind == "session_finished":
-        score = data.get("consensus_score", data.get("score"))
-        return "finished" + (f", consensus {float(score):.2f}" if score is not None else "")
-    event = data.get("event") if kind == "note" else None
-    if event == "retry":
-        return f"retry {data.get('role', '?')} ({data.get('model_id', '')}): {data.get('reason', '')}"
-    if event == "round_started":
-        return (f"round {data.get('round', '?')}: {data.get('name', '')} — "
-                f"{', '.join(data.get('speakers') or [])}")
-    if event == "no_vote":
-        return f"{data.get('role', '?')} gave no valid vote ({data.get('given')!r})"
-    if event == "resumed":
-        return f"resumed at round {data.get('round', '?')}"
-    if kind == "note" and not data.get("text"):
-        return " ".join(f"{k}={v}" for k, v in data.items())
-    return str(data.get("text") or data.get("detail") or kind)
+    if isinstance(event, ev.Swap):
+        took = f" ({event.seconds:.1f}s)" if event.seconds is not None else ""
+        return (f"swap {event.role}: {event.old_model_id or '—'} → "
+                f"{event.new_model_id}{took}")
+    if isinstance(event, ev.VoteCast):
+        vote = event.vote
+        verdict = "for" if vote.approve else "against"
+        return f"vote {vote.voter} {verdict} {ref(vote.target_id)} (weight {vote.weight:g})"
+    if isinstance(event, ev.ConsensusScored):
+        return f"consensus round {event.round}: {event.score:.2f}"
+    if isinstance(event, ev.Arbitration):
+        choice = event.choice_short_id or ref(event.choice_id)
+        return f"arbitration: {choice} chosen by {event.decided_by or '?'}"
+    if isinstance(event, ev.TurnFailed):
+        return f"failure {event.role} ({event.model_id}): {event.reason}"
+    if isinstance(event, ev.ContextSummary):
+        span = f"{event.covers[0]}-{event.covers[-1]}" if event.covers else "older messages"
+        return f"summary for {event.role or 'all'}: {span} ({event.method})"
+    if isinstance(event, ev.RoleLoaded | ev.RoleUnloaded):
+        return f"{event.kind} {event.role}: {event.model_id}"
+    if isinstance(event, ev.SessionStarted):
+        who = ", ".join(f"{r}={m}" for r, m in event.participants.items())
+        return f"started {event.protocol} {who}".rstrip()
+    if isinstance(event, ev.SessionFinished):
+        score = event.consensus_score
+        return "finished" + (f", consensus {score:.2f}" if score is not None else "")
+    if isinstance(event, ev.MessagePosted):
+        return f"{event.message.short_id} {event.message.from_role}: {event.message.content}"
+    if isinstance(event, ev.Note):
+        if event.event == "retry":
+            return f"retry {event.role} ({event.model_id}): {event.reason}"
+        if event.event == "round_started":
+            return f"round {event.round}: {event.name} — {', '.join(event.speakers)}"
+        if event.event == "no_vote":
+            return f"{event.role} gave no valid vote ({getattr(event, 'given', None)!r})"
+        if event.event == "resumed":
+            return f"resumed at round {event.round}"
+        if event.text:
+            return event.text
+        return " ".join(f"{k}={v}" for k, v in event.payload().items()
+                        if v not in ("", None, [], {}))
+    return event.kind
 
 
 class TimelineItem(ListItem):
@@ -150,7 +156,8 @@ class TimelineItem(ListItem):
         e = self.entry
         if e.kind == "event":
             icon, style = EVENT_ICONS.get(e.event_kind, ("•", ""))
-            return Text(f"{icon} {describe_event(e.event_kind, e.data, self._short_of)}",
+            assert e.event is not None
+            return Text(f"{icon} {describe_event(e.event, self._short_of)}",
                         style=style)
         badge = e.message_type if e.kind == "message" else "…"
         head = Text()
@@ -273,10 +280,10 @@ class TimelinePane(ListView):
             return
         self._add(entry)
 
-    def add_event(self, kind: str, data: dict[str, Any], key: str | None = None) -> None:
-        key = key or f"event-{len(self.items_by_key)}-{kind}"
-        self._add(TimelineEntry(key=key, kind="event", event_kind=kind, data=data,
-                                role=str(data.get("role", ""))))
+    def add_event(self, event: Event, key: str | None = None) -> None:
+        key = key or f"event-{len(self.items_by_key)}-{event.kind}"
+        self._add(TimelineEntry(key=key, kind="event", event=event,
+                                role=str(getattr(event, "role", "") or "")))
 
     def select_key(self, key: str) -> bool:
         """Move the selection to the entry with ``key`` (a message id); False if unknown."""

@@ -3,7 +3,8 @@
 Event-loop lag is measured by a 10 ms ticker inside the app's own loop (how late each tick
 fires). Key-to-screen time is how long F1 takes, posted as the terminal would post it, until the help
 screen is the active screen and has been painted (a ``call_after_refresh`` callback on it ran);
-key-to-stack is until it is the active screen only, before its layout and paint. Textual is imported here only, never by the engine.
+key-to-stack is until it is the active screen only, before its layout and paint. It lives on the
+TUI side because it drives the app; the engine's benchmarks are in ``logomesh_tui.bench``.
 """
 
 from __future__ import annotations
@@ -12,20 +13,20 @@ import asyncio
 import os
 import time
 
+from textual import events
+
+from ..bench.speed import DEFAULT_POOL, _pct
 from ..config import EngineConfig
 from ..pool.engine import HotSwapEngine
-from .speed import DEFAULT_POOL, _pct
+from ..pool.types import GenerationRequest
+from .app import LogoMeshApp
+from .screens.help import HelpScreen
+from .widgets.timeline import TimelinePane
 
 ROLES = ["primary-analyzer", "architecture-critic", "optimization-specialist", "documentation-writer"]
 
 
 async def bench_ui(models: list[str] | None = None, seconds: float = 20.0, n_ctx: int = 1024) -> dict:
-    from textual import events
-
-    from ..tui import LogoMeshApp
-    from ..tui.screens.help import HelpScreen
-    from ..tui.widgets.timeline import TimelinePane
-
     models = models or DEFAULT_POOL
     cfg = EngineConfig(n_ctx=n_ctx, n_threads=max(1, (os.cpu_count() or 2) // 2))
     lags: list[float] = []
@@ -55,8 +56,6 @@ async def bench_ui(models: list[str] | None = None, seconds: float = 20.0, n_ctx
             gen_stop = asyncio.Event()
 
             async def generate(role: str) -> int:
-                from ..pool.types import GenerationRequest
-
                 n = 0
                 while not gen_stop.is_set():
                     req = GenerationRequest(messages=[{"role": "user", "content":

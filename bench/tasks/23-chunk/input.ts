@@ -1,0 +1,3 @@
+export function chunk<T>(items: readonly T[], size: number): T[][] {
+  throw new Error("not implemented");
+}

@@ -1,0 +1,3 @@
+export function slugify(title: string): string {
+  return title.toLowerCase().replace(/\s+/g, "-");
+}
