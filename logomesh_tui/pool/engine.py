@@ -80,17 +80,16 @@ class DefaultBackendFactory:
         self.workers = WorkerPool()
 
     def estimate(self, model_id: str, config: EngineConfig | None = None) -> MemoryEstimate:
-        """What loading ``model_id`` with ``config`` adds: a whole worker, or, when a worker with
-        the same settings already runs and may be shared, one more role's KV snapshot."""
+        """What loading ``model_id`` with ``config`` adds: a whole worker, or nothing when a
+        worker with the same settings already runs and may be shared (roles' KV states are
+        sequences in the worker's one, preallocated KV cache)."""
         config = config or self.config
         spec = self.catalog.get(model_id)
         if isinstance(spec.source, RemoteSource):
             return MemoryEstimate(ram=0)
-        info = self._check_file(model_id)
-        settings = self.settings(model_id, config)
+        settings = self.settings(model_id, config)  # raises for a missing or damaged file
         if config.share_workers and self.workers.running(settings) is not None:
-            return MemoryEstimate(ram=info.kv_cache_bytes(settings.n_ctx, config.type_k,
-                                                          config.type_v))
+            return MemoryEstimate(ram=0)
         return self.catalog.estimate(model_id, config.n_ctx, resolve_gpu_layers(config),
                                      type_k=config.type_k, type_v=config.type_v)
 
