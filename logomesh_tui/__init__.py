@@ -12,6 +12,7 @@ from .conversation import (
     ResourceLimits,
 )
 from .errors import LogoMeshError
+from .evidence import program as _evidence_program  # noqa: F401  registers the evidence rounds
 from .pool.engine import HotSwapEngine, RoleExecutor
 from .pool.types import (
     GenerationRequest,

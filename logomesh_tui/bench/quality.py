@@ -1,298 +1,305 @@
-"""Does collaboration beat one model? Three modes on the same tasks, the same machine:
+"""Does a pool of models beat its best model on code? Four modes on the same tasks and machine.
 
-- ``single``: the strongest model (largest by name), one shot;
-- ``self_repair``: the same model, its answer sent back with the compiler's diagnostics until it
-  compiles or the task's token budget is spent;
-- ``collab``: every role proposes; the compiling proposals are critiqued and voted on by all
-  roles; the strongest model synthesizes the winner with the critiques; compile errors go back to
-  it until it compiles or the budget is spent (if it never does, the voted proposal stands).
+- ``single``: the best model (by measured pass rate, see :mod:`logomesh_tui.evidence.rates`),
+  one greedy shot with the best prompt we have (the whole file back, no tests, no test imports);
+- ``self_repair``: the same model; its answer is type-checked (``tsc --strict`` on the answer and
+  the task's support files) and the errors sent back until it compiles, best-so-far kept;
+- ``single_checks``: the same model alone inside the evidence engine: greedy + samples, its own
+  probes, the verifier (tsc, lint, probes in the sandbox), selection by execution, repair;
+- ``pool``: the evidence engine with every loaded model in the part its measured pass rate earns.
 
-Feedback is the compiler's only: the task program (``check.ts`` + the answer) is type-checked
-and its errors shown with the offending source line, as ``tsc --pretty`` would. The runtime
-check's verdict is never shown to the models; it only scores the final answer. ``self_repair``
-and ``collab`` get the same per-task token budget (prompt + completion tokens, all calls).
-
-``run_quality(executors_by_role, tasks_dir, ...)`` returns one JSON-able dict; the CLI wiring
-(``logomesh-tui bench quality --tasks DIR``) prints :func:`format_table` of it.
+Honesty rules: nothing in a loop sees ``check.ts`` (nor ``reference.ts``); the loops see the task
+text, the starter, the support files and what the models wrote. ``check.ts`` only scores, after
+the loop: the final answer of each mode, and every candidate any mode produced, so pass@1 and
+pass@k per model come from the same run. Every candidate and verdict is in the result.
 """
 
 from __future__ import annotations
 
-import json
-import re
+import math
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ..codepipe.executors import (
-    StepFailed,
-    TokenLedger,
-    TurnExecutor,
-    ask,
-    strongest_role,
-)
-from ..codepipe.patches import extract_change
+from ..codepipe.executors import TokenLedger
 from ..codepipe.toolchain import Toolchain, ensure_tsc
-from .quality_tasks import QualityTask, TaskOutcome, check_answer, load_tasks
+from ..evidence.engine import CODER_SYSTEM, EngineConfig, EvidenceEngine
+from ..evidence.rates import PassRates, Plan, plan_roles
+from ..evidence.types import Candidate, CodeTask
+from ..evidence.verifier import Verifier, VerifierConfig
+from .quality_tasks import QualityTask, TaskError, check_answers, load_tasks
 
-MODES = ("single", "self_repair", "collab")
-DEFAULT_TOKEN_BUDGET = 6000
+if TYPE_CHECKING:
+    from ..conversation.context import TurnExecutor
+
+MODES = ("single", "self_repair", "single_checks", "pool")
+DEFAULT_TOKEN_BUDGET = 9000
 DEFAULT_MAX_TOKENS = 700
 
-SYSTEM = ("You are an expert TypeScript engineer. You change the file input.ts as the task says. "
-          "Reply with the complete new input.ts in one ```ts code block, then stop.")
+
+def code_task(task: QualityTask) -> CodeTask:
+    """What the loops may see of a task folder: never check.ts, never the reference."""
+    support = {n: t for n, t in task.support.items() if n != "check.ts"}
+    return CodeTask(instruction=task.instruction, starter=task.input, support=support)
 
 
-def _task_prompt(task: QualityTask) -> str:
-    others = sorted(n for n in task.support if n != "check.ts")
-    extra = f"\nOther files in the folder: {', '.join(others)}." if others else ""
-    return (f"{task.instruction}\n{extra}\ninput.ts:\n```ts\n{task.input.rstrip()}\n```\n"
-            "Reply with the complete new input.ts in one ```ts block.")
+class _Run:
+    """One mode on one task: its engine (or plain loop), ledger and candidates."""
 
-
-def _repair_prompt(feedback: str) -> str:
-    return (f"The TypeScript compiler (tsc --strict) reports:\n{feedback}\n\n"
-            "Fix input.ts. Reply with the complete corrected input.ts in one ```ts block.")
-
-
-def _answer(reply: str, task: QualityTask) -> str | None:
-    text, _ = extract_change(reply, task.input)
-    return text
-
-
-class _Budget:
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
+    def __init__(self, executors: Mapping[str, TurnExecutor], plan: Plan, task: QualityTask,
+                 toolchain: Toolchain, budget: int, max_tokens: int, lint: bool) -> None:
+        self.task = task
+        self.ctask = code_task(task)
         self.ledger = TokenLedger()
-
-    @property
-    def left(self) -> int:
-        return self.limit - self.ledger.total_tokens
-
-
-async def _gen(executor: TurnExecutor, role: str, messages: list[dict[str, str]],
-               budget: _Budget, max_tokens: int, json_schema: dict | None = None,
-               attempt: int = 0, salt: int = 0) -> str | None:
-    """One call within the budget. Retries (``attempt``) sample more freely and ``salt`` gives
-    roles served by the same model different seeds, so they do not repeat each other."""
-    if budget.left <= 0:
-        return None
-    try:
-        result, _ = await ask(executor, role, messages, max_tokens=max_tokens,
-                              ledger=budget.ledger, temperature=min(1.0, 0.2 + 0.2 * attempt),
-                              seed=7 + attempt + 31 * salt, json_schema=json_schema,
-                              min_reply_tokens=48)
-    except StepFailed:
-        # Too big for the window, or the worker timed out: this call yields no answer.
-        return None
-    return result.text
+        self.verifier = Verifier(self.ctask, toolchain=toolchain,
+                                 config=VerifierConfig(lint=lint))
+        self.engine = EvidenceEngine(
+            executors=executors, plan=plan, verifier=self.verifier, ledger=self.ledger,
+            config=EngineConfig(token_budget=budget, max_tokens=max_tokens))
 
 
-def _compile_feedback(toolchain: Toolchain, task: QualityTask, answer: str) -> tuple[bool, str]:
-    outcome = check_answer(toolchain, task, answer, run=False)
-    return outcome.passed, outcome.feedback(task)
+async def _single(run: _Run) -> tuple[Candidate | None, list[Candidate], dict]:
+    cand = await run.engine.propose(run.ctask, run.engine.plan.primary, "greedy", 0.0,
+                                     run.engine.config.seed, n=1)
+    return cand, [cand] if cand else [], {}
 
 
-async def _single(executors, role, task, toolchain, budget, max_tokens) -> tuple[str | None, dict]:
-    messages = [{"role": "system", "content": SYSTEM},
-                {"role": "user", "content": _task_prompt(task)}]
-    reply = await _gen(executors[role], role, messages, budget, max_tokens)
-    return (_answer(reply, task) if reply else None), {"attempts": 1}
-
-
-async def _self_repair(executors, role, task, toolchain, budget, max_tokens
-                       ) -> tuple[str | None, dict]:
-    messages = [{"role": "system", "content": SYSTEM},
-                {"role": "user", "content": _task_prompt(task)}]
-    best: str | None = None
-    attempts = 0
-    while budget.left > 0:
-        reply = await _gen(executors[role], role, messages, budget, max_tokens,
-                           attempt=attempts)
-        if reply is None:
+async def _self_repair(run: _Run) -> tuple[Candidate | None, list[Candidate], dict]:
+    eng, task = run.engine, run.ctask
+    role = eng.plan.primary
+    messages = [{"role": "system", "content": CODER_SYSTEM},
+                {"role": "user", "content": eng.task_prompt(task)}]
+    cands: list[Candidate] = []
+    best: Candidate | None = None
+    for attempt in range(1, 6):
+        cand = await eng.propose(task, role, "greedy" if attempt == 1 else "repair",
+                                  0.0 if attempt == 1 else 0.3, eng.config.seed + attempt,
+                                  messages=messages, n=attempt,
+                                  parent=cands[-1].id if cands else None)
+        if cand is None:
             break
-        attempts += 1
-        answer = _answer(reply, task)
-        if answer is None:
-            feedback = "Your reply held no ```ts code block."
-        else:
-            best = answer
-            ok, feedback = _compile_feedback(toolchain, task, answer)
-            if ok:
-                break
-        # Keep the first prompt and only the latest exchange: small windows.
-        messages = [messages[0], messages[1], {"role": "assistant", "content": reply},
-                    {"role": "user", "content": _repair_prompt(feedback)}]
-    return best, {"attempts": attempts}
-
-
-async def _collab(executors, role, task, toolchain, budget, max_tokens
-                  ) -> tuple[str | None, dict]:
-    base = [{"role": "system", "content": SYSTEM},
-            {"role": "user", "content": _task_prompt(task)}]
-    proposals: list[tuple[str, str, str, bool, str]] = []  # id, role, answer, compiles, feedback
-    for salt, (r, ex) in enumerate(executors.items()):
-        reply = await _gen(ex, r, base, budget, max_tokens, salt=salt)
-        answer = _answer(reply, task) if reply else None
-        if answer is None:
-            continue
-        ok, feedback = _compile_feedback(toolchain, task, answer)
-        proposals.append((f"P{len(proposals) + 1}", r, answer, ok, feedback))
-    info: dict = {"proposals": [{"id": p[0], "role": p[1], "compiles": p[3]} for p in proposals]}
-    if not proposals:
-        return None, info
-    compiling = [p for p in proposals if p[3]]
-    pool = compiling or proposals
-    votes: dict[str, int] = {p[0]: 0 for p in pool}
-    critiques = []
-    if len(pool) > 1:
-        listing = "\n\n".join(f"{p[0]} (by {p[1]}){'' if p[3] else ' - does not compile'}:\n"
-                              f"```ts\n{p[2].rstrip()}\n```" for p in pool)
-        ask_vote = (f"Task:\n{task.instruction}\n\nProposed answers:\n\n{listing}\n\n"
-                    "Which answer does the task best? Answer in JSON: "
-                    '{"vote": "<id>", "critique": "<one sentence on what the others miss>"}')
-        schema = {"type": "object", "properties": {"vote": {"type": "string", "enum": list(votes)},
-                                                    "critique": {"type": "string"}},
-                  "required": ["vote", "critique"]}
-        for r, ex in executors.items():
-            reply = await _gen(ex, r, [{"role": "system", "content": SYSTEM},
-                                       {"role": "user", "content": ask_vote}], budget, 160,
-                               json_schema=schema)
-            if reply is None:
-                continue
-            try:
-                data = json.loads(reply)
-            except ValueError:
-                data = {}
-            vote = str(data.get("vote", "")).upper() if isinstance(data, dict) else ""
-            if vote not in votes:
-                m = re.search(r"\bP\d+\b", reply.upper())
-                vote = m.group(0) if m and m.group(0) in votes else ""
-            if vote:
-                votes[vote] += 1
-            critiques.append(f"- {r}: {str(data.get('critique', '')) if isinstance(data, dict) else reply}")
-    winner = max(pool, key=lambda p: (votes[p[0]], p[1] == role, -pool.index(p)))
-    info["votes"] = votes
-    info["winner"] = {"id": winner[0], "role": winner[1]}
-    synth_msgs = [{"role": "system", "content": SYSTEM},
-                  {"role": "user", "content": (
-                      f"{_task_prompt(task)}\n\nThe team voted for this answer:\n```ts\n"
-                      f"{winner[2].rstrip()}\n```\n"
-                      + (f"Compiler: {winner[4]}\n" if not winner[3] else "")
-                      + ("Critiques:\n" + "\n".join(critiques) + "\n" if critiques else "")
-                      + "Write the final input.ts: the voted answer improved by the critiques.")}]
-    final = winner[2] if winner[3] else None
-    attempts = 0
-    while budget.left > 0:
-        reply = await _gen(executors[role], role, synth_msgs, budget, max_tokens,
-                           attempt=attempts)
-        if reply is None:
+        cands.append(cand)
+        ev = (await run.verifier.verify([cand], []))[cand.id]
+        if ev.compiles and not ev.unchanged:
+            best = cand
             break
-        attempts += 1
-        answer = _answer(reply, task)
-        if answer is not None:
-            ok, feedback = _compile_feedback(toolchain, task, answer)
-            if ok:
-                final = answer
-                info["final_from"] = "synthesis"
-                break
-        else:
-            feedback = "Your reply held no ```ts code block."
-        synth_msgs = [*synth_msgs[:2], {"role": "assistant", "content": reply},
-                      {"role": "user", "content": _repair_prompt(feedback)}]
-    info.setdefault("final_from", f"proposal {winner[0]} ({winner[1]})" if final else "none")
-    info["synthesis_attempts"] = attempts
-    return final if final is not None else winner[2], info
+        if best is None:
+            best = cand
+        feedback = "\n".join(d.render() for d in ev.compile_errors[:8]) or (
+            "The file is unchanged: the task is not done.")
+        messages = [*messages[:2], {"role": "assistant", "content": f"```ts\n{cand.text}```"},
+                    {"role": "user", "content": (
+                        f"The TypeScript compiler (tsc --strict) reports:\n{feedback}\n\n"
+                        f"Fix {task.file_name}. Reply with the complete corrected file in one "
+                        "```ts block.")}]
+    return best, cands, {"attempts": len(cands)}
 
 
-_RUNNERS = {"single": _single, "self_repair": _self_repair, "collab": _collab}
+async def _engine(run: _Run) -> tuple[Candidate | None, list[Candidate], dict]:
+    result = await run.engine.solve(run.ctask)
+    info = {"stopped": result.stopped, "repair_rounds": result.rounds,
+            "probes": [p.model_dump() for p in result.probes],
+            "evidence": {k: v.model_dump(exclude={"probes"}) | {
+                "probe_status": [p.status for p in v.probes],
+                "failed_checks": v.failed_checks()} for k, v in result.evidence.items()},
+            "selection": result.selection.model_dump() if result.selection else None,
+            "verifier_s": round(run.verifier.seconds, 2)}
+    return result.chosen, result.candidates, info
+
+
+_RUNNERS = {"single": _single, "self_repair": _self_repair, "single_checks": _engine,
+            "pool": _engine}
+
+
+def pass_at_k(n: int, c: int, k: int) -> float:
+    """The unbiased estimator of Chen et al. (2021): 1 - C(n-c, k) / C(n, k)."""
+    if n - c < k:
+        return 1.0
+    return 1.0 - math.comb(n - c, k) / math.comb(n, k)
 
 
 async def run_quality(executors_by_role: Mapping[str, TurnExecutor], tasks_dir: Path | str, *,
                       modes: tuple[str, ...] = MODES, token_budget: int = DEFAULT_TOKEN_BUDGET,
-                      max_tokens: int = DEFAULT_MAX_TOKENS, strongest: str | None = None,
-                      toolchain: Toolchain | None = None, limit: int | None = None,
+                      max_tokens: int = DEFAULT_MAX_TOKENS, toolchain: Toolchain | None = None,
+                      limit: int | None = None, only: list[str] | None = None,
+                      rates: PassRates | None = None, lint: bool = True,
                       on_progress: Callable[[str], None] | None = None) -> dict:
-    """Run the quality benchmark; return pass rates, tokens and wall time per mode, per task."""
+    """Run the quality benchmark; return pass rates, pass@k, tokens, calls and wall time per
+    mode, and every candidate with its verdict."""
     unknown = [m for m in modes if m not in _RUNNERS]
     if unknown:
         raise ValueError(f"unknown mode(s) {unknown}; choose from {list(MODES)}")
     if not executors_by_role:
         raise ValueError("no executors given: load at least one role")
-    tasks = load_tasks(tasks_dir)[:limit]
+    tasks = _pick(load_tasks(tasks_dir), only, limit, tasks_dir)
     toolchain = toolchain or ensure_tsc()
-    role = strongest or strongest_role(executors_by_role)
-    if role not in executors_by_role:
-        raise ValueError(f"strongest role {role!r} is not among {list(executors_by_role)}")
+    rates = rates if rates is not None else PassRates.load()
+    pool_plan = plan_roles(executors_by_role, rates)
+    primary = pool_plan.primary
+    solo_plan = Plan(primary=primary, tester=primary)
     per_task: dict[str, dict] = {t.name: {"task": t.name} for t in tasks}
     summary: dict[str, dict] = {}
+    all_cands: list[tuple[str, str, QualityTask, Candidate]] = []  # mode, task, task, cand
+    finals: dict[tuple[str, str], str | None] = {}
     for mode in modes:
-        runner = _RUNNERS[mode]
+        plan = pool_plan if mode == "pool" else solo_plan
+        executors = (executors_by_role if mode == "pool"
+                     else {primary: executors_by_role[primary]})
         totals = TokenLedger()
-        passed = 0
         t0 = time.perf_counter()
         for n, task in enumerate(tasks, 1):
-            # single gets what one shot costs; the two feedback modes share one budget.
-            budget = _Budget(token_budget)
+            # Lint belongs to the verifier; self-repair's feedback is the compiler's only.
+            run = _Run(executors, plan, task, toolchain, token_budget, max_tokens,
+                       lint and mode in ("single_checks", "pool"))
             t_task = time.perf_counter()
-            answer, info = await runner(executors_by_role, role, task, toolchain, budget,
-                                        max_tokens)
-            outcome = (check_answer(toolchain, task, answer) if answer is not None else
-                       TaskOutcome(task=task.name, passed=False, stage="no-answer"))
-            passed += outcome.passed
+            chosen, cands, info = await _RUNNERS[mode](run)
+            seconds = time.perf_counter() - t_task
             for k in ("prompt_tokens", "completion_tokens", "calls"):
-                setattr(totals, k, getattr(totals, k) + getattr(budget.ledger, k))
+                setattr(totals, k, getattr(totals, k) + getattr(run.ledger, k))
+            finals[(mode, task.name)] = chosen.id if chosen else None
+            all_cands += [(mode, task.name, task, c) for c in cands]
             per_task[task.name][mode] = {
-                "passed": outcome.passed, "stage": outcome.stage,
-                "detail": (outcome.output or "; ".join(
-                    d.render() for d in outcome.diagnostics if d.category == "error"))[:300],
-                "prompt_tokens": budget.ledger.prompt_tokens,
-                "completion_tokens": budget.ledger.completion_tokens,
-                "calls": budget.ledger.calls, "seconds": round(time.perf_counter() - t_task, 2),
-                **info}
+                "chosen": chosen.id if chosen else None,
+                "prompt_tokens": run.ledger.prompt_tokens,
+                "completion_tokens": run.ledger.completion_tokens,
+                "calls": run.ledger.calls, "seconds": round(seconds, 2),
+                "candidates": [c.model_dump() for c in cands], **info}
             if on_progress:
-                on_progress(f"{mode} {n}/{len(tasks)} {task.name}: "
-                            f"{'pass' if outcome.passed else 'fail'}")
-        wall = time.perf_counter() - t0
-        summary[mode] = {"passed": passed, "tasks": len(tasks),
-                         "pass_rate": round(passed / len(tasks), 3) if tasks else 0.0,
-                         "prompt_tokens": totals.prompt_tokens,
+                on_progress(f"{mode} {n}/{len(tasks)} {task.name}: {len(cands)} candidates, "
+                            f"{seconds:.0f} s")
+        summary[mode] = {"tasks": len(tasks), "prompt_tokens": totals.prompt_tokens,
                          "completion_tokens": totals.completion_tokens,
                          "total_tokens": totals.total_tokens, "calls": totals.calls,
-                         "wall_s": round(wall, 2)}
+                         "wall_s": round(time.perf_counter() - t0, 2),
+                         "s_per_task": round((time.perf_counter() - t0) / max(1, len(tasks)), 1)}
+    # Scoring, after every loop: the hidden checks judge every candidate once.
+    outcomes = check_answers(toolchain, [(task, c.text) for _, _, task, c in all_cands])
+    verdict: dict[tuple[str, str, str], dict] = {}
+    for (mode, tname, _, cand), out in zip(all_cands, outcomes, strict=True):
+        verdict[(mode, tname, cand.id)] = {"passed": out.passed, "stage": out.stage,
+                                          "detail": (out.output or "; ".join(
+                                              d.render() for d in out.diagnostics
+                                              if d.category == "error"))[:300]}
+    for mode in modes:
+        passed = 0
+        for task in tasks:
+            row = per_task[task.name][mode]
+            for c in row["candidates"]:
+                c["verdict"] = verdict[(mode, task.name, c["id"])]
+            chosen_id = finals[(mode, task.name)]
+            v = verdict.get((mode, task.name, chosen_id)) if chosen_id else None
+            row["passed"] = bool(v and v["passed"])
+            row["stage"] = v["stage"] if v else "no-answer"
+            row["detail"] = v["detail"] if v else ""
+            row["any_candidate_passed"] = any(c["verdict"]["passed"] for c in row["candidates"])
+            passed += row["passed"]
+        s = summary[mode]
+        s["passed"] = passed
+        s["pass_rate"] = round(passed / len(tasks), 3) if tasks else 0.0
+        s["coverage"] = sum(per_task[t.name][mode]["any_candidate_passed"] for t in tasks)
+    models = _per_model(all_cands, verdict)
+    if "single" in modes:
+        # The one-shot greedy answers are the measurement the next run's plan is made from.
+        for mode, tname, _, c in all_cands:
+            if mode == "single" and c.origin == "greedy":
+                rates.record(c.model_id, verdict[(mode, tname, c.id)]["passed"])
     return {"tasks_dir": str(tasks_dir), "n_tasks": len(tasks),
+            "task_names": [t.name for t in tasks],
             "roles": {r: e.model_id for r, e in executors_by_role.items()},
-            "strongest_role": role, "strongest_model": executors_by_role[role].model_id,
+            "best_model": executors_by_role[primary].model_id,
+            "pool_plan": pool_plan.describe(executors_by_role),
+            "rates_used": {m: rates.rate(m) for m in {e.model_id for e in executors_by_role.values()}},
             "token_budget_per_task": token_budget, "max_tokens_per_reply": max_tokens,
-            "typescript_version": toolchain.version, "modes": summary,
-            "differences": _differences(per_task, modes), "tasks": list(per_task.values()),
-            "feedback": "compiler diagnostics only; the runtime check only scores the result"}
+            "typescript_version": toolchain.version, "lint": lint, "modes": summary,
+            "per_model": models, "differences": _differences(per_task, modes),
+            "tasks": list(per_task.values()),
+            "feedback": "loops see the task text, starter, support files and model output only; "
+                        "check.ts scores every candidate after the loops"}
+
+
+async def calibrate(executors_by_role: Mapping[str, TurnExecutor], tasks_dir: Path | str, *,
+                    rates: PassRates, toolchain: Toolchain | None = None,
+                    limit: int | None = None, only: list[str] | None = None,
+                    max_tokens: int = DEFAULT_MAX_TOKENS,
+                    on_progress: Callable[[str], None] | None = None) -> dict:
+    """Measure every loaded model's one-shot pass rate on the tasks and record it in ``rates``
+    (what :func:`plan_roles` decides from). Returns {model: [passed, attempts]}."""
+    tasks = _pick(load_tasks(tasks_dir), only, limit, tasks_dir)
+    toolchain = toolchain or ensure_tsc()
+    by_model: dict[str, str] = {}
+    for role, ex in executors_by_role.items():
+        by_model.setdefault(ex.model_id, role)
+    answers: list[tuple[str, QualityTask, str]] = []
+    for model, role in by_model.items():
+        for task in tasks:
+            run = _Run({role: executors_by_role[role]}, Plan(primary=role, tester=role), task,
+                       toolchain, DEFAULT_TOKEN_BUDGET, max_tokens, False)
+            cand, _, _ = await _single(run)
+            if cand is None:
+                rates.record(model, False)
+            else:
+                answers.append((model, task, cand.text))
+            if on_progress:
+                on_progress(f"calibrate {model} {task.name}")
+    for (model, _, _), out in zip(answers, check_answers(
+            toolchain, [(t, a) for _, t, a in answers]), strict=True):
+        rates.record(model, out.passed)
+    return {m: [rates.counts[m]["passed"], rates.counts[m]["attempts"]] for m in by_model}
+
+
+def _pick(tasks: list[QualityTask], only: list[str] | None, limit: int | None,
+          tasks_dir: Path | str) -> list[QualityTask]:
+    if only:
+        missing = sorted(set(only) - {t.name for t in tasks})
+        if missing:
+            raise TaskError(f"no task named {', '.join(missing)} in {tasks_dir}: see the "
+                             "folder names there")
+        tasks = [t for t in tasks if t.name in only]
+    return tasks[:limit]
+
+
+def _per_model(all_cands, verdict) -> dict:
+    """pass@1 and pass@k per model over every candidate it wrote (all modes), per task."""
+    by: dict[str, dict[str, list[bool]]] = {}
+    for mode, tname, _, c in all_cands:
+        by.setdefault(c.model_id, {}).setdefault(tname, []).append(
+            verdict[(mode, tname, c.id)]["passed"])
+    out = {}
+    for model, tasks in by.items():
+        ns = [len(v) for v in tasks.values()]
+        k = min(ns)
+        out[model] = {
+            "tasks": len(tasks), "candidates": sum(ns),
+            "pass@1": round(sum(pass_at_k(len(v), sum(v), 1) for v in tasks.values())
+                            / len(tasks), 3),
+            f"pass@{k}": round(sum(pass_at_k(len(v), sum(v), k) for v in tasks.values())
+                               / len(tasks), 3),
+            "pass@any": sum(any(v) for v in tasks.values())}
+    return out
 
 
 def _differences(per_task: dict[str, dict], modes: tuple[str, ...]) -> dict:
     out: dict[str, list[str]] = {}
     for a in modes:
         for b in modes:
-            if a < b:
+            if a != b:
                 out[f"{a}_not_{b}"] = [t for t, r in per_task.items()
-                                       if r.get(a, {}).get("passed") and not r.get(b, {}).get("passed")]
-                out[f"{b}_not_{a}"] = [t for t, r in per_task.items()
-                                       if r.get(b, {}).get("passed") and not r.get(a, {}).get("passed")]
-    wins_by_other = [t for t, r in per_task.items() if r.get("collab", {}).get("passed")
-                     and r["collab"].get("final_from", "").startswith("proposal")]
-    out["collab_passed_with_a_proposal_as_final"] = wins_by_other
-    return out
+                                       if r.get(a, {}).get("passed")
+                                       and not r.get(b, {}).get("passed")]
+    return {k: v for k, v in out.items() if v}
 
 
 def format_table(result: dict) -> str:
     """A plain-text table of the modes, for the terminal."""
-    rows = [f"quality: {result['n_tasks']} tasks from {result['tasks_dir']}; strongest model "
-            f"{result['strongest_model']} ({result['strongest_role']}); budget "
-            f"{result['token_budget_per_task']} tokens/task for self_repair and collab",
-            f"{'mode':<12} {'passed':>8} {'rate':>6} {'prompt tok':>11} {'compl tok':>10} "
-            f"{'calls':>6} {'wall s':>8}"]
+    rows = [f"quality: {result['n_tasks']} tasks from {result['tasks_dir']}; best model "
+            f"{result['best_model']}; pool plan {result['pool_plan']}",
+            f"{'mode':<14} {'passed':>8} {'rate':>6} {'cover':>6} {'tokens':>8} {'calls':>6} "
+            f"{'wall s':>8} {'s/task':>7}"]
     for mode, s in result["modes"].items():
-        rows.append(f"{mode:<12} {s['passed']:>3}/{s['tasks']:<4} {s['pass_rate']:>6.2f} "
-                    f"{s['prompt_tokens']:>11} {s['completion_tokens']:>10} {s['calls']:>6} "
-                    f"{s['wall_s']:>8.1f}")
+        rows.append(f"{mode:<14} {s['passed']:>3}/{s['tasks']:<4} {s['pass_rate']:>6.2f} "
+                    f"{s['coverage']:>6} {s['total_tokens']:>8} {s['calls']:>6} "
+                    f"{s['wall_s']:>8.1f} {s['s_per_task']:>7.1f}")
+    rows.append("per model: " + "; ".join(
+        f"{m}: " + ", ".join(f"{k} {v}" for k, v in d.items()) for m, d in result["per_model"].items()))
     return "\n".join(rows)

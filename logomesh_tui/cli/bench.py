@@ -25,6 +25,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--models", help="comma-separated models for multi-model parts")
     p.add_argument("--tasks", help="quality: a folder of tasks (default: bench/tasks)")
     p.add_argument("--limit", type=int, help="quality: run only the first N tasks")
+    p.add_argument("--only", help="quality: comma-separated task folder names to run")
+    p.add_argument("--modes", help="quality: comma-separated modes (single, self_repair, "
+                                   "single_checks, pool; default all)")
+    p.add_argument("--budget", type=int, help="quality: token budget per task and mode")
+    p.add_argument("--no-lint", action="store_true", help="quality: verifier without eslint")
+    p.add_argument("--calibrate-only", action="store_true",
+                   help="quality: only measure and store the models' one-shot pass rates")
+    p.add_argument("--calibrate", action="store_true",
+                   help="quality: first measure every model's one-shot pass rate on the tasks "
+                        "and store it (the pool's plan is made from these rates)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--out", default="bench/results", help="folder for the JSON results")
     p.set_defaults(func=cmd_bench)
@@ -53,7 +63,7 @@ async def _run_part(part: str, args: argparse.Namespace) -> dict:
 
 
 async def _quality(args: argparse.Namespace, models: list[str] | None) -> dict:
-    from ..bench.quality import run_quality
+    from ..bench.quality import DEFAULT_TOKEN_BUDGET, MODES, calibrate, run_quality
     from ..bench.speed import DEFAULT_POOL
     from ..config import EngineConfig
     from ..conversation.roles import SEED_ROLES
@@ -62,16 +72,44 @@ async def _quality(args: argparse.Namespace, models: list[str] | None) -> dict:
     roles = list(SEED_ROLES)
     models = models or DEFAULT_POOL
     tasks = Path(args.tasks) if args.tasks else Path(__file__).resolve().parents[2] / "bench" / "tasks"
-    cfg = EngineConfig(n_ctx=4096, n_threads=psutil.cpu_count() or 1, max_concurrent_turns=1)
+    # A shared 2-core machine can take minutes for one long reply: a generous turn timeout;
+    # no UI to keep responsive, so the workers run at normal priority.
+    cfg = EngineConfig(n_ctx=4096, n_threads=psutil.cpu_count() or 1, max_concurrent_turns=1,
+                       turn_timeout_s=900, worker_nice=0)
     async with HotSwapEngine(cfg) as engine:
         executors = {}
         for role, model in zip(roles, models, strict=False):
             await engine.load_model(model, role)
             executors[role] = engine.executor(role)
-        kw = {"limit": args.limit} if args.limit else {}
+        from ..evidence.rates import PassRates
+
+        modes = tuple(args.modes.split(",")) if args.modes else MODES
+        bad = [m for m in modes if m not in MODES]
+        if bad:
+            raise SystemExit(f"error: unknown quality mode(s) {', '.join(bad)}: choose from "
+                             f"{', '.join(MODES)}")
+        only = args.only.split(",") if args.only else None
+        rates = PassRates.load()
+
         # A full run takes long on a laptop: say where it is, on stderr (stdout stays the result).
-        return await run_quality(executors, tasks, **kw,
-                                 on_progress=lambda line: print(line, file=sys.stderr, flush=True))
+        def progress(line: str) -> None:
+            print(line, file=sys.stderr, flush=True)
+
+        calibrated = None
+        if args.calibrate or args.calibrate_only:
+            calibrated = await calibrate(executors, tasks, rates=rates, limit=args.limit,
+                                         only=only, on_progress=progress)
+            rates.save()
+        if args.calibrate_only:
+            return {"calibration": calibrated, "tasks": only or "all", "rates_file":
+                    str(rates.path)}
+        result = await run_quality(executors, tasks, modes=modes, limit=args.limit, only=only,
+                                   rates=rates, lint=not args.no_lint, on_progress=progress,
+                                   token_budget=args.budget or DEFAULT_TOKEN_BUDGET)
+        rates.save()
+        if calibrated is not None:
+            result["calibration"] = calibrated
+        return result
 
 
 def _print_table(result: dict, console: Console) -> None:

@@ -93,6 +93,10 @@ class Subscription(Generic[T]):
         self.close()
 
 
+#: Senders that are not models: the person, the orchestrator, the verifier (a program).
+PROGRAM_SENDERS = ("human", "system", "verifier")
+
+
 class ConversationBus:
     """Structured model-to-model messaging (the seed's ``LLMConversationBus``)."""
 
@@ -149,7 +153,7 @@ class ConversationBus:
     def post(self, from_role: str, to_roles: list[str], message: LLMMessage) -> LLMMessage:
         """Synchronous core of :meth:`send_message` (also used when replaying a session)."""
         conv = self.conversation(message.conversation_id or None)
-        if from_role not in conv.participants and from_role not in ("human", "system"):
+        if from_role not in conv.participants and from_role not in PROGRAM_SENDERS:
             raise UnknownRoleError(
                 f"role {from_role!r} is not in this conversation; participants: "
                 f"{', '.join(conv.participants)}")

@@ -17,11 +17,17 @@ Roles that back nothing count in the denominator, so four equally sure roles eac
 own proposal give 0.25 and a unanimous vote gives 1.0 whatever the confidences. The
 conversation has converged when the score reaches the threshold; it is tied when two proposals
 share the top weight.
+
+Evidence and substance gate the weights: support for a proposal that failed verification
+(:meth:`ConsensusTracker.record_verdict`) counts 0, and so does support for a *hollow* proposal
+(:func:`hollow_reason`: role-play, or a repetition of a peer's message). A proposal with no
+weight behind it never leads.
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -30,8 +36,34 @@ from pydantic import BaseModel
 
 from ..errors import LogoMeshError
 from .messages import LLMMessage, MessageType, Vote
+from .structured import repeats_prompt
 
 EPS = 1e-9
+# Openings of a message that plays a part instead of saying something about the task.
+_ROLE_PLAY_RE = re.compile(
+    r"^\W*(?:hi|hello|greetings|sure|okay|ok)?\W*(?:(?:i am|i'm|you are|you're) "
+    r"(?:a|an|the|your|our) (?:[\w-]+ ){0,3}?(?:project manager|manager|ux designer|designer|"
+    r"assistant|ai|language model|team ?lead|product owner|stakeholder|expert|specialist|"
+    r"developer|engineer|writer|critic|analy[sz]er)\b)", re.I)
+
+
+def hollow_reason(message: LLMMessage, earlier: list[LLMMessage]) -> str | None:
+    """Why ``message`` has no substance of its own, or None.
+
+    Role-play (an opening such as "I am a project manager, you are a UX designer") and a
+    repetition of a peer's earlier message (most of its word 4-grams already in it) are
+    hollow. A message that carries an artifact has substance: its code is judged instead.
+    """
+    if message.artifact is not None:
+        return None
+    text = message.content.strip()
+    if _ROLE_PLAY_RE.match(text):
+        return "role-play"
+    for m in earlier:
+        if m.from_role != message.from_role and m.from_role not in ("human", "system") \
+                and repeats_prompt(text, [m.content]):
+            return f"repeats {m.short_id or m.id}"
+    return None
 
 
 @dataclass
@@ -69,6 +101,19 @@ class ConsensusTracker:
         self.voice: dict[str, float] = {}  # role -> weight of its latest message
         self.proposals: dict[str, LLMMessage] = {}
         self.votes: list[Vote] = []
+        self.verdicts: dict[str, bool] = {}  # proposal id -> passed verification
+        self.hollow: dict[str, str] = {}  # message id -> why it has no substance
+        self._seen: list[LLMMessage] = []
+
+    def record_verdict(self, proposal_id: str, passed: bool) -> None:
+        """The verifier's verdict on a proposal: support for a failing one counts 0."""
+        self.verdicts[proposal_id] = passed
+
+    def effective(self, proposal_id: str, weight: float) -> float:
+        """A backer's weight as it counts for ``proposal_id`` (0 for failing or hollow ones)."""
+        if self.verdicts.get(proposal_id) is False or proposal_id in self.hollow:
+            return 0.0
+        return weight
 
     def weight_of(self, role: str) -> float:
         return max(0.0, self.role_weights.get(role, 1.0))
@@ -76,6 +121,16 @@ class ConsensusTracker:
     def observe(self, message: LLMMessage) -> None:
         """Update standing support from a posted message (votes come via :meth:`add_vote`)."""
         role = message.from_role
+        if message.message_type == MessageType.EVIDENCE:
+            # The verifier's verdict on the candidates it references; it is not a voter.
+            if message.evidence is not None:
+                for ref in message.references_to:
+                    self.record_verdict(ref, bool(message.evidence.get("passed")))
+            return
+        reason = hollow_reason(message, self._seen)
+        if reason is not None:
+            self.hollow[message.id] = reason
+        self._seen.append(message)
         if message.message_type == MessageType.PROPOSAL:
             self.proposals[message.id] = message
         if role in ("human", "system"):
@@ -114,6 +169,9 @@ class ConsensusTracker:
             if role not in self.support:
                 continue
             pid, weight = self.support[role]
+            weight = self.effective(pid, weight)
+            if weight <= 0:
+                continue
             cand = tally.setdefault(pid, Candidate(self.proposals[pid]))
             cand.weight += weight
             cand.backers.append(role)

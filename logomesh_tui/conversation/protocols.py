@@ -8,8 +8,9 @@ nothing else has to change.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..errors import LogoMeshError
 from .messages import MessageType
@@ -25,6 +26,8 @@ class RoundPlan:
     otherwise each speaker sees the replies of those before it in the round.
     ``vote``: each reply must carry a vote for one of the proposals so far.
     ``directed``: role -> recipients for that role's message (absent: broadcast).
+    ``program``: the round is run by a program participant instead of model turns (``"evidence"``:
+    the evidence engine; the speakers are the roles it may use).
     """
 
     index: int
@@ -35,6 +38,7 @@ class RoundPlan:
     concurrent: bool = True
     vote: bool = False
     directed: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    program: str = ""
 
     def recipients(self, role: str) -> list[str]:
         return list(self.directed.get(role, ()))
@@ -158,7 +162,56 @@ class Debate(ConversationProtocol):
             (T.CONSENSUS, T.CRITIQUE), judges, vote=True)
 
 
+class EvidenceProtocol(ConversationProtocol):
+    """Code grounded in evidence: candidates are judged by running them, then the team votes.
+
+    Round 1 is run by the evidence engine (``logomesh_tui.evidence``): the roles' models write
+    candidate files (artifacts) and probes, the verifier (a program: tsc --strict, eslint,
+    probes under node in a sandbox) posts an evidence message on each candidate, and failing
+    candidates are repaired from the verifier's facts. Round 2: every role reviews the evidence
+    and votes; a vote for a candidate that failed verification counts for nothing, and a
+    message without substance cannot lead.
+    """
+
+    name = "evidence"
+    description = "models write code and probes; a verifier runs them; votes count only for code that passed"
+    default_rounds = 2
+
+    def plan(self, round_index: int, roles: list[str]) -> RoundPlan | None:
+        if round_index == 1:
+            return RoundPlan(
+                1, "evidence",
+                "Round 1 - candidates and evidence: write the changed file; the verifier "
+                "compiles, lints and runs it.",
+                (T.PROPOSAL,), tuple(roles), concurrent=False, program="evidence")
+        if round_index == 2:
+            return RoundPlan(
+                2, "review",
+                "Round 2 - review the evidence. The verifier's messages say which candidates "
+                "compile, pass lint and behave as the probes expect. Vote for the candidate "
+                "that passed its checks and does the task best; say why in one sentence, "
+                "citing the evidence.",
+                (T.CONSENSUS, T.CRITIQUE), tuple(roles), vote=True)
+        return None
+
+
 _REGISTRY: dict[str, Callable[[], ConversationProtocol]] = {}
+ProgramRunner = Callable[[Any, RoundPlan, list[str]], Awaitable[None]]
+_PROGRAMS: dict[str, ProgramRunner] = {}
+
+
+def register_program(name: str, runner: ProgramRunner) -> None:
+    """Make ``runner(session, plan, speakers)`` run the rounds whose ``program`` is ``name``
+    (a program participant lives above the conversation layer and plugs in here)."""
+    _PROGRAMS[name] = runner
+
+
+def program_runner(name: str) -> ProgramRunner:
+    """The runner registered for ``name``; a one-line error when none is."""
+    if name not in _PROGRAMS:
+        raise LogoMeshError(f"no program {name!r} is registered: import logomesh_tui (the package "
+                            "registers the evidence engine) before running this protocol")
+    return _PROGRAMS[name]
 
 
 def register_protocol(factory: Callable[[], ConversationProtocol], name: str | None = None) -> None:
@@ -185,5 +238,5 @@ def get_protocol(name: str | ConversationProtocol) -> ConversationProtocol:
     return _REGISTRY[key]()
 
 
-for _factory in (FourRound, RoundRobin, Debate):
+for _factory in (FourRound, RoundRobin, Debate, EvidenceProtocol):
     register_protocol(_factory)

@@ -40,7 +40,7 @@ from .consensus import (
 )
 from .context import ContextBuilder, TurnExecutor, model_summarizer
 from .messages import LLMMessage, MessageType, Vote
-from .protocols import ConversationProtocol, RoundPlan, get_protocol
+from .protocols import ConversationProtocol, RoundPlan, get_protocol, program_runner
 from .structured import combine_confidence, parse_turn, repeats_prompt, turn_schema
 
 #: Characters per token assumed when turning a token budget into a content length.
@@ -357,6 +357,10 @@ class MultiModelSession:
             self._record(ev.Note(event="round_started", round=r, name=plan.name,
                                  speakers=list(plan.speakers)))
             self._started_rounds.add(r)
+        if plan.program:
+            await program_runner(plan.program)(self, plan, speakers)
+            self.rounds_run = max(self.rounds_run, r)
+            return
         if plan.concurrent:
             # Everyone answers the same state: the messages that existed when the round began.
             snapshot = {m.id for m in self.bus.get_conversation_history(self.conversation_id)}
@@ -465,9 +469,18 @@ class MultiModelSession:
 
     def _vote_candidates(self, visible: list[LLMMessage]) -> list[LLMMessage]:
         latest: dict[str, LLMMessage] = {}
+        coded: list[LLMMessage] = []
         for m in visible:
             if m.message_type == MessageType.PROPOSAL:
-                latest[m.from_role] = m
+                if m.artifact is not None:
+                    coded.append(m)
+                else:
+                    latest[m.from_role] = m
+        if coded:
+            # Code is on the table: the vote is among the candidates that did not fail
+            # verification (all of them if every one failed), whoever wrote them.
+            ok = [m for m in coded if self.tracker.verdicts.get(m.id) is not False]
+            return sorted(ok or coded, key=lambda m: int(m.short_id[1:] or 0))
         return sorted(latest.values(), key=lambda m: int(m.short_id[1:] or 0))
 
     async def _turn(self, role: str, plan: RoundPlan, snapshot: set[str] | None) -> None:

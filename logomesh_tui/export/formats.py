@@ -6,7 +6,9 @@
 - ``sharegpt``: the same turns as ``{"conversations": [{"from": "system"|"human"|"gpt",
   "value": ...}]}``.
 - ``dpo``: ``{"prompt", "chosen", "rejected"}`` in TRL's conversational preference format
-  (lists of ``{"role", "content"}``), one pair per two proposals that peers' votes separate.
+  (lists of ``{"role", "content"}``): from an evidence session, one pair per candidate that
+  passed verification and one that failed, written for the same prompt; otherwise one pair per
+  two proposals that peers' votes separate.
 - ``training-data``: one rich record per model turn (prompt, response, quality rating and its
   components, references both ways, tokens, latency, tokens/s, the model behind the role and
   whether it had just been swapped in) plus a session-level metadata document.
@@ -144,12 +146,62 @@ def dpo_pairs(view: SessionView, margin: float = DEFAULT_DPO_MARGIN
     return pairs
 
 
+def verdicts(view: SessionView) -> dict[str, bool]:
+    """Proposal id -> whether the verifier passed it (from the session's evidence messages)."""
+    out: dict[str, bool] = {}
+    for m in view.messages:
+        if m.message_type == MessageType.EVIDENCE and m.evidence is not None:
+            for ref in m.references_to:
+                out[ref] = bool(m.evidence.get("passed"))
+    return out
+
+
+def evidence_pairs(view: SessionView) -> list[tuple[LLMMessage, LLMMessage, list[dict[str, str]]]]:
+    """(passing, failing, prompt) for every two code candidates answering the same prompt of
+    which the verifier passed one and failed the other."""
+    passed = verdicts(view)
+    groups: dict[str, list[LLMMessage]] = defaultdict(list)
+    prompts: dict[str, list[dict[str, str]]] = {}
+    for m in view.messages:
+        if (m.message_type != MessageType.PROPOSAL or m.artifact is None or m.id not in passed
+                or not m.prompt_messages):
+            continue
+        key = json.dumps(m.prompt_messages, sort_keys=True)
+        groups[key].append(m)
+        prompts[key] = [{"role": str(x.get("role", "user")), "content": str(x.get("content", ""))}
+                        for x in m.prompt_messages]
+    pairs = []
+    for key, members in groups.items():
+        good = [m for m in members if passed[m.id]]
+        bad = [m for m in members if not passed[m.id]]
+        for g in good:
+            for b in bad:
+                if g.artifact is not None and b.artifact is not None \
+                        and g.artifact.text.strip() != b.artifact.text.strip():
+                    pairs.append((g, b, prompts[key]))
+    return pairs
+
+
+def _code_reply(m: LLMMessage) -> str:
+    assert m.artifact is not None
+    return f"```{m.artifact.language}\n{m.artifact.text.rstrip()}\n```"
+
+
 def dpo_records(view: SessionView, *, margin: float = DEFAULT_DPO_MARGIN,
                 content_only: bool = True) -> list[dict[str, Any]]:
-    """Preference pairs. The prompt is the task all candidates answered; the completions are
-    the proposals' text (``content_only=False`` gives their structured JSON instead)."""
+    """Preference pairs. Code candidates judged by the verifier pair a passing with a failing
+    answer to the same prompt (the chat the coder saw; the completion is the code block it
+    wrote). Other proposals pair by peer votes: the prompt is the task all candidates answered;
+    the completions are the proposals' text (``content_only=False`` gives their structured JSON
+    instead)."""
     out = []
+    for chosen, rejected, prompt in evidence_pairs(view):
+        out.append({"prompt": prompt,
+                    "chosen": [{"role": "assistant", "content": _code_reply(chosen)}],
+                    "rejected": [{"role": "assistant", "content": _code_reply(rejected)}]})
     for chosen, rejected, _diff, _rnd in dpo_pairs(view, margin):
+        if chosen.artifact is not None or rejected.artifact is not None:
+            continue
         out.append({
             "prompt": [{"role": "user", "content": view.task or view.prompt}],
             "chosen": [{"role": "assistant",

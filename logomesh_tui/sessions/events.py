@@ -208,10 +208,24 @@ class Note(Event):
     status: str | None = None
 
 
+class EvidenceRecorded(Event):
+    """What the evidence engine decided that is not a message (candidates, probes and verdicts
+    are messages): ``event`` is ``plan`` (who codes and tests, on which file), ``selection``
+    (the chosen candidate and why) or ``skipped``; other fields are the record's own."""
+
+    model_config = ConfigDict(extra="allow")
+
+    kind: Literal["evidence"] = "evidence"
+    event: str = ""
+    round: int = 0
+    reason: str = ""
+    chosen: str | None = Field(default=None, description="the engine's candidate id (selection)")
+
+
 SessionEvent = Annotated[
     Union[SessionStarted, MessagePosted, Swap, VoteCast, ConsensusScored,  # noqa: UP007
           Arbitration, TurnFailed, TurnMetrics, ContextSummary, RoleLoaded, RoleUnloaded,
-          SessionFinished, Note],
+          SessionFinished, Note, EvidenceRecorded],
     Field(discriminator="kind")]
 """The kinds this module defines, for type checkers; :func:`parse_event` also accepts kinds
 registered later by other modules."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -20,6 +20,7 @@ class MessageType(StrEnum):
     PROPOSAL = "proposal"
     QUESTION = "question"
     CONSENSUS = "consensus"
+    EVIDENCE = "evidence"
 
 
 def new_id() -> str:
@@ -28,6 +29,16 @@ def new_id() -> str:
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+class Artifact(BaseModel):
+    """Code a message carries: a file's complete new text, or a unified diff against it."""
+
+    kind: Literal["file", "diff"]
+    path: str = Field(description="the file it is for, relative to the session's input files")
+    text: str
+    language: str = "ts"
+    candidate_id: str = Field(default="", description="the evidence engine's id for it")
 
 
 class LLMMessage(BaseModel):
@@ -59,6 +70,12 @@ class LLMMessage(BaseModel):
     prompt_messages: list[dict[str, str]] | None = Field(
         default=None, description="the exact chat the model saw for this turn (for export)")
     meta: dict[str, Any] = Field(default_factory=dict)
+    artifact: Artifact | None = Field(
+        default=None, description="code this message proposes (a proposal) or judges (evidence)")
+    evidence: dict[str, Any] | None = Field(
+        default=None, description="for an evidence message: the verifier's verdict "
+                                  "(logomesh_tui.evidence.types.Evidence as a dict, plus "
+                                  "'passed' and 'failed_checks')")
 
     def is_visible_to(self, role: str) -> bool:
         return not self.recipients or role in self.recipients or role == self.from_role

@@ -40,7 +40,7 @@ def test_seed_scenario_is_valid_and_its_input_exists():
                               "optimization-specialist", "documentation-writer"]
     assert {r.model for r in sc.roles.values()} == {
         "smollm2-135m", "gemma-3-270m", "qwen2.5-coder-0.5b", "qwen2.5-coder-1.5b"}
-    assert sc.protocol == "four-round"
+    assert sc.protocol == "evidence"
     inputs = sc.read_inputs()
     assert "useEffect" in inputs["Dashboard.tsx"]
 

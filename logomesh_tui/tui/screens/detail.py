@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from rich.console import Group, RenderableType
+from rich.syntax import Syntax
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -39,10 +41,18 @@ class MessageDetailScreen(ModalScreen[str | None]):
             title = (f"{e.short_id + ' ' if e.short_id else ''}{e.message_type or 'streaming'} "
                      f"from {e.role} ({e.model_id}){conf} · round {e.round}")
             body = Text(e.content)
+        shown: RenderableType = body
+        if e.kind == "message" and e.artifact is not None:
+            lang = "diff" if e.artifact.get("kind") == "diff" else "typescript"
+            if str(e.artifact.get("path", "")).endswith(".tsx"):
+                lang = "tsx"
+            shown = Group(body, Text(f"\n{e.artifact.get('path', '')}:", style="bold"),
+                          Syntax(str(e.artifact.get("text", "")), lang, line_numbers=True,
+                                 word_wrap=True))
         with Vertical(classes="dialog detail"):
             yield Label(title, classes="dialog-title")
             with VerticalScroll(id="detail-body"):
-                yield Static(body, markup=False)
+                yield Static(shown, markup=False)
             if self.references:
                 yield Label("Refers to (Enter jumps there):", classes="dialog-hint")
                 yield OptionList(*[

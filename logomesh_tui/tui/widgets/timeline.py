@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from rich.text import Text
 from textual.message import Message
@@ -21,6 +22,8 @@ BADGE_STYLES = {
     "proposal": "bold black on green",
     "question": "bold black on yellow",
     "consensus": "bold white on magenta",
+    "evidence": "bold black on bright_green",
+    "evidence-failed": "bold white on dark_red",
     "streaming": "bold black on cyan",
 }
 
@@ -36,6 +39,7 @@ EVENT_ICONS = {
     "unload": ("-", "dim"),
     "session_started": ("▶", "green"),
     "session_finished": ("■", "green"),
+    "evidence": ("⚑", "green"),
 }
 
 _CONTENT_FIELD = re.compile(r'"content"\s*:\s*"((?:[^"\\]|\\.)*)', re.S)
@@ -73,6 +77,8 @@ class TimelineEntry:
     references: list[str] = field(default_factory=list)
     event: Event | None = None
     round: int = 0
+    artifact: dict[str, Any] | None = None
+    evidence: dict[str, Any] | None = None
 
     @property
     def event_kind(self) -> str:
@@ -83,7 +89,17 @@ class TimelineEntry:
         return cls(key=msg.id, kind="message", role=msg.from_role, model_id=msg.model_id,
                    message_type=str(msg.message_type), content=msg.content,
                    confidence=msg.confidence, short_id=msg.short_id,
-                   references=list(msg.references_to), round=msg.round)
+                   references=list(msg.references_to), round=msg.round,
+                   artifact=msg.artifact.model_dump() if msg.artifact else None,
+                   evidence=dict(msg.evidence) if msg.evidence is not None else None)
+
+    @property
+    def badge_style(self) -> str:
+        """Evidence has its own badge, red when the candidate failed its checks."""
+        if self.message_type == "evidence" and self.evidence is not None \
+                and not self.evidence.get("passed"):
+            return "evidence-failed"
+        return self.message_type
 
 
 def describe_event(event: Event, short_of: dict[str, str] | None = None) -> str:
@@ -121,6 +137,14 @@ def describe_event(event: Event, short_of: dict[str, str] | None = None) -> str:
         return "finished" + (f", consensus {score:.2f}" if score is not None else "")
     if isinstance(event, ev.MessagePosted):
         return f"{event.message.short_id} {event.message.from_role}: {event.message.content}"
+    if isinstance(event, ev.EvidenceRecorded):
+        if event.event == "selection":
+            chosen = ref(str(getattr(event, "chosen_message", None) or event.chosen or "none"))
+            return f"selection: {chosen} — {event.reason}"
+        if event.event == "plan":
+            return (f"evidence plan: {getattr(event, 'primary', '?')} codes, "
+                    f"{getattr(event, 'tester', '?')} tests, on {getattr(event, 'file', '?')}")
+        return f"evidence {event.event}: {event.reason}".rstrip(": ")
     if isinstance(event, ev.Note):
         if event.event == "retry":
             return f"retry {event.role} ({event.model_id}): {event.reason}"
@@ -160,11 +184,13 @@ class TimelineItem(ListItem):
             return Text(f"{icon} {describe_event(e.event, self._short_of)}",
                         style=style)
         badge = e.message_type if e.kind == "message" else "…"
+        if e.evidence is not None:
+            badge += " ✓" if e.evidence.get("passed") else " ✗"
         head = Text()
         if e.short_id:
             head.append(f"{e.short_id} ", style="dim")
         head.append(f" {badge.upper()} ", style=BADGE_STYLES.get(
-            e.message_type if e.kind == "message" else "streaming", "reverse"))
+            e.badge_style if e.kind == "message" else "streaming", "reverse"))
         head.append(f" {e.role}", style="bold")
         if e.model_id:
             head.append(f" · {e.model_id}", style="dim")
@@ -175,6 +201,11 @@ class TimelineItem(ListItem):
             head.append(f" ↳ {refs}", style="italic")
         if e.kind == "message":
             text = e.content
+            if e.artifact is not None:
+                # Code stays collapsed in the list; Enter opens it highlighted.
+                lines = len(str(e.artifact.get("text", "")).splitlines())
+                text += (f"\n▸ {e.artifact.get('kind', 'file')} {e.artifact.get('path', '')} · "
+                         f"{lines} lines (Enter: view)")
         else:
             # Show the newest words of a long stream: the entry is only a few lines high.
             text = visible_stream_text(e.content)

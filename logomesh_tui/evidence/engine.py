@@ -1,0 +1,280 @@
+"""The evidence engine: candidates from the models, probes from a tester, verdicts from programs.
+
+One :meth:`EvidenceEngine.solve` call, for one :class:`CodeTask`:
+
+1. the primary coder answers greedily (temperature 0); the tester writes probes;
+2. the verifier judges; if the answer passes everything, stop (adaptive compute);
+3. otherwise the primary samples more answers at other seeds and temperatures, extra coders
+   (only models whose measured pass rate pays off, see :mod:`.rates`) add theirs, all are
+   judged and one is selected by execution (:mod:`.select`);
+4. up to ``repair_rounds`` times, the selected answer goes back to the primary with the
+   verifier's facts only (no free-text critique); the repair joins the candidates and selection
+   runs again over everything seen, so the result is never worse than a candidate already seen;
+   stop as soon as one passes everything or the token budget is spent.
+
+Everything the engine does is reported through ``on_event`` as typed records (a candidate, a
+probe, evidence, a selection), so a conversation can post them as messages and a bench can store
+them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, Field
+
+from ..codepipe.executors import StepFailed, TokenLedger, ask
+from ..codepipe.patches import extract_change, fenced_blocks
+from ..errors import LogoMeshError
+from .rates import Plan
+from .select import Selection, select
+from .types import Candidate, CodeTask, Evidence, Probe
+from .verifier import Verifier
+
+if TYPE_CHECKING:
+    from ..conversation.context import TurnExecutor
+
+CODER_SYSTEM = (
+    "You are an expert TypeScript engineer. You change one file exactly as the task says. "
+    "Reply with the complete new file in one ```ts code block and nothing after it. Keep every "
+    "export the task mentions, with the same names. Do not add tests, examples, console output, "
+    "or imports of test libraries such as node:assert: the file must compile with "
+    "tsc --strict on its own.")
+TESTER_SYSTEM = (
+    "You are a careful tester. You do not fix code; you write a short TypeScript script that "
+    "exercises it, so that different implementations can be told apart by what it prints.")
+_EXPORT_RE = re.compile(r"^export\s+(?:default\s+)?(?:declare\s+)?(?:async\s+)?"
+                        r"(?:function\*?|const|let|var|class|interface|type|enum)\s+[^\n{=]*",
+                        re.M)
+
+EngineEvent = tuple[str, Any]
+
+
+@dataclass
+class EngineConfig:
+    """How much the engine may spend on one task."""
+
+    samples: int = 2
+    temperatures: tuple[float, ...] = (0.7, 1.0, 0.5, 0.9)
+    extra_coder_samples: int = 1
+    probes: int = 1
+    repair_rounds: int = 1
+    max_tokens: int = 700
+    probe_max_tokens: int = 400
+    token_budget: int = 12000
+    seed: int = 7
+
+
+class EngineResult(BaseModel):
+    """What :meth:`EvidenceEngine.solve` found: the chosen text and the full record."""
+
+    chosen: Candidate | None = None
+    candidates: list[Candidate] = Field(default_factory=list)
+    probes: list[Probe] = Field(default_factory=list)
+    evidence: dict[str, Evidence] = Field(default_factory=dict)
+    selection: Selection | None = None
+    stopped: str = ""
+    rounds: int = 0
+
+    @property
+    def text(self) -> str | None:
+        return self.chosen.text if self.chosen else None
+
+
+@dataclass
+class EvidenceEngine:
+    """Runs the loop in the module docstring with real or scripted executors."""
+
+    executors: Mapping[str, TurnExecutor]
+    plan: Plan
+    verifier: Verifier
+    config: EngineConfig = field(default_factory=EngineConfig)
+    ledger: TokenLedger = field(default_factory=TokenLedger)
+    on_event: Callable[[EngineEvent], None] | None = None
+
+    def _emit(self, kind: str, payload: Any) -> None:
+        if self.on_event is not None:
+            self.on_event((kind, payload))
+
+    def _budget_left(self) -> int:
+        return self.config.token_budget - self.ledger.total_tokens
+
+    async def _call(self, role: str, messages: list[dict[str, str]], *, max_tokens: int,
+                    temperature: float, seed: int) -> str | None:
+        if self._budget_left() <= 0:
+            return None
+        try:
+            result, _ = await ask(self.executors[role], role, messages, max_tokens=max_tokens,
+                                  ledger=self.ledger, temperature=temperature, seed=seed,
+                                  min_reply_tokens=48)
+        except (StepFailed, LogoMeshError):
+            # A window too small, a timed-out or failed worker: this call yields nothing and
+            # the loop goes on with what it has.
+            return None
+        return result.text
+
+    def task_prompt(self, task: CodeTask) -> str:
+        """What a coder is told: the task, the other files' exports, the file."""
+        lines = [task.instruction.strip(), ""]
+        for name, text in sorted(task.support.items()):
+            exports = _EXPORT_RE.findall(text)
+            if exports:
+                lines.append(f"{name} (do not change it) exports:")
+                lines += [f"  {e.strip()}" for e in exports[:20]]
+                lines.append("")
+        if task.focus is None:
+            lines += [f"{task.file_name}:", f"```ts\n{task.starter.rstrip()}\n```",
+                      f"Reply with the complete new {task.file_name} in one ```ts block."]
+        else:
+            first = task.starter[:task.focus[0]].count("\n") + 1
+            lines += [f"Part of {task.file_name} (from line {first}; the rest of the file stays "
+                      "as it is):", f"```ts\n{task.part.rstrip()}\n```",
+                      "Reply with the complete new version of this part in one ```ts block."]
+        return "\n".join(lines)
+
+    async def propose(self, task: CodeTask, role: str, origin: str, temperature: float,
+                      seed: int, messages: list[dict[str, str]] | None = None,
+                      parent: str | None = None, n: int = 0) -> Candidate | None:
+        """One candidate from ``role`` (the task prompt unless ``messages`` are given), or None
+        when the budget is spent, the call failed or the reply held no code."""
+        messages = messages or [{"role": "system", "content": CODER_SYSTEM},
+                                {"role": "user", "content": self.task_prompt(task)}]
+        reply = await self._call(role, messages, max_tokens=self.config.max_tokens,
+                                 temperature=temperature, seed=seed)
+        if reply is None:
+            return None
+        text, _ = extract_change(reply, task.part)
+        if text is None:
+            return None
+        cand = Candidate(id=f"C{n}", text=task.compose(text), author=role,
+                         model_id=self.executors[role].model_id, origin=origin,
+                         temperature=temperature, seed=seed, parent=parent)
+        self._emit("candidate", cand)
+        return cand
+
+    async def _write_probes(self, task: CodeTask) -> list[Probe]:
+        role = self.plan.tester or self.plan.primary
+        others = ", ".join(f'"./{n.rsplit(".", 1)[0]}"' for n in sorted(task.support))
+        prompt = (
+            f"Task given to a developer:\n{task.instruction.strip()}\n\n"
+            f"The current {task.file_name} (it may be buggy):\n```ts\n{task.part.rstrip()}\n```\n\n"
+            f"Write a TypeScript script that imports from \"{task.module}\""
+            + (f" (and, if needed, from {others})" if others else "")
+            + " and calls the exported code with several inputs, including the edge cases the "
+            "task mentions. Print every result with console.log. Only where the task states an "
+            "exact expected result, check it with assert(condition, \"message\"); assert is "
+            "already defined, do not import it. Do not copy or fix the implementation. "
+            "Reply with the script in one ```ts block.")
+        messages = [{"role": "system", "content": TESTER_SYSTEM},
+                    {"role": "user", "content": prompt}]
+        probes: list[Probe] = []
+        for i in range(self.config.probes):
+            reply = await self._call(role, messages, max_tokens=self.config.probe_max_tokens,
+                                     temperature=0.0 if i == 0 else 0.8,
+                                     seed=self.config.seed + 101 * i)
+            if reply is None:
+                continue
+            code = [b for lang, b in fenced_blocks(reply) if b.strip()]
+            if not code:
+                continue
+            probe = Probe(id=f"p{len(probes) + 1}", code=max(code, key=len), author=role,
+                          model_id=self.executors[role].model_id)
+            probes.append(probe)
+            self._emit("probe", probe)
+        return probes
+
+    async def _judge(self, result: EngineResult, new: list[Candidate]) -> None:
+        if not new:
+            return
+        ev = await self.verifier.verify(new, result.probes)
+        for c in new:
+            result.evidence[c.id] = ev[c.id]
+            self._emit("evidence", ev[c.id])
+
+    def _select(self, result: EngineResult) -> Selection:
+        greedy = next((c.id for c in result.candidates if c.origin == "greedy"), None)
+        sel = select(result.candidates, result.evidence, preferred=greedy)
+        result.selection = sel
+        result.chosen = next((c for c in result.candidates if c.id == sel.chosen), None)
+        self._emit("selection", sel)
+        return sel
+
+    def _passing(self, result: EngineResult) -> bool:
+        return result.chosen is not None and result.evidence[result.chosen.id].passes_all
+
+    async def solve(self, task: CodeTask) -> EngineResult:
+        """Generate, verify, select and repair for one task; see the module docstring."""
+        result = EngineResult()
+        cfg = self.config
+        counter = iter(range(1, 10_000))
+
+        async def add(role: str, origin: str, temperature: float, seed: int,
+                          **kw: Any) -> Candidate | None:
+            cand = await self.propose(task, role, origin, temperature, seed, n=next(counter),
+                                       **kw)
+            if cand is not None:
+                result.candidates.append(cand)
+            return cand
+
+        first = await add(self.plan.primary, "greedy", 0.0, cfg.seed)
+        result.probes = await self._write_probes(task)
+        await self._judge(result, [first] if first else [])
+        self._select(result)
+        if self._passing(result):
+            result.stopped = "the greedy answer passes every check"
+            return result
+        batch = []
+        for i in range(cfg.samples):
+            t = cfg.temperatures[i % len(cfg.temperatures)]
+            c = await add(self.plan.primary, "sample", t, cfg.seed + 1 + i)
+            if c:
+                batch.append(c)
+        for role in self.plan.extra_coders:
+            for i in range(cfg.extra_coder_samples):
+                c = await add(role, "greedy-extra" if i == 0 else "sample",
+                                  0.0 if i == 0 else cfg.temperatures[i % len(cfg.temperatures)],
+                                  cfg.seed + 50 + i)
+                if c:
+                    batch.append(c)
+        await self._judge(result, batch)
+        self._select(result)
+        for rnd in range(cfg.repair_rounds):
+            if self._passing(result) or result.chosen is None or self._budget_left() <= 0:
+                break
+            result.rounds = rnd + 1
+            base = result.chosen
+            facts = result.evidence[base.id].facts()
+            messages = [{"role": "system", "content": CODER_SYSTEM},
+                        {"role": "user", "content": self.task_prompt(task)},
+                        {"role": "assistant", "content": f"```ts\n{_part_of(task, base.text)}\n```"},
+                        {"role": "user", "content": (
+                            "Automatic checks ran on your file (the compiler, the linter, and "
+                            "test scripts run under node). They report:\n"
+                            f"{facts or 'no failure, but the behaviour matches the old code'}\n\n"
+                            f"Fix {task.file_name} so these checks pass and the task is done. "
+                            f"Reply with the complete corrected {task.file_name} in one ```ts block.")}]
+            c = await add(self.plan.primary, "repair", 0.2 * rnd, cfg.seed + 200 + rnd,
+                              messages=messages, parent=base.id)
+            if c is None:
+                break
+            await self._judge(result, [c])
+            self._select(result)
+        if self._passing(result):
+            result.stopped = "a candidate passes every check"
+        elif self._budget_left() <= 0:
+            result.stopped = "token budget spent"
+        else:
+            result.stopped = "repair rounds spent: best-so-far kept"
+        return result
+
+
+def _part_of(task: CodeTask, text: str) -> str:
+    """The rewritten part of a whole-file candidate (the whole text without a focus)."""
+    if task.focus is None:
+        return text.rstrip()
+    a, b = task.focus
+    end = len(text) - (len(task.starter) - b)
+    return text[a:end].rstrip()

@@ -1,0 +1,186 @@
+"""Rounds run by a program participant: the evidence engine inside a conversation.
+
+Importing this module registers :func:`run_program_round` as the runner of ``"evidence"``
+rounds (the ``evidence`` protocol's first round); the package root imports it.
+
+:func:`run_program_round` runs a :class:`RoundPlan` whose ``program`` is ``"evidence"``: the
+session's roles become coders and tester of the evidence engine (by measured pass rate), and
+everything it does is posted on the bus and recorded in the session:
+
+- each candidate as a PROPOSAL message from the role that wrote it, carrying the file as an
+  artifact;
+- each probe as an ANALYSIS message from the tester, carrying the probe script as an artifact;
+- each verdict as an EVIDENCE message from ``verifier`` that references the candidate's message
+  and carries the typed evidence; the consensus tracker learns the verdict from it, so a vote
+  for a failing candidate counts for nothing;
+- the selection as an ``evidence`` session event, and each author's standing support moved to
+  its best verified candidate (a recorded vote).
+
+The file worked on is the first TypeScript input file; one too big for the models' replies is
+narrowed to the part with the first compiler or lint finding (or its largest component).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ..conversation.messages import Artifact, LLMMessage, MessageType, Vote
+from ..conversation.protocols import RoundPlan, register_program
+from ..errors import LogoMeshError
+from ..sessions import events as ev
+
+if TYPE_CHECKING:
+    from ..conversation.session import MultiModelSession
+    from .types import CodeTask
+
+PART_TOKENS = 600
+_TS_SUFFIXES = (".ts", ".tsx", ".mts", ".cts")
+
+
+def _first_ts(files: dict[str, str]) -> tuple[str, str] | None:
+    for name, text in files.items():
+        if name.endswith(_TS_SUFFIXES):
+            return name, text
+    return None
+
+
+async def code_task_for(prompt: str, files: dict[str, str]) -> CodeTask | None:
+    """The engine's task for a conversation: the prompt on the first TypeScript input file,
+    focused on one part when the file is too big for a reply."""
+    from ..codepipe.splitter import estimate_tokens, split_source
+    from .types import Candidate, CodeTask
+    from .verifier import Verifier, VerifierConfig
+
+    picked = _first_ts(files)
+    if picked is None:
+        return None
+    name, text = picked
+    support = {n: t for n, t in files.items() if n != name and n.endswith(_TS_SUFFIXES)}
+    task = CodeTask(instruction=prompt.strip(), file_name=name.rsplit("/", 1)[-1],
+                    starter=text, support={n.rsplit("/", 1)[-1]: t for n, t in support.items()})
+    if estimate_tokens(text) <= PART_TOKENS:
+        return task
+    split = split_source(task.file_name, text, max_chunk_tokens=PART_TOKENS)
+    verifier = Verifier(task, config=VerifierConfig(with_types=True))
+    probe = Candidate(id="original", text=text, author="system")
+    ev = (await verifier.verify([probe], []))[probe.id]
+    lines = [d.line for d in ev.compile_errors + ev.lint_errors if d.line]
+    fitting = [c for c in split.chunks if estimate_tokens(c.text) <= PART_TOKENS
+               and c.kind not in ("imports", "type")]
+    chunk = None
+    for line in sorted(lines):
+        chunk = next((c for c in fitting if c.start_line <= line <= c.end_line), None)
+        if chunk is not None:
+            break
+    if chunk is None and fitting:
+        chunk = max(fitting, key=lambda c: (c.kind in ("component", "hook", "part"), len(c.text)))
+    if chunk is None:
+        return None
+    return task.model_copy(update={"focus": (chunk.start, chunk.end)})
+
+
+async def run_program_round(session: MultiModelSession, plan: RoundPlan,
+                            speakers: list[str]) -> None:
+    """Run ``plan`` with its program; see the module docstring."""
+    if plan.program != "evidence":
+        raise LogoMeshError(f"unknown program round {plan.program!r}: only 'evidence' exists")
+    from .engine import CODER_SYSTEM, EvidenceEngine
+    from .rates import PassRates, plan_roles
+    from .types import Candidate, Evidence, Probe
+    from .verifier import Verifier, VerifierConfig
+
+    conv_id = session.conversation_id or ""
+    task = await code_task_for(session.prompt, session.input_files)
+    executors = {r: session.active_models[r] for r in speakers}
+    if task is None or not executors:
+        session._record(ev.EvidenceRecorded(
+            event="skipped", round=plan.index,
+            reason="no TypeScript input file" if task is None else "no roles to run"))
+        return
+    roles = plan_roles(executors, PassRates.load())
+    session._record(ev.EvidenceRecorded(event="plan", round=plan.index, file=task.file_name,
+                                        focus=task.focus, **roles.describe(executors)))
+    by_candidate: dict[str, LLMMessage] = {}
+    authored: dict[str, list[str]] = {}
+
+    def post(role: str, message: LLMMessage) -> LLMMessage:
+        posted = session.bus.post(role, [], message)
+        session.tracker.observe(posted)
+        session._record(ev.MessagePosted(message=posted))
+        return posted
+
+    def on_event(event: tuple[str, Any]) -> None:
+        kind, obj = event
+        if kind == "candidate":
+            cand: Candidate = obj
+            temp = f", temperature {cand.temperature:g}" if cand.origin != "greedy" else ""
+            parent = by_candidate.get(cand.parent or "")
+            # Candidates written for the task prompt share it (the DPO export pairs them);
+            # a repair's prompt carried its own facts and is not recorded.
+            seen = None if cand.origin == "repair" else [
+                {"role": "system", "content": CODER_SYSTEM},
+                {"role": "user", "content": engine.task_prompt(task)}]
+            msg = post(cand.author, LLMMessage(
+                from_role=cand.author, message_type=MessageType.PROPOSAL, confidence=0.5,
+                content=f"Candidate {cand.id}: a new {task.file_name} ({cand.origin}{temp})"
+                        + (f", repairing {parent.short_id} from the verifier's facts"
+                           if parent else ""),
+                references_to=[parent.id] if parent else [], round=plan.index,
+                conversation_id=conv_id, model_id=cand.model_id, prompt_messages=seen,
+                artifact=Artifact(kind="file", path=task.file_name, text=cand.text,
+                                  candidate_id=cand.id)))
+            by_candidate[cand.id] = msg
+            authored.setdefault(cand.author, []).append(cand.id)
+        elif kind == "probe":
+            probe: Probe = obj
+            post(probe.author, LLMMessage(
+                from_role=probe.author, message_type=MessageType.ANALYSIS, confidence=0.5,
+                content=f"Probe {probe.id}: a script that calls {task.file_name} and prints "
+                        "what it returns" + (" (with assertions the task states)"
+                                             if probe.asserts else ""),
+                round=plan.index, conversation_id=conv_id, model_id=probe.model_id,
+                artifact=Artifact(kind="file", path=f"probe_{probe.id}.ts", text=probe.code)))
+        elif kind == "evidence":
+            verdict: Evidence = obj
+            target = by_candidate.get(verdict.candidate)
+            facts = verdict.facts()
+            post("verifier", LLMMessage(
+                from_role="verifier", message_type=MessageType.EVIDENCE, confidence=1.0,
+                content=(f"{target.short_id if target else verdict.candidate} "
+                         + verdict.summary().split(": ", 1)[1] + (f"\n{facts}" if facts else "")),
+                references_to=[target.id] if target else [], round=plan.index,
+                conversation_id=conv_id,
+                evidence={**verdict.model_dump(mode="json"), "passed": verdict.passes_all,
+                          "failed_checks": verdict.failed_checks()}))
+        elif kind == "selection":
+            chosen = by_candidate.get(obj.chosen or "")
+            session._record(ev.EvidenceRecorded(
+                event="selection", round=plan.index, reason=obj.reason, chosen=obj.chosen,
+                chosen_message=chosen.id if chosen else None, groups=obj.groups,
+                scores=obj.scores, dropped=obj.dropped))
+
+    engine = EvidenceEngine(executors=executors, plan=roles,
+                            verifier=Verifier(task, config=VerifierConfig(with_types=True)),
+                            on_event=on_event)
+    result = await engine.solve(task)
+    session.total_tokens += engine.ledger.total_tokens
+    for role in speakers:
+        session._done.add((plan.index, role))
+    # Each author stands behind its best verified candidate: the selected one if it wrote it,
+    # else its first that passed; an author with none backs nothing.
+    chosen = result.chosen.id if result.chosen else None
+    for role, ids in authored.items():
+        passing = [i for i in ids if result.evidence.get(i) and result.evidence[i].passes_all]
+        best = chosen if chosen in ids else (passing[0] if passing else None)
+        if best is None:
+            continue
+        target = by_candidate[best]
+        vote = Vote(voter=role, target_id=target.id, round=plan.index,
+                    weight=session.tracker.weight_of(role),
+                    rationale=f"author backs its verified candidate {best}")
+        session.tracker.add_vote(vote)
+        session._record(ev.VoteCast(vote=vote, target_short_id=target.short_id,
+                                    message_id=target.id))
+
+
+register_program("evidence", run_program_round)

@@ -1,0 +1,118 @@
+"""Measured pass rates per model, stored, so who codes and who tests follows measurements.
+
+``bench quality`` records, for every model, how many of its one-shot answers passed a task's
+check. The engine's :func:`plan_roles` ranks the loaded models by those rates; a model with no
+measurement is ranked after the measured ones by its parameter count (the only prior there is).
+The store is a JSON file: ``$LOGOMESH_PASS_RATES``, else ``<user cache>/logomesh-tui/pass_rates.json``;
+the numbers shipped with the package (``pass_rates.json`` beside this module, measured on
+bench/tasks) apply until the user has measurements of their own.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from platformdirs import user_cache_dir
+
+from ..codepipe.executors import model_size_hint
+
+if TYPE_CHECKING:
+    from ..conversation.context import TurnExecutor
+
+SHIPPED = Path(__file__).resolve().with_name("pass_rates.json")
+
+
+def default_store() -> Path:
+    env = os.environ.get("LOGOMESH_PASS_RATES")
+    return Path(env) if env else Path(user_cache_dir("logomesh-tui")) / "pass_rates.json"
+
+
+@dataclass
+class PassRates:
+    """Attempts and passes per model id."""
+
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    path: Path | None = None
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> PassRates:
+        """The user's store if it exists, else the shipped measurements."""
+        path = path or default_store()
+        for source in (path, SHIPPED):
+            try:
+                data = json.loads(source.read_text())
+            except (OSError, ValueError):
+                continue
+            if isinstance(data, dict):
+                counts = {m: {"attempts": int(v.get("attempts", 0)), "passed": int(v.get("passed", 0))}
+                          for m, v in data.get("models", {}).items() if isinstance(v, dict)}
+                return cls(counts=counts, path=path)
+        return cls(path=path)
+
+    def record(self, model_id: str, passed: bool) -> None:
+        c = self.counts.setdefault(model_id, {"attempts": 0, "passed": 0})
+        c["attempts"] += 1
+        c["passed"] += int(passed)
+
+    def rate(self, model_id: str) -> float | None:
+        """Laplace-smoothed pass rate, or None when never measured."""
+        c = self.counts.get(model_id)
+        if not c or not c["attempts"]:
+            return None
+        return (c["passed"] + 1) / (c["attempts"] + 2)
+
+    def save(self, path: Path | None = None) -> Path:
+        dest = path or self.path or default_store()
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.write_text(json.dumps({"models": self.counts}, indent=2, sort_keys=True))
+        return dest
+
+    def ranked(self, model_ids: list[str]) -> list[str]:
+        """Best first: measured rate, then (unmeasured) parameter count."""
+        def key(m: str) -> tuple[int, float, float]:
+            r = self.rate(m)
+            return (0 if r is not None else 1, -(r or 0.0), -model_size_hint(m))
+        return sorted(model_ids, key=key)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Who does what: the primary coder (greedy and samples), extra coders, the tester."""
+
+    primary: str
+    extra_coders: tuple[str, ...] = ()
+    tester: str = ""
+
+    def describe(self, executors: Mapping[str, TurnExecutor]) -> dict:
+        name = {r: e.model_id for r, e in executors.items()}
+        return {"primary": name[self.primary], "extra_coders": [name[r] for r in self.extra_coders],
+                "tester": name[self.tester or self.primary]}
+
+
+def plan_roles(executors: Mapping[str, TurnExecutor], rates: PassRates, *,
+               min_share: float = 0.5) -> Plan:
+    """The best-measured model codes; others code too only if their measured rate is at least
+    ``min_share`` of the best's (weaker models only where they pay off); the tester is the
+    next-best measured model when it clears the same bar (a second opinion on behaviour), else
+    the primary."""
+    if not executors:
+        raise ValueError("no executors given")
+    by_model: dict[str, list[str]] = {}
+    for role, ex in executors.items():
+        by_model.setdefault(ex.model_id, []).append(role)
+    order = rates.ranked(list(by_model))
+    primary = by_model[order[0]][0]
+    best = rates.rate(order[0])
+    extras: list[str] = []
+    if best is not None:
+        for m in order[1:]:
+            r = rates.rate(m)
+            if r is not None and r >= min_share * best:
+                extras.append(by_model[m][0])
+    tester = extras[0] if extras else primary
+    return Plan(primary=primary, extra_coders=tuple(extras), tester=tester)

@@ -1,0 +1,170 @@
+"""Typed records of the evidence engine: a code task, candidates, probes and the evidence on them.
+
+They are pydantic models so they travel unchanged into session events, conversation messages,
+bench result JSON and the DPO export.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from pydantic import BaseModel, Field
+
+
+class CodeTask(BaseModel):
+    """What the models are asked to do to one file, and everything the checks may see.
+
+    ``support`` holds the other files of the folder (imported by the file, never changed). Hidden
+    checks or reference answers are never part of a CodeTask.
+    """
+
+    instruction: str
+    file_name: str = "input.ts"
+    starter: str
+    support: dict[str, str] = Field(default_factory=dict)
+    focus: tuple[int, int] | None = Field(
+        default=None, description="character span of the starter the models rewrite (a file too "
+                                  "big for their windows); None: the whole file")
+
+    @property
+    def part(self) -> str:
+        """The text the models rewrite: the focus span, or the whole starter."""
+        if self.focus is None:
+            return self.starter
+        return self.starter[self.focus[0]:self.focus[1]]
+
+    def compose(self, new_part: str) -> str:
+        """The whole file with the rewritten part in place."""
+        if self.focus is None:
+            return new_part
+        a, b = self.focus
+        tail = "" if new_part.endswith("\n") or not self.starter[a:b].endswith("\n") else "\n"
+        return self.starter[:a] + new_part + tail + self.starter[b:]
+
+    @property
+    def module(self) -> str:
+        """The import specifier of the file (``./input`` for ``input.ts``)."""
+        stem = self.file_name.rsplit(".", 1)[0]
+        return f"./{stem}"
+
+
+class Candidate(BaseModel):
+    """One proposed new text of the task's file."""
+
+    id: str
+    text: str
+    author: str = Field(description="the role that wrote it ('starter' for the known-bad input)")
+    model_id: str = ""
+    origin: str = Field(default="sample", description="greedy | sample | repair | starter")
+    temperature: float = 0.0
+    seed: int | None = None
+    parent: str | None = Field(default=None, description="for a repair: the candidate it fixes")
+
+    @property
+    def digest(self) -> str:
+        return hashlib.sha256(self.text.strip().encode()).hexdigest()[:12]
+
+
+class Probe(BaseModel):
+    """A small program written by the tester: calls into the file and prints what comes back.
+
+    ``assert(cond, msg)`` lines are allowed only for facts the task states; a probe without them
+    is input-only and judges nothing by itself: candidates are grouped by what it prints.
+    """
+
+    id: str
+    code: str
+    author: str = ""
+    model_id: str = ""
+
+    @property
+    def asserts(self) -> bool:
+        return "assert(" in self.code
+
+
+class ProbeRun(BaseModel):
+    """What one probe printed against one candidate."""
+
+    probe: str
+    status: str = Field(description="ok | assert-failed | threw | timed-out | killed | not-run")
+    output: str = ""
+
+
+class Diagnostic(BaseModel):
+    """One compiler or lint finding on the candidate's file."""
+
+    tool: str = Field(description="tsc | eslint")
+    line: int = 0
+    code: str = ""
+    message: str
+
+    def render(self) -> str:
+        where = f"line {self.line}: " if self.line else ""
+        return f"{where}{self.tool} {self.code}: {self.message}"
+
+
+class Evidence(BaseModel):
+    """The verifier's verdict on one candidate; everything the selection and repair work from."""
+
+    candidate: str
+    compiles: bool
+    compile_errors: list[Diagnostic] = Field(default_factory=list)
+    lint_errors: list[Diagnostic] = Field(default_factory=list)
+    lint_ran: bool = False
+    probes: list[ProbeRun] = Field(default_factory=list)
+    asserts_passed: int = 0
+    asserts_total: int = 0
+    same_as_starter: bool = False
+    unchanged: bool = False
+
+    @property
+    def signature(self) -> tuple[str, ...]:
+        """Behaviour on the probes, for grouping candidates that act alike."""
+        return tuple(f"{p.status}:{p.output}" for p in self.probes)
+
+    @property
+    def passes_all(self) -> bool:
+        """Compiles, lint-clean, every assertion holds, and it does not act like the starter."""
+        return (self.compiles and not self.lint_errors and not self.unchanged
+                and not self.same_as_starter and self.asserts_passed == self.asserts_total)
+
+    def failed_checks(self) -> list[str]:
+        """The names of the checks this candidate fails (empty when it passes everything)."""
+        out = []
+        if self.unchanged:
+            out.append("unchanged")
+        if not self.compiles:
+            out.append("tsc")
+        if self.lint_errors:
+            out.append("lint")
+        if self.asserts_passed < self.asserts_total:
+            out.append("asserts")
+        if self.same_as_starter:
+            out.append("behaves-like-starter")
+        return out
+
+    def facts(self, limit: int = 6) -> str:
+        """The verifier's findings as plain lines, for a repair prompt or an evidence message."""
+        lines: list[str] = []
+        if self.unchanged:
+            lines.append("The file is unchanged from the starter: the task is not done.")
+        for d in self.compile_errors[:limit]:
+            lines.append(f"tsc --strict: {d.render()}")
+        for d in self.lint_errors[:limit]:
+            lines.append(f"eslint: {d.render()}")
+        for p in self.probes:
+            if p.status == "assert-failed":
+                lines.append(f"probe {p.probe} failed an assertion: {p.output[-300:]}")
+            elif p.status in ("threw", "timed-out", "killed"):
+                lines.append(f"probe {p.probe} {p.status}: {p.output[-300:]}")
+        if self.same_as_starter:
+            lines.append("On every probe it prints exactly what the original (buggy) code "
+                         "prints: the bug is probably still there.")
+        return "\n".join(lines)
+
+    def summary(self) -> str:
+        """One line: which checks pass or fail."""
+        if self.passes_all:
+            return (f"{self.candidate}: passes tsc, lint and {self.asserts_passed}/"
+                    f"{self.asserts_total} assertions on {len(self.probes)} probes")
+        return f"{self.candidate}: fails {', '.join(self.failed_checks())}"

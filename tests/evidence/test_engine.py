@@ -1,0 +1,168 @@
+"""The evidence engine with a scripted backend and the real verifier (tsc, node, sandbox).
+
+The scripted models answer by temperature and prompt, so each test decides which candidates
+exist; what is chosen, repaired or kept is the engine's doing, judged by the real compiler and
+real node runs.
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from logomesh_tui.codepipe.executors import TokenLedger
+from logomesh_tui.evidence.engine import EngineConfig, EvidenceEngine
+from logomesh_tui.evidence.rates import PassRates, Plan, plan_roles
+from logomesh_tui.evidence.select import select
+from logomesh_tui.evidence.types import Candidate, CodeTask, Evidence, ProbeRun
+from logomesh_tui.evidence.verifier import Verifier, VerifierConfig
+from logomesh_tui.pool.fake import FakeBackend
+
+pytestmark = pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+
+TASK = CodeTask(
+    instruction="Fix `clamp(x, lo, hi)`: it must return lo when x < lo, hi when x > hi, else x. "
+                "clamp(5, 0, 3) is 3.",
+    starter="export function clamp(x: number, lo: number, hi: number): number {\n"
+            "  return x;\n}\n")
+RIGHT = ("export function clamp(x: number, lo: number, hi: number): number {\n"
+         "  return Math.min(hi, Math.max(lo, x));\n}\n")
+HALF = ("export function clamp(x: number, lo: number, hi: number): number {\n"
+        "  return Math.max(lo, x);\n}\n")
+BROKEN = ("export function clamp(x: number, lo: number, hi: number): number {\n"
+          "  const s: string = x;\n  return s;\n}\n")
+LOOPS = ("export function clamp(x: number, lo: number, hi: number): number {\n"
+         "  while (x === x) { x = x + 0; }\n  return x;\n}\n")
+PROBE = ('import { clamp } from "./input";\n'
+         "console.log(clamp(5, 0, 3));\nconsole.log(clamp(-2, 0, 3));\nconsole.log(clamp(1, 0, 3));\n"
+         'assert(clamp(5, 0, 3) === 3, "clamp(5, 0, 3) is 3");\n')
+
+
+def fenced(code: str) -> str:
+    return f"```ts\n{code}```\n"
+
+
+def backend(by_temperature: dict[float, str], repair: str | None = None,
+            probe: str = PROBE) -> FakeBackend:
+    def responder(req, _backend):
+        if "careful tester" in req.messages[0]["content"]:
+            return fenced(probe)
+        if repair is not None and "Automatic checks ran" in req.messages[-1]["content"]:
+            return fenced(repair)
+        return fenced(by_temperature.get(req.temperature, by_temperature[0.0]))
+    return FakeBackend("scripted-coder-1.5b", n_ctx=8192, responder=responder)
+
+
+def engine(fake: FakeBackend, **cfg) -> EvidenceEngine:
+    events = []
+    eng = EvidenceEngine(executors={"coder": fake}, plan=Plan(primary="coder", tester="coder"),
+                         verifier=Verifier(TASK, config=VerifierConfig(lint=False)),
+                         config=EngineConfig(**cfg), ledger=TokenLedger(),
+                         on_event=events.append)
+    eng.events = events  # type: ignore[attr-defined]
+    return eng
+
+
+async def test_selection_by_execution_picks_the_agreeing_group_over_the_greedy_answer():
+    fake = backend({0.0: HALF, 0.7: RIGHT, 1.0: RIGHT, 0.5: BROKEN}, repair=None)
+    eng = engine(fake, samples=3, repair_rounds=0)
+    result = await eng.solve(TASK)
+    assert result.candidates[0].origin == "greedy" and result.candidates[0].text == HALF
+    assert result.chosen is not None and result.chosen.text == RIGHT
+    assert result.evidence[result.chosen.id].passes_all
+    assert result.selection is not None
+    assert result.selection.dropped.get(result.candidates[-1].id) == "does not compile"
+    half = result.evidence[result.candidates[0].id]
+    assert half.asserts_passed == 0 and half.asserts_total == 1
+    kinds = {k for k, _ in eng.events}  # type: ignore[attr-defined]
+    assert {"candidate", "probe", "evidence", "selection"} <= kinds
+
+
+async def test_a_passing_greedy_answer_stops_the_loop():
+    fake = backend({0.0: RIGHT})
+    result = await engine(fake, samples=3).solve(TASK)
+    assert len(result.candidates) == 1
+    assert fake.calls == 2  # the greedy answer and the probes, nothing more
+    assert "greedy" in result.stopped
+
+
+async def test_repair_works_from_verifier_facts_and_wins():
+    fake = backend({0.0: BROKEN, 0.7: BROKEN, 1.0: BROKEN}, repair=RIGHT)
+    result = await engine(fake, samples=2, repair_rounds=2).solve(TASK)
+    repair_prompts = [r.messages[-1]["content"] for r in fake.requests
+                      if "Automatic checks ran" in r.messages[-1]["content"]]
+    assert len(repair_prompts) == 1  # stopped once the repair passed
+    assert "TS2322" in repair_prompts[0]
+    assert result.chosen is not None and result.chosen.origin == "repair"
+    assert result.evidence[result.chosen.id].passes_all
+
+
+async def test_a_worse_repair_never_replaces_the_best_so_far():
+    fake = backend({0.0: HALF, 0.7: HALF}, repair=BROKEN)
+    result = await engine(fake, samples=1, repair_rounds=2).solve(TASK)
+    assert result.rounds == 2
+    assert [c.origin for c in result.candidates].count("repair") == 2
+    assert result.chosen is not None and result.chosen.text == HALF
+    assert "best-so-far" in result.stopped
+
+
+async def test_a_candidate_that_loops_is_killed_and_loses():
+    fake = backend({0.0: LOOPS, 0.7: RIGHT})
+    result = await engine(fake, samples=1, repair_rounds=0).solve(TASK)
+    looping = result.evidence[result.candidates[0].id]
+    assert looping.compiles
+    assert looping.probes[0].status in ("timed-out", "killed")
+    assert result.chosen is not None and result.chosen.text == RIGHT
+
+
+async def test_no_evidence_keeps_the_strongest_greedy_answer():
+    # The tester writes nothing runnable: every candidate compiles, no probe tells them apart.
+    fake = backend({0.0: HALF, 0.7: RIGHT}, probe="")
+    result = await engine(fake, samples=1, repair_rounds=0).solve(TASK)
+    assert result.probes == []
+    assert result.chosen is not None and result.chosen.origin == "greedy"
+    assert result.selection is not None and "greedy" in result.selection.reason
+
+
+async def test_acting_like_the_starter_is_dropped():
+    starter_alike = TASK.starter.replace("return x;", "return x + 0;")
+    fake = backend({0.0: starter_alike, 0.7: RIGHT, 1.0: starter_alike})
+    result = await engine(fake, samples=2, repair_rounds=0).solve(TASK)
+    ev = result.evidence[result.candidates[0].id]
+    assert ev.same_as_starter
+    assert result.chosen is not None and result.chosen.text == RIGHT
+
+
+def test_select_ranks_group_size_times_tests_passed():
+    cands = [Candidate(id=f"C{i}", text=f"t{i}", author="a") for i in range(5)]
+
+    def ev(cid, out, passed):
+        return Evidence(candidate=cid, compiles=True, asserts_total=1, asserts_passed=passed,
+                        probes=[ProbeRun(probe="p1", status="ok", output=out)])
+
+    evidence = {"C0": ev("C0", "a", 0), "C1": ev("C1", "a", 0), "C2": ev("C2", "a", 0),
+                "C3": ev("C3", "b", 1), "C4": ev("C4", "b", 1)}
+    sel = select(cands, evidence, preferred="C0")
+    # 3 × (1 + 0) = 3 against 2 × (1 + 1) = 4; the passing group also passes everything.
+    assert sel.chosen == "C3"
+    assert sel.scores["C0"] == 3 and sel.scores["C3"] == 4
+
+
+def test_plan_follows_measured_rates_not_names():
+    class Ex:
+        def __init__(self, model_id):
+            self.model_id = model_id
+            self.n_ctx = 2048
+
+    executors = {"a": Ex("big-7b"), "b": Ex("small-0.5b"), "c": Ex("tiny-135m")}
+    rates = PassRates()
+    for _ in range(10):
+        rates.record("big-7b", False)
+        rates.record("small-0.5b", True)
+        rates.record("tiny-135m", False)
+    plan = plan_roles(executors, rates)
+    assert plan.primary == "b"
+    assert plan.extra_coders == ()  # nobody else reaches half the best rate
+    unmeasured = plan_roles(executors, PassRates())
+    assert unmeasured.primary == "a"  # no measurements: the largest model
