@@ -10,11 +10,11 @@ from __future__ import annotations
 import os
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import psutil
 from platformdirs import user_cache_dir, user_config_dir, user_state_dir
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import (
     BaseSettings,
     EnvSettingsSource,
@@ -103,6 +103,21 @@ class RemoteEndpoint(BaseModel):
     max_retries: int = 3
 
 
+KVCacheType = Literal["f32", "f16", "bf16", "q8_0", "q5_1", "q5_0", "q4_1", "q4_0", "iq4_nl"]
+
+
+class RoleOptions(BaseModel):
+    """Per-role overrides of the engine's model settings (``[role_options.NAME]`` in the config)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    n_gpu_layers: int | None = Field(default=None, ge=-1)
+    flash_attn: bool | None = None
+    type_k: KVCacheType | None = None
+    type_v: KVCacheType | None = None
+    ttl_s: float | None = Field(default=None, gt=0)
+
+
 class EngineConfig(BaseSettings):
     """Settings of the model pool. Env vars: LOGOMESH_<FIELD>, e.g. LOGOMESH_MEMORY_BUDGET."""
 
@@ -130,6 +145,36 @@ class EngineConfig(BaseSettings):
                     "the default pool)")
     metrics_port: int | None = Field(default=None, ge=1, le=65535,
                                      description="serve Prometheus metrics on this port")
+    # -- model placement and lifetime (GPU offload, KV cache, shared workers, idle unload) --
+    n_gpu_layers: int | None = Field(
+        default=None, ge=-1,
+        description="layers offloaded to the GPU; -1 all; None: all when the llama.cpp build "
+                    "offers GPU offload, none otherwise")
+    flash_attn: bool = Field(default=False, description="llama.cpp flash attention")
+    type_k: KVCacheType | None = Field(default=None, description="KV cache K type; None: f16")
+    type_v: KVCacheType | None = Field(
+        default=None, description="KV cache V type; None: f16 (quantized V needs flash_attn)")
+    device_memory_budget: int | None = Field(
+        default=None, gt=0, description="bytes of GPU memory all workers may use; None: unchecked")
+    ttl_s: float | None = Field(
+        default=None, gt=0,
+        description="unload a role's model after this many idle seconds (Ollama's keep_alive); "
+                    "it reloads on its next turn; None: never")
+    share_workers: bool = Field(
+        default=True, description="roles using the same model share one worker process")
+    prompt_lookup: bool = Field(
+        default=False, description="prompt-lookup speculative decoding (pays when replies "
+                                   "quote the prompt, e.g. code)")
+    role_options: dict[str, RoleOptions] = Field(
+        default_factory=dict, description="per-role overrides: role name -> options")
+
+    def for_role(self, role: str) -> EngineConfig:
+        """This config with ``role``'s overrides applied."""
+        opts = self.role_options.get(role)
+        if opts is None:
+            return self
+        update = {k: v for k, v in opts.model_dump().items() if v is not None}
+        return self.model_copy(update=update) if update else self
 
     @classmethod
     def settings_customise_sources(

@@ -8,7 +8,7 @@ from pathlib import Path
 from ..config import EngineConfig, RemoteEndpoint
 from ..errors import UnknownModelError
 from .builtin import HUB_MODELS, OFFLINE_MODELS
-from .gguf_meta import GGUFInfo, read_gguf_info
+from .gguf_meta import GGUFInfo, MemoryEstimate, read_gguf_info
 from .specs import HFSource, LocalSource, ModelSpec, RemoteSource
 
 HF_PREFIX = "hf:"
@@ -137,6 +137,19 @@ class Catalog:
         if path.exists():
             return read_gguf_info(path).estimate_bytes(min(n_ctx, self.effective_ctx(model_id, n_ctx)))
         return int((spec.size_bytes or 0) * 1.2)
+
+    def estimate(self, model_id: str, n_ctx: int, n_gpu_layers: int = 0, *,
+                 type_k: str | None = None, type_v: str | None = None) -> MemoryEstimate:
+        """RAM and device memory a load will take; nothing for remote models."""
+        spec = self.get(model_id)
+        if isinstance(spec.source, RemoteSource):
+            return MemoryEstimate(ram=0)
+        path = self.path_for(spec)
+        if not path.exists():
+            return MemoryEstimate(ram=int((spec.size_bytes or 0) * 1.2))
+        return read_gguf_info(path).estimate_split(
+            min(n_ctx, self.effective_ctx(model_id, n_ctx)), n_gpu_layers,
+            type_k=type_k, type_v=type_v)
 
     def effective_ctx(self, model_id: str, n_ctx: int) -> int:
         spec = self.get(model_id)

@@ -29,6 +29,23 @@ KNOWN_ARCHS = {
 }
 
 
+#: Bytes per element of each KV cache type llama.cpp offers (block size / block bytes).
+KV_TYPE_BYTES = {"f32": 4.0, "f16": 2.0, "bf16": 2.0, "q8_0": 34 / 32, "q5_1": 24 / 32,
+                 "q5_0": 22 / 32, "q4_1": 20 / 32, "q4_0": 18 / 32, "iq4_nl": 18 / 32}
+
+
+@dataclass(frozen=True)
+class MemoryEstimate:
+    """Bytes a loaded model takes in system RAM and in GPU (device) memory."""
+
+    ram: int
+    device: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.ram + self.device
+
+
 @dataclass(frozen=True)
 class GGUFInfo:
     path: Path
@@ -43,18 +60,47 @@ class GGUFInfo:
     has_chat_template: bool
     file_size: int
     repacked_bytes: int = 0
+    #: Bytes of the repeating layers' tensors (``blk.N.*``), what ``n_gpu_layers`` offloads.
+    layer_bytes: int = 0
+    #: Bytes of the output head, offloaded with all layers (``n_gpu_layers`` -1 or > n_layer).
+    output_bytes: int = 0
 
-    def kv_cache_bytes(self, n_ctx: int) -> int:
+    def kv_cache_bytes(self, n_ctx: int, type_k: str | None = None,
+                       type_v: str | None = None) -> int:
         head_dim = self.n_embd // max(1, self.n_head)
-        # K and V, f16 (2 bytes), per layer, per KV head.
-        return 2 * self.n_layer * n_ctx * self.n_head_kv * head_dim * 2
+        per_type = self.n_layer * n_ctx * self.n_head_kv * head_dim
+        # K and V, per layer, per KV head; f16 unless a quantized cache type is chosen.
+        return int(per_type * (KV_TYPE_BYTES[type_k or "f16"] + KV_TYPE_BYTES[type_v or "f16"]))
 
     def estimate_bytes(self, n_ctx: int, n_batch: int = 512) -> int:
-        """Resident bytes once loaded: mmapped weights touched by inference, KV cache, the logits
-        and compute buffers, plus the worker's own interpreter."""
+        """Resident bytes once loaded on the CPU: mmapped weights touched by inference, KV cache,
+        the logits and compute buffers, plus the worker's own interpreter."""
+        return self.estimate_split(n_ctx, 0, n_batch=n_batch).ram
+
+    def offloaded_layers(self, n_gpu_layers: int) -> int:
+        return self.n_layer if n_gpu_layers < 0 else min(n_gpu_layers, self.n_layer)
+
+    def estimate_split(self, n_ctx: int, n_gpu_layers: int, *, n_batch: int = 512,
+                       type_k: str | None = None, type_v: str | None = None) -> MemoryEstimate:
+        """RAM and device memory with ``n_gpu_layers`` offloaded (-1: all).
+
+        Offloaded layers move their weights, their share of the KV cache and a compute buffer to
+        the device; llama.cpp unmaps what it copied, so RAM keeps the rest of the file. The CPU
+        repacks only the weights it runs itself.
+        """
         compute = self.n_vocab * 4 * 2 + n_batch * self.n_embd * 4 * 8
-        return (self.file_size + self.repacked_bytes + self.kv_cache_bytes(n_ctx) + compute
-                + WORKER_BASE_BYTES)
+        kv = self.kv_cache_bytes(n_ctx, type_k, type_v)
+        g = self.offloaded_layers(n_gpu_layers)
+        if g == 0:
+            return MemoryEstimate(ram=self.file_size + self.repacked_bytes + kv + compute
+                                  + WORKER_BASE_BYTES)
+        share = g / max(1, self.n_layer)
+        whole = n_gpu_layers < 0 or n_gpu_layers > self.n_layer
+        weights = int(self.layer_bytes * share) + (self.output_bytes if whole else 0)
+        device = weights + int(kv * share) + compute
+        ram = (self.file_size - weights + int(self.repacked_bytes * (1 - share))
+               + int(kv * (1 - share)) + self.n_vocab * 4 * 2 + WORKER_BASE_BYTES)
+        return MemoryEstimate(ram=ram, device=device)
 
 
 _SCALAR = {0: "<B", 1: "<b", 2: "<H", 3: "<h", 4: "<I", 5: "<i", 6: "<f", 7: "<?",
@@ -189,10 +235,14 @@ def _read_gguf_info(path: Path) -> GGUFInfo:
         raise ModelFileError(f"unknown model architecture {arch!r} in {path}; "
                              f"llama.cpp here loads e.g. llama, qwen2, gemma3, phi3")
     size = path.stat().st_size
-    repacked = 0
+    repacked = layer_bytes = output_bytes = 0
     data_end = header.data_start
     for name, shape, ttype, offset in header.tensors:
         tname, nbytes = _tensor_bytes(shape, ttype)
+        if name.startswith("blk."):
+            layer_bytes += nbytes
+        elif name.startswith("output"):
+            output_bytes += nbytes
         data_end = max(data_end, header.data_start + offset + nbytes)
         if tname in REPACKED_TYPES and len(shape) == 2 and "token_embd" not in name:
             repacked += nbytes
@@ -213,4 +263,5 @@ def _read_gguf_info(path: Path) -> GGUFInfo:
         context_length=num(f"{arch}.context_length", 2048),
         n_vocab=int(fields.get("tokenizer.ggml.tokens", 32000)),
         has_chat_template="tokenizer.chat_template" in fields,
-        file_size=size, repacked_bytes=repacked)
+        file_size=size, repacked_bytes=repacked, layer_bytes=layer_bytes,
+        output_bytes=output_bytes)

@@ -14,7 +14,7 @@ import psutil
 from rich.console import Console
 from rich.table import Table
 
-SPEED_PARTS = ["overhead", "swap", "memory", "pool", "conversation", "ui"]
+SPEED_PARTS = ["overhead", "swap", "memory", "pool", "conversation", "shared", "lookup", "ui"]
 ALL_PARTS = SPEED_PARTS + ["quality"]
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from ..errors import LogoMeshError
-from ..pool.types import MemoryStats, ModelInfo
+from ..pool.types import MemoryStats, ModelInfo, SwapReport
 from ..units import format_bytes
 from .completion import complete
 from .syntax import CommandSyntaxError, parse_script
@@ -66,7 +66,7 @@ class EngineLike(Protocol):
 
     async def unload_model(self, role: str) -> Any: ...
 
-    async def hot_swap(self, role: str, new_model_id: str) -> dict: ...
+    async def hot_swap(self, role: str, new_model_id: str) -> SwapReport: ...
 
     def get_active_models(self) -> list[ModelInfo]: ...
 
@@ -232,11 +232,7 @@ class Dispatcher:
         return f"unloaded {b['role']}"
 
     async def _do_llm_registry_hotswap(self, b: BoundCommand) -> Reply:
-        out = await self._engine(b).hot_swap(b["role"], b["model_id"])
-        old = out.get("old_model_id") or "?"
-        seconds = out.get("seconds")
-        took = f" in {seconds:.1f} s" if isinstance(seconds, (int, float)) else ""
-        return f"swapped {b['role']}: {old} -> {out.get('new_model_id', b['model_id'])}{took}"
+        return (await self._engine(b).hot_swap(b["role"], b["model_id"])).describe()
 
     async def _do_llm_registry_pin(self, b: BoundCommand) -> Reply:
         await _call(self._engine(b).pin, b["role"], b["pinned"])

@@ -16,6 +16,11 @@ A fresh build keeps the role's instructions, the task, the latest proposal of ev
 many recent messages as fit in about 60 % of the budget (the rest is room to append later
 turns); older messages are replaced by a summary written by a model, or, when that fails or
 does not fit, by an extractive digest (the first words of each message).
+
+The layout is ordered for reuse: the shared context (the task and its attached files, identical
+for every role on a model) comes first, then the role's instructions, then the summary (always
+at this one boundary), then the append-only history. A worker shared by several roles evaluates
+the task and files once: every role's first prompt starts with the same tokens.
 """
 
 from __future__ import annotations
@@ -186,14 +191,11 @@ class ContextBuilder:
     # -- building -------------------------------------------------------------------------
 
     async def build(self, role: str, ex: TurnExecutor, visible: list[LLMMessage],
-                    instruction: str, *, max_tokens: int, squeeze: float = 1.0,
+                    instruction: str, *, max_tokens: int,
                     vote_candidates: list[LLMMessage] | None = None,
                     allowed: tuple[MessageType, ...] = (MessageType.ANALYSIS,)) -> BuiltPrompt:
-        """The chat for ``role``'s next turn, within ``squeeze`` x its budget.
-
-        ``squeeze`` < 1 forces a fresh, smaller build (the retry after an unusable reply).
-        """
-        budget = int((ex.n_ctx - max_tokens - PER_PROMPT_OVERHEAD) * squeeze)
+        """The chat for ``role``'s next turn, within its model's window less ``max_tokens``."""
+        budget = ex.n_ctx - max_tokens - PER_PROMPT_OVERHEAD
         if budget < 64:
             raise ContextOverflowError(
                 f"{role}: n_ctx {ex.n_ctx} leaves no room for a prompt with max_tokens "
@@ -201,7 +203,7 @@ class ContextBuilder:
         instr = self.instruction_text(role, instruction, vote_candidates or [], allowed)
         tr = self.transcripts.get(role)
         short_of = self.short_map(visible)
-        if tr is not None and tr.model_id == ex.model_id and squeeze >= 1.0:
+        if tr is not None and tr.model_id == ex.model_id:
             new = [m for m in visible if m.id not in tr.seen]
             lines = [render_message(m, role, short_of) for m in new if m.from_role != role]
             if tr.last_own_short:
@@ -223,7 +225,7 @@ class ContextBuilder:
     async def _fresh(self, role: str, ex: TurnExecutor, visible: list[LLMMessage], instr: str,
                      budget: int) -> BuiltPrompt:
         short_of = self.short_map(visible)
-        # The role's instructions open the first user message rather than a system message:
+        # The role's instructions go in the first user message rather than a system message:
         # some chat formats (Gemma's) drop system messages, and every model must see its role.
         intro = self.system_text(role)
         fixed = await self.prompt_tokens(ex, [{"role": "user", "content": intro}]) \
@@ -268,7 +270,8 @@ class ContextBuilder:
         older = [m for m in visible if m.id not in rendered]
 
         summary_info = None
-        parts = [intro, task_block]
+        # Shared context first (the same tokens for every role), then what is the role's own.
+        parts = [task_block, intro]
         if older:
             text, method = await self._summary(role, ex, older, short_of,
                                                max(24, room - used - 8))

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,14 @@ from .structured import combine_confidence, parse_turn, repeats_prompt, turn_sch
 
 #: Characters per token assumed when turning a token budget into a content length.
 CHARS_PER_TOKEN = 3.0
+#: A retry samples hotter than the first try: the same prompt at the same temperature tends to
+#: give the same unusable reply.
+RETRY_TEMPERATURE_STEP = 0.3
+
+
+def _retry_seed(session_id: str, round_index: int, role: str) -> int:
+    """A seed for a retry that differs from the first try's but is the same on every rerun."""
+    return zlib.crc32(f"{session_id}/{round_index}/{role}".encode()) & 0x7FFFFFFF
 
 TokenListener = Callable[[str, str], None]
 """(role, text piece) for live views of a turn being generated."""
@@ -501,30 +510,35 @@ class MultiModelSession:
         reason = ""
         model_id = ex.model_id
         citable = [m.short_id for m in visible]
+        built = None
         for attempt in (1, 2):
-            squeeze = 1.0 if attempt == 1 else 0.5
-            # The retry asks for less: fewer references and half the words.
+            # The retry sends the same prompt (its whole prefix is in the KV cache already) and
+            # asks for less: fewer references and half the words, sampled afresh.
             max_refs = 3 if attempt == 1 else 1
             try:
                 chars = await self._content_chars(ex, plan, citable, candidates, max_refs)
                 max_chars = chars if attempt == 1 else max(16, chars // 2)
-                built = await self.context.build(
-                    role, ex, visible, plan.instruction, max_tokens=self.limits.max_tokens,
-                    squeeze=squeeze, vote_candidates=candidates, allowed=plan.message_types)
+                if built is None:
+                    built = await self.context.build(
+                        role, ex, visible, plan.instruction, max_tokens=self.limits.max_tokens,
+                        vote_candidates=candidates, allowed=plan.message_types)
+                    if built.summary:
+                        self._record(ev.ContextSummary(**built.summary, round=r))
             except ContextOverflowError as exc:
                 self._fail(role, model_id, r, str(exc), attempt)
                 return
             except LogoMeshError as exc:
                 self._fail(role, model_id, r, f"{exc.__class__.__name__}: {exc}", attempt)
                 return
-            if built.summary:
-                self._record(ev.ContextSummary(**built.summary, round=r))
             schema = turn_schema(list(plan.message_types), citable,
                                  vote_candidates=[m.short_id for m in candidates] or None,
                                  max_refs=max_refs, max_content_chars=max_chars)
-            request = GenerationRequest(messages=built.messages,
-                                        max_tokens=self.limits.max_tokens,
-                                        temperature=self.limits.temperature, json_schema=schema)
+            request = GenerationRequest(
+                messages=built.messages, max_tokens=self.limits.max_tokens,
+                temperature=self.limits.temperature if attempt == 1 else min(
+                    1.0, self.limits.temperature + RETRY_TEMPERATURE_STEP),
+                seed=None if attempt == 1 else _retry_seed(self.session_id, r, role),
+                json_schema=schema)
             started = time.perf_counter()
             try:
                 result = await asyncio.wait_for(
@@ -555,10 +569,11 @@ class MultiModelSession:
                 return
             reason = parsed.error or "unusable reply"
             raw_tail = result.text[-160:]
-            self.context.forget(role)
             if attempt == 1:
                 self._record(ev.Note(event="retry", role=role, model_id=model_id, round=r,
                                      reason=reason, raw_tail=raw_tail))
+        # The transcript ends with a request nobody answered: the role's next turn starts afresh.
+        self.context.forget(role)
         self._fail(role, model_id, r, reason, 2, raw_tail=raw_tail)
 
     async def _content_chars(self, ex: TurnExecutor, plan: RoundPlan, citable: list[str],
@@ -575,8 +590,9 @@ class MultiModelSession:
             "content": "", "references": citable[-max_refs:], "confidence": 0.85}
         if candidates:
             skeleton["vote"] = candidates[-1].short_id
-        text = json.dumps(skeleton, separators=(", ", ": "))
-        # Grammar whitespace inside brackets and the end-of-turn token.
+        # Local workers constrain replies to compact JSON (no spaces), as counted here.
+        text = json.dumps(skeleton, separators=(",", ":"))
+        # The end-of-turn token, and servers that add spaces the grammar does not forbid.
         overhead = await self.context.count(ex, text) + 8
         room = int((self.limits.max_tokens - overhead) * CHARS_PER_TOKEN)
         return max(16, min(self.limits.content_chars(), room))

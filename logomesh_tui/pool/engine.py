@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import inspect
 import logging
 import time
 from collections.abc import Callable
@@ -17,7 +19,7 @@ from dataclasses import dataclass, field
 import psutil
 
 from ..catalog.catalog import Catalog
-from ..catalog.gguf_meta import read_gguf_info
+from ..catalog.gguf_meta import MemoryEstimate, read_gguf_info
 from ..catalog.specs import LocalSource, RemoteSource
 from ..config import EngineConfig
 from ..errors import (
@@ -28,7 +30,7 @@ from ..errors import (
     UnknownRoleError,
     WorkerCrashedError,
 )
-from .local import LocalBackend
+from .local import LocalBackend, WorkerPool, WorkerSettings
 from .remote import RemoteBackend
 from .types import (
     Backend,
@@ -38,6 +40,7 @@ from .types import (
     ModelInfo,
     ModelStatus,
     PoolEvent,
+    SwapReport,
     TokenCallback,
 )
 
@@ -49,19 +52,61 @@ def _fmt_bytes(n: int) -> str:
     return f"{n / 1e9:.2f} GB" if n >= 1e9 else f"{n / 1e6:.0f} MB"
 
 
+@functools.cache
+def gpu_offload_supported() -> bool:
+    """Whether this llama.cpp build can offload layers to a GPU (Metal, CUDA, Vulkan ...)."""
+    try:
+        import llama_cpp
+    except ImportError:
+        return False
+    return bool(llama_cpp.llama_supports_gpu_offload())
+
+
+def resolve_gpu_layers(config: EngineConfig) -> int:
+    """``config.n_gpu_layers``, with None meaning all layers when the build offers offload."""
+    if config.n_gpu_layers is not None:
+        return config.n_gpu_layers
+    return -1 if gpu_offload_supported() else 0
+
+
 class DefaultBackendFactory:
-    """Builds a LocalBackend for catalog names and .gguf paths, a RemoteBackend for ``remote:NAME``."""
+    """Builds a LocalBackend for catalog names and .gguf paths, a RemoteBackend for ``remote:NAME``.
+
+    Local backends of equal settings share one worker process (``config.share_workers``).
+    """
 
     def __init__(self, config: EngineConfig, catalog: Catalog) -> None:
         self.config = config
         self.catalog = catalog
+        self.workers = WorkerPool()
 
-    def estimate(self, model_id: str) -> int:
+    def estimate(self, model_id: str, config: EngineConfig | None = None) -> MemoryEstimate:
+        """What loading ``model_id`` with ``config`` adds: a whole worker, or nothing when a
+        worker with the same settings already runs and may be shared (roles' KV states are
+        sequences in the worker's one, preallocated KV cache)."""
+        config = config or self.config
         spec = self.catalog.get(model_id)
         if isinstance(spec.source, RemoteSource):
-            return 0
-        self._check_file(model_id)
-        return self.catalog.estimate_bytes(model_id, self.config.n_ctx)
+            return MemoryEstimate(ram=0)
+        settings = self.settings(model_id, config)  # raises for a missing or damaged file
+        if config.share_workers and self.workers.running(settings) is not None:
+            return MemoryEstimate(ram=0)
+        return self.catalog.estimate(model_id, config.n_ctx, resolve_gpu_layers(config),
+                                     type_k=config.type_k, type_v=config.type_v)
+
+    def settings(self, model_id: str, config: EngineConfig) -> WorkerSettings:
+        spec = self.catalog.get(model_id)
+        info = self._check_file(model_id)
+        chat_format = spec.chat_format
+        if chat_format is None and not info.has_chat_template:
+            # No template in the file: llama-cpp-python would fall back to llama-2 and talk nonsense.
+            chat_format = "gemma" if info.arch.startswith("gemma") else "chatml"
+        return WorkerSettings(
+            path=info.path.resolve(), n_ctx=min(config.n_ctx, info.context_length or config.n_ctx),
+            n_threads=config.n_threads, chat_format=chat_format,
+            n_gpu_layers=resolve_gpu_layers(config), flash_attn=config.flash_attn,
+            type_k=config.type_k, type_v=config.type_v, prompt_lookup=config.prompt_lookup,
+            nice=config.worker_nice)
 
     def _check_file(self, model_id: str):
         spec = self.catalog.get(model_id)
@@ -74,16 +119,11 @@ class DefaultBackendFactory:
         spec = self.catalog.get(model_id)
         if isinstance(spec.source, RemoteSource):
             return RemoteBackend(model_id, self.catalog.remote(spec.source.endpoint))
-        info = self._check_file(model_id)
-        chat_format = spec.chat_format
-        if chat_format is None and not info.has_chat_template:
-            # No template in the file: llama-cpp-python would fall back to llama-2 and talk nonsense.
-            chat_format = "gemma" if info.arch.startswith("gemma") else "chatml"
-        return LocalBackend(
-            model_id, info.path, n_ctx=min(config.n_ctx, info.context_length or config.n_ctx),
-            n_threads=config.n_threads, chat_format=chat_format,
-            load_timeout_s=config.load_timeout_s, turn_timeout_s=config.turn_timeout_s,
-            nice=config.worker_nice)
+        # Without sharing every backend gets a pool of its own, hence a worker of its own.
+        pool = self.workers if config.share_workers else WorkerPool()
+        return LocalBackend(model_id, self.settings(model_id, config), pool,
+                            load_timeout_s=config.load_timeout_s,
+                            turn_timeout_s=config.turn_timeout_s)
 
 
 @dataclass
@@ -95,6 +135,11 @@ class _Slot:
     pinned: bool = False
     priority: int = 0
     reserved: int = 0
+    #: Estimated device (GPU) bytes of the role's model, held while it is loaded or loading.
+    device: int = 0
+    #: Unload after this many idle seconds (None: never); it reloads on the next turn.
+    ttl_s: float | None = None
+    idle_unloaded: bool = False
     last_used: float = field(default_factory=time.monotonic)
     last_response_s: float | None = None
     tokens_per_s: float | None = None
@@ -152,11 +197,15 @@ class HotSwapEngine:
         self._executors: dict[str, RoleExecutor] = {}
         self._tasks: set[asyncio.Task] = set()
         self._restarts: dict[str, asyncio.Task] = {}
+        self._reaper: asyncio.Task | None = None
         self._closed = False
         if self.config.metrics_port:
             from ..metrics import serve_metrics
 
             serve_metrics(self, self.config.metrics_port)
+        est = getattr(self.backend_factory, "estimate", None)
+        self._estimate_takes_config = est is not None and len(
+            inspect.signature(est).parameters) >= 2
 
     # -- context manager ---------------------------------------------------------------------
     async def __aenter__(self) -> HotSwapEngine:
@@ -207,9 +256,16 @@ class HotSwapEngine:
         self._slot(role).priority = priority
 
     # -- memory ------------------------------------------------------------------------------
-    def _estimate(self, model_id: str) -> int:
+    def _estimate(self, model_id: str, role: str) -> MemoryEstimate:
         est = getattr(self.backend_factory, "estimate", None)
-        return int(est(model_id)) if est else 0
+        if est is None:
+            return MemoryEstimate(ram=0)
+        out = est(model_id, self.config.for_role(role)) if self._estimate_takes_config \
+            else est(model_id)
+        return out if isinstance(out, MemoryEstimate) else MemoryEstimate(ram=int(out))
+
+    def _used_device(self) -> int:
+        return sum(s.device for s in self._slots.values())
 
     def _used(self, exclude: frozenset[str] = frozenset()) -> int:
         used = 0
@@ -220,37 +276,94 @@ class HotSwapEngine:
             used += max(rss or 0, slot.reserved)
         return used
 
-    async def _make_room(self, need: int, for_role: str, keep: set[str]) -> None:
-        """Evict least-recently-used idle unpinned roles until ``need`` fits, or refuse."""
-        budget = self.config.memory_budget
+    async def _make_room(self, estimate: MemoryEstimate, for_role: str, keep: set[str]) -> None:
+        """Evict least-recently-used idle unpinned roles until the model fits both budgets (RAM
+        and, when set, device memory), or refuse."""
+        budget, need = self.config.memory_budget, estimate.ram
+        device_budget = self.config.device_memory_budget
         if need > budget:
             raise MemoryBudgetError(
                 f"model needs about {_fmt_bytes(need)} but the whole memory budget is "
                 f"{_fmt_bytes(budget)}; raise LOGOMESH_MEMORY_BUDGET or pick a smaller model")
-        while self._used() + need > budget:
+        if device_budget is not None and estimate.device > device_budget:
+            raise MemoryBudgetError(
+                f"model needs about {_fmt_bytes(estimate.device)} of GPU memory but the device "
+                f"budget is {_fmt_bytes(device_budget)}; offload fewer layers (n_gpu_layers) or "
+                f"raise LOGOMESH_DEVICE_MEMORY_BUDGET")
+
+        def device_short() -> bool:
+            return device_budget is not None and estimate.device > 0 and \
+                self._used_device() + estimate.device > device_budget
+
+        while self._used() + need > budget or device_short():
+            on_device = device_short() and self._used() + need <= budget
             victims = sorted(
                 (s for r, s in self._slots.items()
                  if r not in keep and not s.pinned and s.inflight == 0
-                 and s.status == ModelStatus.READY and not (s.backend and s.backend.is_remote)),
+                 and s.status == ModelStatus.READY and not (s.backend and s.backend.is_remote)
+                 and (s.device > 0 or not on_device)),
                 key=lambda s: (s.priority, s.last_used))
             if not victims:
-                holders = ", ".join(
-                    f"{r} ({s.model_id}, {_fmt_bytes(max(s.backend.rss_bytes() or 0, s.reserved) if s.backend else s.reserved)}"
-                    f"{', pinned' if s.pinned else ''}{', busy' if s.inflight else ''})"
-                    for r, s in self._slots.items() if r != for_role) or "nothing"
+                if on_device:
+                    raise MemoryBudgetError(
+                        f"not enough GPU memory for {for_role}: needs "
+                        f"{_fmt_bytes(estimate.device)}, device budget "
+                        f"{_fmt_bytes(device_budget or 0)} is held by "
+                        f"{self._holders(for_role, device=True)}; unload or unpin a role")
                 raise MemoryBudgetError(
                     f"not enough memory for {for_role}: needs {_fmt_bytes(need)}, budget "
-                    f"{_fmt_bytes(budget)} is held by {holders}; unload or unpin a role")
+                    f"{_fmt_bytes(budget)} is held by {self._holders(for_role)}; unload or "
+                    f"unpin a role")
             victim = victims[0]
             await self._evict(victim)
 
-    async def _evict(self, slot: _Slot) -> None:
+    def _holders(self, for_role: str, device: bool = False) -> str:
+        def size(s: _Slot) -> int:
+            if device:
+                return s.device
+            return max(s.backend.rss_bytes() or 0, s.reserved) if s.backend else s.reserved
+
+        return ", ".join(
+            f"{r} ({s.model_id}, {_fmt_bytes(size(s))}"
+            f"{', pinned' if s.pinned else ''}{', busy' if s.inflight else ''})"
+            for r, s in self._slots.items() if r != for_role) or "nothing"
+
+    async def _evict(self, slot: _Slot,
+                     detail: str = "least recently used, to free memory") -> None:
         backend, slot.backend = slot.backend, None
         slot.status = ModelStatus.UNLOADED
-        slot.reserved = 0
+        slot.reserved = slot.device = 0
         if backend:
             await backend.close()
-        self._emit("evicted", slot.role, slot.model_id, detail="least recently used, to free memory")
+        self._emit("evicted", slot.role, slot.model_id, detail=detail)
+
+    # -- idle unload (ttl) -----------------------------------------------------------------
+    def _ensure_reaper(self) -> None:
+        if self._reaper is None and not self._closed and any(
+                s.ttl_s for s in self._slots.values()):
+            self._reaper = asyncio.get_running_loop().create_task(self._reap_idle())
+
+    async def _reap_idle(self) -> None:
+        """Unload roles idle for longer than their ttl; they reload on their next turn."""
+        try:
+            while not self._closed:
+                ttls = [s.ttl_s for s in self._slots.values() if s.ttl_s]
+                if not ttls:
+                    return
+                await asyncio.sleep(min(5.0, max(0.05, min(ttls) / 4)))
+                now = time.monotonic()
+                for slot in list(self._slots.values()):
+                    if (slot.ttl_s and slot.status == ModelStatus.READY and slot.inflight == 0
+                            and not slot.pinned and not slot.turn_lock.locked()
+                            and now - slot.last_used >= slot.ttl_s
+                            and not (slot.backend and slot.backend.is_remote)):
+                        async with slot.turn_lock:
+                            if slot.status != ModelStatus.READY or slot.inflight:
+                                continue
+                            await self._evict(slot, detail=f"idle for {slot.ttl_s:g} s (ttl)")
+                            slot.idle_unloaded = True
+        finally:
+            self._reaper = None
 
     def get_memory_usage(self) -> MemoryStats:
         per_role = {}
@@ -260,7 +373,10 @@ class HotSwapEngine:
         vm = psutil.virtual_memory()
         return MemoryStats(per_role=per_role, total=sum(per_role.values()),
                            budget=self.config.memory_budget, system_available=vm.available,
-                           system_total=vm.total)
+                           system_total=vm.total,
+                           device_per_role={r: s.device for r, s in self._slots.items()},
+                           device_total=self._used_device(),
+                           device_budget=self.config.device_memory_budget)
 
     def get_active_models(self) -> list[ModelInfo]:
         out = []
@@ -268,13 +384,20 @@ class HotSwapEngine:
             b = s.backend
             if b is not None and s.status in (ModelStatus.READY, ModelStatus.BUSY) and not b.alive() \
                     and not b.is_remote:
-                self._mark_failed(s, getattr(b, "death_reason", None) or "worker exited")
+                self._mark_failed(s, b.death_reason or "worker exited")
+            idle_left = None
+            if s.ttl_s and s.status == ModelStatus.READY and not s.pinned:
+                idle_left = max(0.0, s.ttl_s - (time.monotonic() - s.last_used))
             out.append(ModelInfo(
                 role=role, model_id=s.model_id, status=s.status, pid=b.pid() if b else None,
-                rss_bytes=(b.rss_bytes() if b else 0), n_ctx=b.n_ctx if b else 0,
+                rss_bytes=(b.rss_bytes() if b else 0), device_bytes=s.device,
+                n_ctx=b.n_ctx if b else 0,
                 remote=bool(b and b.is_remote), pinned=s.pinned, priority=s.priority,
                 last_response_s=s.last_response_s, tokens_per_s=s.tokens_per_s, load_s=s.load_s,
-                error=s.error, last_used=s.last_used))
+                error=s.error, last_used=s.last_used, ttl_s=s.ttl_s, unload_in_s=idle_left,
+                idle_unloaded=s.idle_unloaded and s.status == ModelStatus.UNLOADED,
+                shared_with=b.shared_with() if b else 0,
+                kv_state_bytes=b.state_bytes() if b else None))
         return out
 
     def _mark_failed(self, slot: _Slot, reason: str) -> None:
@@ -299,19 +422,25 @@ class HotSwapEngine:
 
     # -- load / unload -----------------------------------------------------------------------
     async def load_model(self, model_id: str, role: str, *, pinned: bool = False,
-                         priority: int = 0) -> ModelInfo:
+                         priority: int = 0, ttl_s: float | None = None) -> ModelInfo:
         """Load ``model_id`` to serve ``role``. Loading into a role that already serves another
-        model hot-swaps it. Concurrent identical calls share one load."""
+        model hot-swaps it. Concurrent identical calls share one load. ``ttl_s`` unloads the
+        role after that many idle seconds (default: the config's ``ttl_s`` for the role)."""
         if not role or not role.strip():
             raise UnknownRoleError("role name is empty; give a name such as primary-analyzer")
         existing = self._slots.get(role)
         if existing and existing.model_id != model_id and existing.status in (
                 ModelStatus.READY, ModelStatus.BUSY):
             await self.hot_swap(role, model_id)
+            if ttl_s is not None:
+                existing.ttl_s = ttl_s
             return self._info(role)
         if existing and existing.model_id == model_id and existing.status in (
                 ModelStatus.READY, ModelStatus.BUSY):
             existing.pinned = existing.pinned or pinned
+            if ttl_s is not None:
+                existing.ttl_s = ttl_s
+                self._ensure_reaper()
             return self._info(role)
         key = (role, model_id)
         if key in self._loads:
@@ -320,7 +449,8 @@ class HotSwapEngine:
         fut = asyncio.get_running_loop().create_future()
         self._loads[key] = fut
         try:
-            await self._load_into_slot(model_id, role, pinned=pinned, priority=priority)
+            await self._load_into_slot(model_id, role, pinned=pinned, priority=priority,
+                                       ttl_s=ttl_s)
             fut.set_result(None)
         except BaseException as exc:
             fut.set_exception(exc)
@@ -330,32 +460,34 @@ class HotSwapEngine:
             self._loads.pop(key, None)
         return self._info(role)
 
-    async def _load_into_slot(self, model_id: str, role: str, *, pinned: bool, priority: int) -> None:
+    async def _load_into_slot(self, model_id: str, role: str, *, pinned: bool, priority: int,
+                              ttl_s: float | None = None) -> None:
         # raises for unknown ids and bad files, before any process; reading GGUF metadata takes
         # seconds for large vocabularies, so it runs off the event loop (the dashboard shares it)
-        need = await asyncio.to_thread(self._estimate, model_id)
+        need = await asyncio.to_thread(self._estimate, model_id, role)
         async with self._admit:
             old = self._slots.get(role)
             if old and old.backend:
                 await old.backend.close()
             slot = _Slot(role=role, model_id=model_id, pinned=pinned or bool(old and old.pinned),
-                         priority=priority)
+                         priority=priority,
+                         ttl_s=ttl_s if ttl_s is not None else self.config.for_role(role).ttl_s)
             self._slots[role] = slot
             try:
                 await self._make_room(need, role, keep={role})
-                slot.reserved = need
+                slot.reserved, slot.device = need.ram, need.device
             except LogoMeshError as exc:
                 slot.status = ModelStatus.FAILED
                 slot.error = str(exc)
-                slot.reserved = 0
+                slot.reserved = slot.device = 0
                 self._emit("load_failed", role, model_id, detail=str(exc))
                 raise
         self._emit("loading", role, model_id)
         slot.status = ModelStatus.LOADING
         try:
-            backend = await self._start_backend(model_id)
+            backend = await self._start_backend(model_id, role)
         except LogoMeshError as exc:
-            slot.status, slot.error, slot.reserved = ModelStatus.FAILED, str(exc), 0
+            slot.status, slot.error, slot.reserved, slot.device = ModelStatus.FAILED, str(exc), 0, 0
             self._emit("load_failed", role, model_id, detail=str(exc))
             raise
         if self._slots.get(role) is not slot or self._closed:
@@ -366,9 +498,10 @@ class HotSwapEngine:
                                 f"unload of {role}; see the registry for what it serves now")
         self._attach(slot, backend)
         self._emit("loaded", role, model_id, seconds=slot.load_s)
+        self._ensure_reaper()
 
-    async def _start_backend(self, model_id: str) -> Backend:
-        backend = self.backend_factory(model_id, self.config)
+    async def _start_backend(self, model_id: str, role: str) -> Backend:
+        backend = self.backend_factory(model_id, self.config.for_role(role))
         try:
             load_s = await backend.start()
         except LogoMeshError:
@@ -376,7 +509,7 @@ class HotSwapEngine:
         except Exception as exc:
             await backend.close()
             raise ModelFileError(f"{model_id}: could not start ({type(exc).__name__}: {exc})") from exc
-        backend.load_s = load_s  # type: ignore[attr-defined]
+        backend.load_s = load_s
         return backend
 
     def _attach(self, slot: _Slot, backend: Backend) -> None:
@@ -385,10 +518,10 @@ class HotSwapEngine:
         slot.status = ModelStatus.READY
         slot.error = None
         slot.reserved = 0
-        slot.load_s = getattr(backend, "load_s", None)
+        slot.idle_unloaded = False
+        slot.load_s = backend.load_s
         slot.last_used = time.monotonic()
-        if isinstance(backend, LocalBackend):
-            backend.on_exit = lambda reason, s=slot, b=backend: self._on_worker_exit(s, b, reason)
+        backend.on_exit = lambda reason, s=slot, b=backend: self._on_worker_exit(s, b, reason)
 
     def _on_worker_exit(self, slot: _Slot, backend: Backend, reason: str) -> None:
         if slot.backend is backend:
@@ -404,7 +537,7 @@ class HotSwapEngine:
                 await slot.backend.close()
         self._emit("unloaded", role, slot.model_id)
 
-    async def hot_swap(self, role: str, new_model_id: str) -> dict:
+    async def hot_swap(self, role: str, new_model_id: str) -> SwapReport:
         """Replace the model behind ``role`` without stopping its conversation.
 
         The new model loads while the old one keeps serving when memory allows (otherwise the
@@ -412,7 +545,7 @@ class HotSwapEngine:
         slot = self._slot(role)
         old_id = slot.model_id
         t0 = time.perf_counter()
-        need = await asyncio.to_thread(self._estimate, new_model_id)
+        need = await asyncio.to_thread(self._estimate, new_model_id, role)
         self._emit("swap_started", role, new_model_id, old_model_id=old_id)
         side_by_side = True
         async with self._admit:
@@ -422,29 +555,37 @@ class HotSwapEngine:
                 side_by_side = False
         try:
             if side_by_side:
-                slot.reserved = need  # count the incoming model while both are resident
+                # count the incoming model while both are resident
+                old_device = slot.device
+                slot.reserved, slot.device = need.ram, old_device + need.device
                 try:
-                    backend = await self._start_backend(new_model_id)
+                    backend = await self._start_backend(new_model_id, role)
+                except BaseException:
+                    slot.device = old_device
+                    raise
                 finally:
                     slot.reserved = 0
                 async with slot.turn_lock:
                     old = slot.backend
                     self._attach(slot, backend)
+                    slot.device = need.device
                 if old:
                     await old.close()
             else:
                 async with slot.turn_lock:
                     old, slot.backend = slot.backend, None
                     slot.status = ModelStatus.LOADING
+                    slot.device = 0
                     if old:
                         await old.close()
                     async with self._admit:
                         await self._make_room(need, role, keep={role})
-                        slot.reserved = need
+                        slot.reserved, slot.device = need.ram, need.device
                     try:
-                        backend = await self._start_backend(new_model_id)
+                        backend = await self._start_backend(new_model_id, role)
                     except LogoMeshError as exc:
                         slot.status, slot.error, slot.reserved = ModelStatus.FAILED, str(exc), 0
+                        slot.device = 0
                         raise
                     self._attach(slot, backend)
         except LogoMeshError as exc:
@@ -452,7 +593,8 @@ class HotSwapEngine:
             raise
         seconds = time.perf_counter() - t0
         self._emit("swap_finished", role, new_model_id, old_model_id=old_id, seconds=seconds)
-        return {"role": role, "old_model_id": old_id, "new_model_id": new_model_id, "seconds": seconds}
+        return SwapReport(role=role, old_model_id=old_id, new_model_id=new_model_id,
+                          seconds=seconds, side_by_side=side_by_side)
 
     def _info(self, role: str) -> ModelInfo:
         return next(i for i in self.get_active_models() if i.role == role)
@@ -511,19 +653,21 @@ class HotSwapEngine:
         return result
 
     async def _reload_evicted(self, slot: _Slot) -> None:
-        need = await asyncio.to_thread(self._estimate, slot.model_id)
+        need = await asyncio.to_thread(self._estimate, slot.model_id, slot.role)
         async with self._admit:
             await self._make_room(need, slot.role, keep={slot.role})
-            slot.reserved = need
+            slot.reserved, slot.device = need.ram, need.device
+        why = "idle unload" if slot.idle_unloaded else "eviction"
         slot.status = ModelStatus.LOADING
-        self._emit("loading", slot.role, slot.model_id, detail="reloading after eviction")
+        self._emit("loading", slot.role, slot.model_id, detail=f"reloading after {why}")
         try:
-            backend = await self._start_backend(slot.model_id)
+            backend = await self._start_backend(slot.model_id, slot.role)
         except LogoMeshError as exc:
-            slot.status, slot.error, slot.reserved = ModelStatus.FAILED, str(exc), 0
+            slot.status, slot.error, slot.reserved, slot.device = ModelStatus.FAILED, str(exc), 0, 0
             raise
         self._attach(slot, backend)
         self._emit("loaded", slot.role, slot.model_id, seconds=slot.load_s)
+        self._ensure_reaper()
 
     @staticmethod
     def _no_working_model(slot: _Slot) -> WorkerCrashedError:
@@ -557,7 +701,7 @@ class HotSwapEngine:
     async def close(self) -> None:
         """Unload every role and end every worker."""
         self._closed = True
-        for t in list(self._tasks):
+        for t in list(self._tasks) + ([self._reaper] if self._reaper else []):
             t.cancel()
         slots = list(self._slots.values())
         self._slots.clear()

@@ -12,7 +12,7 @@ import json
 import time
 from collections.abc import Callable, Sequence
 
-from .types import GenerationRequest, GenerationResult, Timings, TokenCallback
+from .types import ExitCallback, GenerationRequest, GenerationResult, Timings, TokenCallback
 
 Responder = Callable[[GenerationRequest, "FakeBackend"], str]
 
@@ -47,6 +47,9 @@ class FakeBackend:
         self._rss = rss
         self._fail_on_load = fail_on_load
         self._alive = False
+        self.load_s: float | None = None
+        self.on_exit: ExitCallback | None = None
+        self.death_reason: str | None = None
         self._cancel = asyncio.Event()
         self._lock = asyncio.Lock()
 
@@ -58,7 +61,9 @@ class FakeBackend:
         if self._fail_on_load:
             raise ModelFileError(self._fail_on_load)
         self._alive = True
-        return time.perf_counter() - t
+        self.death_reason = None
+        self.load_s = time.perf_counter() - t
+        return self.load_s
 
     def _reply(self, request: GenerationRequest) -> str:
         if self._script is not None:
@@ -116,5 +121,19 @@ class FakeBackend:
     def alive(self) -> bool:
         return self._alive
 
+    def shared_with(self) -> int:
+        return 1
+
+    def state_bytes(self) -> int | None:
+        return None
+
+    def crash(self, reason: str = "worker killed by SIGKILL") -> None:
+        """Die between turns as a worker process can: the engine hears it through ``on_exit``."""
+        self._alive = False
+        self.death_reason = reason
+        if self.on_exit is not None:
+            self.on_exit(reason)
+
     async def close(self) -> None:
         self._alive = False
+        self.death_reason = self.death_reason or "unloaded"

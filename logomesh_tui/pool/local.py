@@ -1,4 +1,10 @@
-"""LocalBackend: a llama.cpp model in its own worker process (see worker.py)."""
+"""Local models: one worker process per (model file, settings), shared by every role that uses it.
+
+:class:`LocalWorker` owns a worker process (see worker.py). :class:`WorkerPool` hands out
+reference-counted workers keyed by :class:`WorkerSettings`, so the same model in four roles runs
+once. :class:`LocalBackend` is one role's handle on a shared worker: its requests carry the role's
+session, whose KV state the worker keeps apart from the other roles'.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +20,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import psutil
@@ -25,7 +32,7 @@ from ..errors import (
     RequestError,
     WorkerCrashedError,
 )
-from .types import GenerationRequest, GenerationResult, Timings, TokenCallback
+from .types import ExitCallback, GenerationRequest, GenerationResult, Timings, TokenCallback
 
 _STREAM_LIMIT = 16 * 1024 * 1024
 #: The folder that holds the logomesh_tui package: a checkout's root, or site-packages.
@@ -34,24 +41,43 @@ _PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
 _OVERFLOW_RE = re.compile(r"Requested tokens \((\d+)\) exceed context window of (\d+)")
 
 
-class LocalBackend:
-    """Serves one model from a worker process. One request at a time, FIFO (asyncio.Lock is fair)."""
+@dataclass(frozen=True)
+class WorkerSettings:
+    """Everything a worker process is started with; roles with equal settings share a worker."""
 
-    is_remote = False
+    path: Path
+    n_ctx: int
+    n_threads: int
+    chat_format: str | None = None
+    n_gpu_layers: int | None = None
+    flash_attn: bool = False
+    type_k: str | None = None
+    type_v: str | None = None
+    prompt_lookup: bool = False
+    nice: int = 0
 
-    def __init__(self, model_id: str, path: Path, *, n_ctx: int, n_threads: int,
-                 chat_format: str | None = None, load_timeout_s: float = 120.0,
-                 turn_timeout_s: float = 300.0, token_probs: bool = True, nice: int = 0) -> None:
+    def worker_config(self) -> dict:
+        return {**asdict(self), "path": str(self.path)}
+
+
+class LocalWorker:
+    """One worker process. One request at a time, FIFO (asyncio.Lock is fair)."""
+
+    def __init__(self, model_id: str, settings: WorkerSettings, *, load_timeout_s: float = 120.0,
+                 turn_timeout_s: float = 300.0, token_probs: bool = True) -> None:
         self.model_id = model_id
-        self.path = Path(path)
-        self.n_ctx = n_ctx
-        self.n_threads = n_threads
-        self.chat_format = chat_format
+        self.settings = settings
+        self.path = Path(settings.path)
+        self.n_ctx = settings.n_ctx
+        self.n_threads = settings.n_threads
         self.load_timeout_s = load_timeout_s
         self.turn_timeout_s = turn_timeout_s
         self.token_probs = token_probs
-        self.nice = nice
         self.load_s: float | None = None
+        #: The settings llama.cpp reports it was given (n_gpu_layers, flash_attn, type_k ...).
+        self.applied: dict = {}
+        #: Bytes of KV snapshot the worker holds per session (updated after every turn).
+        self.state_bytes: dict[str, int] = {}
         self._proc: asyncio.subprocess.Process | None = None
         self._ps: psutil.Process | None = None
         self._lock = asyncio.Lock()
@@ -60,15 +86,15 @@ class LocalBackend:
         self._ready: asyncio.Future | None = None
         self._tasks: list[asyncio.Task] = []
         self._current: str | None = None
+        self._current_session: str | None = None
         self._dead_reason: str | None = None
         self._closing = False
         # Called with a reason when the worker dies without being asked to (crash, kill, OOM).
-        self.on_exit: Callable[[str], None] | None = None
+        self.exit_listeners: list[ExitCallback] = []
 
     # -- lifecycle -------------------------------------------------------------------------
     async def start(self) -> float:
-        cfg = {"path": str(self.path), "n_ctx": self.n_ctx, "n_threads": self.n_threads,
-               "chat_format": self.chat_format, "nice": self.nice}
+        cfg = self.settings.worker_config()
         env = dict(os.environ)
         env.setdefault("OMP_NUM_THREADS", str(self.n_threads))
         # The worker imports this very package. Run from a checkout (not installed, any
@@ -95,6 +121,7 @@ class LocalBackend:
                                  f"{msg.get('message', 'worker exited')}")
         self.n_ctx = int(msg["n_ctx"])
         self.load_s = float(msg["load_s"])
+        self.applied = dict(msg.get("applied") or {})
         return self.load_s
 
     async def close(self) -> None:
@@ -169,8 +196,9 @@ class LocalBackend:
         unexpected = not self._closing
         if self._dead_reason is None:
             self._dead_reason = reason
-        if unexpected and self.on_exit is not None and self._ready and self._ready.done():
-            self.on_exit(self._dead_reason)
+        if unexpected and self._ready and self._ready.done():
+            for listener in list(self.exit_listeners):
+                listener(self._dead_reason)
         if self._ready and not self._ready.done():
             self._ready.set_result({"ev": "load_failed", "message": reason})
         self._fail_pending(WorkerCrashedError(f"{self.model_id}: {reason}"))
@@ -266,8 +294,8 @@ class LocalBackend:
             self._pending.pop(rid, None)
 
     # -- API -------------------------------------------------------------------------------
-    async def generate(self, request: GenerationRequest,
-                       on_token: TokenCallback | None = None) -> GenerationResult:
+    async def generate(self, request: GenerationRequest, on_token: TokenCallback | None = None,
+                       *, session: str = "") -> GenerationResult:
         t_queue = time.perf_counter()
         async with self._lock:
             queue_s = time.perf_counter() - t_queue
@@ -278,8 +306,14 @@ class LocalBackend:
                     if inspect.isawaitable(r):
                         await r
 
-            msg = {"op": "generate", "request": request.model_dump(), "token_probs": self.token_probs}
-            done = await self._request_within_timeout(msg, on_event)
+            msg = {"op": "generate", "request": request.model_dump(), "session": session,
+                   "token_probs": self.token_probs}
+            self._current_session = session
+            try:
+                done = await self._request_within_timeout(msg, on_event)
+            finally:
+                self._current_session = None
+            self.state_bytes = {k: int(v) for k, v in (done.get("states") or {}).items()}
             res = done["result"]
             timings = Timings(queue_s=queue_s, **res.pop("timings"))
             result = GenerationResult(**res, timings=timings, model_id=self.model_id)
@@ -287,10 +321,23 @@ class LocalBackend:
                 raise GenerationCancelled(f"{self.model_id}: generation cancelled")
             return result
 
-    async def cancel(self) -> None:
-        if self._current is not None:
+    async def cancel(self, session: str | None = None) -> None:
+        """Cancel the request in flight; with ``session``, only if it is that session's."""
+        if self._current is not None and (session is None or session == self._current_session):
             with contextlib.suppress(WorkerCrashedError):
                 await self._send({"op": "cancel", "id": self._current})
+
+    async def forget(self, session: str) -> None:
+        """Drop a session's KV snapshot (its role left this worker)."""
+        async def ignore(ev: dict) -> None:
+            return None
+
+        self.state_bytes.pop(session, None)
+        if not self.alive():
+            return
+        async with self._lock:
+            with contextlib.suppress(WorkerCrashedError):
+                await self._request_within_timeout({"op": "forget", "session": session}, ignore)
 
     async def count_tokens(self, text: str) -> int:
         async def ignore(ev: dict) -> None:
@@ -312,3 +359,174 @@ class LocalBackend:
                                      f"{self.turn_timeout_s:g} s)")
                 self.kill()
             raise WorkerCrashedError(f"{self.model_id}: {self._dead_reason}") from None
+
+
+
+class WorkerPool:
+    """Reference-counted workers: :meth:`acquire` starts a worker or shares a running one with
+    the same model and settings; :meth:`release` ends it when its last role lets go."""
+
+    def __init__(self, make: Callable[[str, WorkerSettings], LocalWorker] | None = None) -> None:
+        self._make = make or (lambda model_id, settings: LocalWorker(model_id, settings))
+        self._workers: dict[WorkerSettings, LocalWorker] = {}
+        self._refs: dict[WorkerSettings, int] = {}
+        self._starting: dict[WorkerSettings, asyncio.Future] = {}
+
+    def running(self, settings: WorkerSettings) -> LocalWorker | None:
+        worker = self._workers.get(settings)
+        return worker if worker is not None and worker.alive() else None
+
+    def refs(self, worker: LocalWorker) -> int:
+        return self._refs.get(worker.settings, 0) if self._workers.get(worker.settings) is worker \
+            else 0
+
+    async def acquire(self, model_id: str, settings: WorkerSettings,
+                      make: Callable[[], LocalWorker] | None = None) -> tuple[LocalWorker, float]:
+        """A started worker for ``settings`` and the seconds this call waited for it."""
+        t0 = time.perf_counter()
+        while True:
+            worker = self.running(settings)
+            if worker is not None:
+                self._refs[settings] = self._refs.get(settings, 0) + 1
+                return worker, time.perf_counter() - t0
+            pending = self._starting.get(settings)
+            if pending is None:
+                break
+            # Another role is starting this very worker: share it once it is up (or, if that
+            # start failed, try again ourselves).
+            with contextlib.suppress(Exception):
+                await asyncio.shield(pending)
+        fut = asyncio.get_running_loop().create_future()
+        self._starting[settings] = fut
+        worker = make() if make is not None else self._make(model_id, settings)
+        try:
+            await worker.start()
+        except BaseException as exc:
+            fut.set_exception(exc)
+            fut.exception()  # retrieved: waiters only need to know it is over
+            raise
+        finally:
+            self._starting.pop(settings, None)
+        stale = self._workers.get(settings)
+        if stale is not None and stale is not worker:
+            await stale.close()  # a dead worker with this key: replaced
+        self._workers[settings] = worker
+        self._refs[settings] = 1
+        fut.set_result(worker)
+        return worker, time.perf_counter() - t0
+
+    async def release(self, worker: LocalWorker, session: str) -> None:
+        """One role lets go of ``worker``: its KV snapshot is dropped; the last one ends it."""
+        settings = worker.settings
+        if self._workers.get(settings) is not worker:
+            await worker.close()  # replaced after a crash: nobody shares it any more
+            return
+        self._refs[settings] = self._refs.get(settings, 1) - 1
+        if self._refs[settings] > 0:
+            await worker.forget(session)
+            return
+        self._workers.pop(settings, None)
+        self._refs.pop(settings, None)
+        await worker.close()
+
+    def workers(self) -> list[LocalWorker]:
+        return list(self._workers.values())
+
+
+class LocalBackend:
+    """One role's handle on a (possibly shared) :class:`LocalWorker`.
+
+    Memory is reported per role as the role's share of the worker: its RSS divided among the
+    roles using it, so the pool's total counts each process once.
+    """
+
+    is_remote = False
+
+    def __init__(self, model_id: str, settings: WorkerSettings, pool: WorkerPool, *,
+                 load_timeout_s: float = 120.0, turn_timeout_s: float = 300.0,
+                 token_probs: bool = True) -> None:
+        self.model_id = model_id
+        self.settings = settings
+        self.n_ctx = settings.n_ctx
+        self.load_s: float | None = None
+        self.on_exit: ExitCallback | None = None
+        self.session = uuid.uuid4().hex[:12]
+        self._pool = pool
+        self._worker: LocalWorker | None = None
+        self._closed = False
+        self._make = lambda: LocalWorker(model_id, settings, load_timeout_s=load_timeout_s,
+                                         turn_timeout_s=turn_timeout_s, token_probs=token_probs)
+
+    @property
+    def worker(self) -> LocalWorker | None:
+        return self._worker
+
+    async def start(self) -> float:
+        worker, waited = await self._pool.acquire(self.model_id, self.settings, self._make)
+        self._worker = worker
+        worker.exit_listeners.append(self._exited)
+        self.n_ctx = worker.n_ctx
+        # A role that joins a running worker is ready as soon as it joined.
+        self.load_s = waited if self._pool.refs(worker) > 1 else (worker.load_s or waited)
+        return self.load_s
+
+    def _exited(self, reason: str) -> None:
+        if self.on_exit is not None and not self._closed:
+            self.on_exit(reason)
+
+    def _require(self) -> LocalWorker:
+        if self._worker is None or self._closed:
+            raise WorkerCrashedError(f"{self.model_id}: worker not running")
+        return self._worker
+
+    async def generate(self, request: GenerationRequest,
+                       on_token: TokenCallback | None = None) -> GenerationResult:
+        return await self._require().generate(request, on_token, session=self.session)
+
+    async def count_tokens(self, text: str) -> int:
+        return await self._require().count_tokens(text)
+
+    async def cancel(self) -> None:
+        if self._worker is not None:
+            await self._worker.cancel(self.session)
+
+    def shared_with(self) -> int:
+        """How many roles (this one included) the worker serves."""
+        return self._pool.refs(self._worker) if self._worker is not None else 0
+
+    def state_bytes(self) -> int:
+        """Bytes of this role's KV snapshot in the worker (0 while its cache is the live one)."""
+        return self._worker.state_bytes.get(self.session, 0) if self._worker else 0
+
+    def rss_bytes(self) -> int | None:
+        if self._worker is None or not self.alive():
+            return 0
+        return (self._worker.rss_bytes() or 0) // max(1, self.shared_with())
+
+    def pid(self) -> int | None:
+        return self._worker.pid() if self._worker else None
+
+    def alive(self) -> bool:
+        return not self._closed and self._worker is not None and self._worker.alive()
+
+    @property
+    def death_reason(self) -> str | None:
+        if self._worker is not None and self._worker.death_reason:
+            return self._worker.death_reason
+        return "unloaded" if self._closed else None
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        """Signal the worker process (every role sharing it goes down with it)."""
+        if self._worker is not None:
+            self._worker.kill(sig)
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        worker, self._worker = self._worker, None
+        if worker is not None:
+            with contextlib.suppress(ValueError):
+                worker.exit_listeners.remove(self._exited)
+            await self._pool.release(worker, self.session)
+            self._worker = worker  # death_reason and pid stay readable after close

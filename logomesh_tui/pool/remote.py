@@ -17,7 +17,7 @@ import httpx
 
 from ..config import RemoteEndpoint
 from ..errors import GenerationCancelled, RemoteServerError
-from .types import GenerationRequest, GenerationResult, Timings, TokenCallback
+from .types import ExitCallback, GenerationRequest, GenerationResult, Timings, TokenCallback
 
 _RETRYABLE = (httpx.ConnectError, httpx.ReadTimeout, httpx.ConnectTimeout, httpx.RemoteProtocolError,
               httpx.ReadError, httpx.PoolTimeout)
@@ -52,6 +52,8 @@ class RemoteBackend:
         self.load_s: float | None = None
         # Which response_format form this server takes; learnt from its first refusal.
         self.schema_form = "json_schema"
+        # A server has no process of ours that could die unasked: never called.
+        self.on_exit: ExitCallback | None = None
 
     def _headers(self) -> dict[str, str]:
         env = self.endpoint.api_key_env
@@ -214,6 +216,16 @@ class RemoteBackend:
 
     def alive(self) -> bool:
         return self._alive
+
+    def shared_with(self) -> int:
+        return 1
+
+    def state_bytes(self) -> int | None:
+        return None
+
+    @property
+    def death_reason(self) -> str | None:
+        return None if self._alive else "closed"
 
     async def close(self) -> None:
         self._alive = False

@@ -62,13 +62,29 @@ class GenerationResult(BaseModel):
 TokenCallback = Callable[[str], Awaitable[None] | None]
 
 
+ExitCallback = Callable[[str], None]
+"""Called with a reason when a backend's process dies without being asked to."""
+
+
 @runtime_checkable
 class Backend(Protocol):
-    """What serves one role: a local llama.cpp worker process or a remote OpenAI server."""
+    """What serves one role: a local llama.cpp worker process or a remote OpenAI server.
+
+    Everything the engine reads or sets on a backend is declared here: ``load_s`` is set by
+    ``start()``; ``death_reason`` says why a backend that is no longer ``alive()`` stopped;
+    the engine sets ``on_exit`` to hear about a crash between turns (backends whose process
+    cannot die unasked, such as a remote one, never call it).
+    """
 
     model_id: str
     n_ctx: int
     is_remote: bool
+    load_s: float | None
+    on_exit: ExitCallback | None
+
+    @property
+    def death_reason(self) -> str | None:
+        """Why the backend stopped (``worker killed by SIGKILL``); None while it runs."""
 
     async def start(self) -> float:
         """Bring the model up; return load seconds. Raises a LogoMeshError on failure."""
@@ -89,7 +105,30 @@ class Backend(Protocol):
 
     def alive(self) -> bool: ...
 
+    def shared_with(self) -> int:
+        """Roles served by the same process, this one included (1 when not shared)."""
+
+    def state_bytes(self) -> int | None:
+        """Bytes of this role's saved KV state in a shared process; None when not tracked."""
+
     async def close(self) -> None: ...
+
+
+class SwapReport(BaseModel):
+    """What a hot-swap did: which model replaced which behind a role, and how long it took."""
+
+    role: str
+    old_model_id: str
+    new_model_id: str
+    seconds: float = Field(description="from the call until the new model served the role")
+    side_by_side: bool = Field(
+        description="True: the new model loaded while the old one kept serving; False: memory "
+                    "allowed only one, so the old one was unloaded first")
+
+    def describe(self) -> str:
+        """The one line every view shows for a finished swap."""
+        return (f"swapped {self.role}: {self.old_model_id} -> {self.new_model_id} "
+                f"in {self.seconds:.1f} s")
 
 
 class ModelInfo(BaseModel):
@@ -97,7 +136,9 @@ class ModelInfo(BaseModel):
     model_id: str
     status: ModelStatus
     pid: int | None = None
-    rss_bytes: int | None = None
+    rss_bytes: int | None = Field(
+        default=None, description="RAM: the role's share of its worker's RSS")
+    device_bytes: int = Field(default=0, description="GPU memory (estimated from GGUF metadata)")
     n_ctx: int = 0
     remote: bool = False
     pinned: bool = False
@@ -107,6 +148,12 @@ class ModelInfo(BaseModel):
     load_s: float | None = None
     error: str | None = None
     last_used: float = Field(default_factory=time.monotonic)
+    ttl_s: float | None = Field(default=None, description="idle seconds before an unload")
+    unload_in_s: float | None = Field(default=None, description="seconds left until then")
+    idle_unloaded: bool = Field(default=False, description="unloaded for being idle (ttl)")
+    shared_with: int = Field(default=1, description="roles served by the same worker process")
+    kv_state_bytes: int | None = Field(
+        default=None, description="the role's saved KV cache in a shared worker")
 
 
 class MemoryStats(BaseModel):
@@ -115,6 +162,9 @@ class MemoryStats(BaseModel):
     budget: int
     system_available: int
     system_total: int
+    device_per_role: dict[str, int] = Field(default_factory=dict)
+    device_total: int = 0
+    device_budget: int | None = None
 
 
 class PoolEvent(BaseModel):

@@ -19,13 +19,14 @@ OTHER = "gemma-3-270m"
 
 async def test_overhead_compares_the_stack_with_bare_llama_cpp():
     require_model(SMALL)
-    r = await speed.bench_overhead(SMALL, n_ctx=512, max_tokens=16, repeats=1)
+    r = await speed.bench_overhead(SMALL, n_ctx=512, max_tokens=16, repeats=3)
     assert r["bare_tokens_per_s"] > 0 and r["stack_tokens_per_s"] > 0
-    assert r["throughput_ratio"] == pytest.approx(
-        r["stack_tokens_per_s"] / r["bare_tokens_per_s"], rel=0.01)
-    assert len(r["tokens_generated"]["bare"]) == len(r["tokens_generated"]["stack"]) == 1
-    assert r["tokens_generated"]["stack"][0] > 1
-    assert r["met"] == (r["throughput_ratio"] >= 0.95)
+    spread = r["throughput_ratio_spread"]
+    # The ratio is the median of per-pair ratios, so it lies within their range.
+    assert spread["min"] <= r["throughput_ratio"] == spread["median"] <= spread["max"]
+    assert len(r["tokens_generated"]["bare"]) == len(r["tokens_generated"]["stack"]) == 3
+    assert min(r["tokens_generated"]["stack"]) > 1
+    assert r["met"] == (r["throughput_ratio"] >= 0.98)
 
 
 async def test_swap_times_ready_and_first_token_for_each_model():
@@ -64,10 +65,26 @@ async def test_pool_measures_every_role_against_its_estimate():
 async def test_conversation_accounts_prompt_tokens_and_windows():
     require_model(SMALL)
     r = await speed.bench_conversation([SMALL], messages=4, n_ctx=1024, max_tokens=24)
-    assert r["turns"] >= 4 and r["rounds"] >= 1
+    assert r["turns"] >= 4 and r["rounds"] >= 1 and r["workers"] == 1
     assert 0 < r["prompt_tokens_evaluated"] <= r["prompt_tokens_sent"]
+    assert r["evaluated_per_sent"] == pytest.approx(
+        r["prompt_tokens_evaluated"] / r["prompt_tokens_sent"], abs=1e-4)
     assert r["within_windows"] is True
     assert all(r["max_prompt_tokens"][role] <= r["n_ctx"][role] for role in r["n_ctx"])
+    assert sum(r["failure_reasons"].values()) == r["failures"] <= r["turns"]
+
+
+async def test_shared_compares_four_roles_on_one_worker_with_one_role():
+    require_model(SMALL)
+    code = "\n".join(f"export const value{i} = compute({i});" for i in range(60))
+    r = await speed.bench_shared([SMALL], n_ctx=2048, max_tokens=24,
+                                 files={"values.ts": code})
+    four, one = r["four_roles"], r["one_role"]
+    assert four["workers"] == 1 and four["turns"] >= 4
+    # The file is evaluated once for four roles, not four times.
+    assert four["prompt_tokens_evaluated"] < 4 * one["prompt_tokens_evaluated"]
+    assert r["rss_ratio"] == pytest.approx(four["rss_bytes"] / (sum(one["rss_bytes"]) / 2),
+                                           abs=1e-3)
 
 
 async def test_ui_times_the_help_key_to_the_painted_screen():

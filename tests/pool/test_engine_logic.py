@@ -19,6 +19,7 @@ class Factory:
     def __init__(self, sizes: dict[str, int], load_delay_s: float = 0.0, **kw) -> None:
         self.sizes = sizes
         self.created: list[str] = []
+        self.made: list[FakeBackend] = []
         self.load_delay_s = load_delay_s
         self.kw = kw
 
@@ -29,7 +30,10 @@ class Factory:
 
     def __call__(self, model_id: str, config: EngineConfig) -> FakeBackend:
         self.created.append(model_id)
-        return FakeBackend(model_id, rss=self.sizes[model_id], load_delay_s=self.load_delay_s, **self.kw)
+        backend = FakeBackend(model_id, rss=self.sizes[model_id], load_delay_s=self.load_delay_s,
+                              **self.kw)
+        self.made.append(backend)
+        return backend
 
 
 def engine_with(sizes, budget, **kw) -> tuple[HotSwapEngine, Factory]:
@@ -104,7 +108,8 @@ async def test_hot_swap_waits_for_turn_in_flight_and_next_turn_uses_new_model():
     swap = await engine.hot_swap("writer", "b")
     first = await turn
     assert first.model_id == "a"  # the turn in flight finished on the old model
-    assert swap["old_model_id"] == "a" and swap["new_model_id"] == "b" and swap["seconds"] >= 0
+    assert swap.old_model_id == "a" and swap.new_model_id == "b" and swap.seconds >= 0
+    assert swap.side_by_side  # both fit the budget: the old model served until the switch
     assert ex.model_id == "b"
     assert (await ex.generate(req())).model_id == "b"
 
@@ -112,9 +117,22 @@ async def test_hot_swap_waits_for_turn_in_flight_and_next_turn_uses_new_model():
 async def test_hot_swap_unloads_first_when_both_do_not_fit():
     engine, factory = engine_with({"a": 700 * MB, "b": 700 * MB}, 1000 * MB)
     await engine.load_model("a", "writer")
-    await engine.hot_swap("writer", "b")
+    report = await engine.hot_swap("writer", "b")
+    assert not report.side_by_side and report.describe().startswith("swapped writer: a -> b")
     [m] = engine.get_active_models()
     assert m.model_id == "b" and m.status == ModelStatus.READY
+
+
+async def test_a_backend_that_dies_between_turns_marks_its_role_failed_with_the_reason():
+    engine, factory = engine_with({"a": 10 * MB}, 1000 * MB)
+    events = []
+    engine.add_listener(events.append)
+    await engine.load_model("a", "writer")
+    [backend] = [b for b in factory.made if b.alive()]
+    backend.crash("worker killed by SIGSEGV")
+    [m] = engine.get_active_models()
+    assert m.status == ModelStatus.FAILED and m.error == "worker killed by SIGSEGV"
+    assert [e.detail for e in events if e.kind == "failed"] == ["worker killed by SIGSEGV"]
 
 
 async def test_unknown_role_and_model_errors_are_one_line():

@@ -83,7 +83,9 @@ async def test_two_roles_twenty_swaps_leave_no_workers_and_no_growth(real_config
 
 
 async def test_sigkill_mid_generation_marks_failed_others_serve_and_reload_works(real_config):
-    async with HotSwapEngine(real_config) as engine:
+    # Separate workers per role: the crash of one role's process must not touch the other.
+    config = real_config.model_copy(update={"share_workers": False})
+    async with HotSwapEngine(config) as engine:
         await engine.load_model(SMOL, "a")
         await engine.load_model(SMOL, "b")
         events = []

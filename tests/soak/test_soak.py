@@ -55,13 +55,14 @@ async def test_hot_swaps_with_generation_between_them(tmp_path, swaps):
         for i in range(swaps):
             target = models[i % 2]
             result = await engine.hot_swap("swapper", target)
-            assert result["new_model_id"] == target and ex.model_id == target
+            assert result.new_model_id == target and ex.model_id == target
             reply = await ex.generate(ask("Say ok", 4))
             assert reply.model_id == target and reply.completion_tokens > 0
             assert (await engine.generate("steady", ask("Hi", 4))).text is not None
             live = worker_pids(os.getpid())
-            assert live == {m.pid for m in engine.get_active_models()} and len(live) == 2, \
-                f"swap {i}: workers {live}"
+            # Both roles on smollm2 share one worker; on two models, two workers.
+            assert live == {m.pid for m in engine.get_active_models()} and \
+                len(live) == (1 if target == SMOL else 2), f"swap {i}: workers {live}"
             if i >= 1:  # after one round trip every code path has been imported and warmed
                 samples.append(rss())
     elapsed = time.perf_counter() - t0

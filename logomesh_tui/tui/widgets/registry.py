@@ -18,6 +18,7 @@ STATUS_STYLES = {
     "swapping": "bold magenta",
     "failed": "bold red",
     "unloaded": "dim",
+    "idle off": "dim",
     "empty": "dim",
 }
 
@@ -41,6 +42,13 @@ def _seconds(value: float | None) -> str:
     return f"{value:.1f}s" if value < 10 else f"{value:.0f}s"
 
 
+def _countdown(seconds: float) -> str:
+    """A ready role's time left before its idle unload, in at most 8 characters: ttl 42s."""
+    if seconds < 1000:
+        return f"ttl {seconds:.0f}s"
+    return f"ttl {seconds / 60:.0f}m" if seconds < 60_000 else f"ttl {seconds / 3600:.0f}h"
+
+
 def _fit(text: str, width: int) -> str:
     return text if len(text) <= width else text[: max(0, width - 1)] + "…"
 
@@ -57,12 +65,18 @@ class RoleRow:
     tokens_per_s: float | None = None
     pinned: bool = False
     error: str | None = None
+    device_bytes: int = 0
+    unload_in_s: float | None = None
 
     @classmethod
     def from_info(cls, info: ModelInfo, status: str | None = None) -> RoleRow:
-        return cls(role=info.role, model_id=info.model_id, status=status or str(info.status),
+        if status is None:
+            # A role unloaded for being idle reloads on its next turn: say so, not "unloaded".
+            status = "idle off" if info.idle_unloaded else str(info.status)
+        return cls(role=info.role, model_id=info.model_id, status=status,
                    rss_bytes=info.rss_bytes, last_response_s=info.last_response_s,
-                   tokens_per_s=info.tokens_per_s, pinned=info.pinned, error=info.error)
+                   tokens_per_s=info.tokens_per_s, pinned=info.pinned, error=info.error,
+                   device_bytes=info.device_bytes, unload_in_s=info.unload_in_s)
 
 
 class RegistryPane(DataTable):
@@ -125,22 +139,34 @@ class RegistryPane(DataTable):
         self.rows_by_role = {r.role: r for r in rows}
         self.budget = memory.budget if memory else 0
         total = memory.total if memory else 0
-        self.border_subtitle = (f"{format_bytes(total, compact=True)} / "
-                                f"{format_bytes(self.budget, compact=True)}" if memory else "")
+        subtitle = f"{format_bytes(total, compact=True)} / {format_bytes(self.budget, compact=True)}" if memory else ""
+        if memory and memory.device_total:
+            dev_budget = f" / {format_bytes(memory.device_budget, compact=True)}" if memory.device_budget else ""
+            subtitle += f" · GPU {format_bytes(memory.device_total, compact=True)}{dev_budget}"
+        self.border_subtitle = subtitle
         self._render_rows()
 
     def _cells(self, row: RoleRow, widths: dict[str, int]) -> list[Text | str]:
         style = STATUS_STYLES.get(row.status, "")
         bar_w = widths["memory"] - 6
-        mem = (Text(" ") + Text(memory_bar(row.rss_bytes, self.budget, bar_w), style="green")
-               + Text(" " + format_bytes(row.rss_bytes, compact=True).rjust(4))
-               ) if row.rss_bytes else Text(" -")
+        if row.device_bytes:
+            # RAM and GPU memory side by side; no room left for a bar.
+            mem = Text(" " + format_bytes(row.rss_bytes or 0, compact=True) + " ") + Text(
+                format_bytes(row.device_bytes, compact=True) + "g", style="magenta")
+        elif row.rss_bytes:
+            mem = (Text(" ") + Text(memory_bar(row.rss_bytes, self.budget, bar_w), style="green")
+                   + Text(" " + format_bytes(row.rss_bytes, compact=True).rjust(4)))
+        else:
+            mem = Text(" -")
+        status = row.status
+        if row.unload_in_s is not None and status == "ready":
+            status = _countdown(row.unload_in_s)
         last = _seconds(row.last_response_s)
         tps = f"{row.tokens_per_s:.0f}" if row.tokens_per_s else "-"
         return [
             Text(" " + _fit(row.role, widths["role"] - 1), style="bold"),
             " " + _fit(row.model_id or "—", widths["model"] - 1),
-            Text(" " + row.status, style=style),
+            Text(" " + _fit(status, widths["status"] - 1), style=style),
             mem,
             " " + last,
             " " + tps,
