@@ -87,6 +87,16 @@ async def test_a_passing_greedy_answer_stops_the_loop():
     assert "greedy" in result.stopped
 
 
+async def test_without_assertions_a_lone_greedy_answer_is_not_enough():
+    # The probe only prints: the greedy answer compiles and differs from the starter, but
+    # nothing says it is right, so samples are drawn and the agreeing group wins.
+    printing = PROBE.split("assert(")[0]
+    fake = backend({0.0: HALF, 0.7: RIGHT, 1.0: RIGHT}, probe=printing)
+    result = await engine(fake, samples=2, repair_rounds=0).solve(TASK)
+    assert len(result.candidates) == 3
+    assert result.chosen is not None and result.chosen.text == RIGHT
+
+
 async def test_repair_works_from_verifier_facts_and_wins():
     fake = backend({0.0: BROKEN, 0.7: BROKEN, 1.0: BROKEN}, repair=RIGHT)
     result = await engine(fake, samples=2, repair_rounds=2).solve(TASK)
