@@ -32,7 +32,7 @@ from ..evidence.verifier import Verifier, VerifierConfig
 from .quality_tasks import QualityTask, TaskError, check_answers, load_tasks
 
 if TYPE_CHECKING:
-    from ..conversation.context import RoleExecutor
+    from ..conversation.context import TurnExecutor
 
 MODES = ("single", "self_repair", "single_checks", "pool")
 DEFAULT_TOKEN_BUDGET = 9000
@@ -48,7 +48,7 @@ def code_task(task: QualityTask) -> CodeTask:
 class _Run:
     """One mode on one task: its engine (or plain loop), ledger and candidates."""
 
-    def __init__(self, executors: Mapping[str, RoleExecutor], plan: Plan, task: QualityTask,
+    def __init__(self, executors: Mapping[str, TurnExecutor], plan: Plan, task: QualityTask,
                  toolchain: Toolchain, budget: int, max_tokens: int, lint: bool,
                  engine_config: EngineConfig | None = None) -> None:
         self.task = task
@@ -122,7 +122,7 @@ def pass_at_k(n: int, c: int, k: int) -> float:
     return 1.0 - math.comb(n - c, k) / math.comb(n, k)
 
 
-async def run_quality(executors_by_role: Mapping[str, RoleExecutor], tasks_dir: Path | str, *,
+async def run_quality(executors_by_role: Mapping[str, TurnExecutor], tasks_dir: Path | str, *,
                       modes: tuple[str, ...] = MODES, token_budget: int = DEFAULT_TOKEN_BUDGET,
                       max_tokens: int = DEFAULT_MAX_TOKENS, toolchain: Toolchain | None = None,
                       limit: int | None = None, only: list[str] | None = None,
@@ -221,7 +221,7 @@ async def run_quality(executors_by_role: Mapping[str, RoleExecutor], tasks_dir: 
                         "check.ts scores every candidate after the loops"}
 
 
-async def calibrate(executors_by_role: Mapping[str, RoleExecutor], tasks_dir: Path | str, *,
+async def calibrate(executors_by_role: Mapping[str, TurnExecutor], tasks_dir: Path | str, *,
                     rates: PassRates, toolchain: Toolchain | None = None,
                     limit: int | None = None, only: list[str] | None = None,
                     max_tokens: int = DEFAULT_MAX_TOKENS,

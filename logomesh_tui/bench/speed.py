@@ -16,6 +16,7 @@ import psutil
 
 from ..catalog import Catalog
 from ..config import EngineConfig
+from ..conversation.roles import SEED_ROLES
 from ..pool.engine import HotSwapEngine
 from ..pool.types import GenerationRequest, TokenCallback
 
@@ -210,7 +211,7 @@ async def bench_memory(models: list[str] | None = None, swaps: int = 50, n_ctx: 
 async def bench_pool(models: list[str] | None = None, n_ctx: int = 2048, max_tokens: int = 128) -> dict:
     """The default pool loaded together: RSS vs file sizes vs estimates; a 128-token turn each."""
     models = models or DEFAULT_POOL
-    roles = ["primary-analyzer", "architecture-critic", "optimization-specialist", "documentation-writer"]
+    roles = list(SEED_ROLES)
     # The engine's defaults: every core per worker; the orchestrator runs such turns one at a time.
     cfg = _config(n_ctx, None)
     cat = Catalog.from_config(cfg)
@@ -245,7 +246,7 @@ async def bench_conversation(models: list[str] | None = None, messages: int = 60
     from ..conversation import MultiModelSession, ResourceLimits
 
     models = models or ["smollm2-135m"] * 4
-    roles = ["primary-analyzer", "architecture-critic", "optimization-specialist", "documentation-writer"]
+    roles = list(SEED_ROLES)
     cfg = _config(n_ctx, max(1, (os.cpu_count() or 2) // 2))
     rounds = -(-messages // len(roles))
     async with HotSwapEngine(cfg) as engine:

@@ -75,9 +75,10 @@ async def _quality(args: argparse.Namespace, models: list[str] | None) -> dict:
     from ..bench.quality import DEFAULT_TOKEN_BUDGET, MODES, calibrate, run_quality
     from ..bench.speed import DEFAULT_POOL
     from ..config import EngineConfig
+    from ..conversation.roles import SEED_ROLES
     from ..pool.engine import HotSwapEngine
 
-    roles = ["primary-analyzer", "architecture-critic", "optimization-specialist", "documentation-writer"]
+    roles = list(SEED_ROLES)
     models = models or DEFAULT_POOL
     tasks = Path(args.tasks) if args.tasks else Path(__file__).resolve().parents[2] / "bench" / "tasks"
     # A shared 2-core machine can take minutes for one long reply: a generous turn timeout;

@@ -12,15 +12,12 @@ from pathlib import Path
 from typing import Any
 
 from ..config import EngineConfig
+from ..conversation.roles import SEED_ROLES
 from ..errors import LogoMeshError
 
 # The default pool: the four offline models, strongest as the analyzer (it also synthesizes).
-DEFAULT_ROLES = {
-    "primary-analyzer": "qwen2.5-coder-1.5b",
-    "architecture-critic": "qwen2.5-coder-0.5b",
-    "optimization-specialist": "gemma-3-270m",
-    "documentation-writer": "smollm2-135m",
-}
+DEFAULT_ROLES = dict(zip(SEED_ROLES, ["qwen2.5-coder-1.5b", "qwen2.5-coder-0.5b",
+                                       "gemma-3-270m", "smollm2-135m"], strict=True))
 
 
 def register(sub: argparse._SubParsersAction) -> None:

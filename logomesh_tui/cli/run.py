@@ -19,12 +19,14 @@ from rich.panel import Panel
 from rich.text import Text
 
 from ..config import EngineConfig
-from ..conversation.consensus import ARBITRATION_POLICIES
+from ..conversation.consensus import ARBITRATION_POLICIES, arbitration_policy
 from ..conversation.protocols import protocol_names
+from ..conversation.runner import ConversationRunner, RunnerView, TurnReport
 from ..errors import LogoMeshError
 from ..pool.fake import FakeBackend
 from ..pool.types import GenerationRequest
-from ..sessions.events import MessagePosted, TurnFailed, TurnMetrics
+from ..sessions.events import Event
+from ..sessions.timeline import TimelinePrinter
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -93,40 +95,67 @@ async def load_roles(engine: Any, roles: dict[str, str], console: Console) -> No
         console.print(Text(f"loaded {model} as {role}{load}", style="dim"))
 
 
+class ProgressView(RunnerView):
+    """A status line under the timeline: who is generating, how far along."""
+
+    def __init__(self, status: Any) -> None:
+        self.status = status
+        self.counts: dict[str, int] = {}
+
+    def _refresh(self) -> None:
+        busy = ", ".join(f"{role} ({n} tokens)" for role, n in self.counts.items())
+        self.status.update(f"generating: {busy}" if busy else "between turns ...")
+
+    def token(self, turn_id: str, role: str, text: str) -> None:
+        self.counts[role] = self.counts.get(role, 0) + 1
+        self._refresh()
+
+    def turn(self, report: TurnReport) -> None:
+        if report.phase != "started":
+            self.counts.pop(report.role, None)
+            self._refresh()
+
+
+class PrinterView(RunnerView):
+    """The timeline as it is recorded, and a one-time warning when the file stops saving."""
+
+    def __init__(self, runner: ConversationRunner, console: Console, *, metrics: bool) -> None:
+        self.runner = runner
+        self.console = console
+        self.printer = TimelinePrinter(console, metrics=metrics)
+        self.warned = False
+
+    def event(self, event: Event, replayed: bool) -> None:
+        self.printer(event)
+        session = self.runner.session
+        if not self.warned and session is not None and not session.saving:
+            self.warned = True
+            self.console.print(Text(session.save_warning or "not saving", style="bold red"))
+
+
 @contextlib.contextmanager
-def progress_line(session: Any, console: Console) -> Iterator[None]:
-    """On a terminal, a status line under the timeline: who is generating, how far along."""
+def progress_line(runner: ConversationRunner, session: Any, console: Console) -> Iterator[None]:
+    """On a terminal, a status line under the timeline while ``session`` runs."""
     if not console.is_terminal or session.arbitration_name == "ask":
         # The "ask" policy reads from this terminal; a live status line would overwrite it.
         yield
         return
-    counts: dict[str, int] = {}
     status = console.status("waiting for the first turn ...")
-
-    def refresh() -> None:
-        busy = ", ".join(f"{role} ({n} tokens)" for role, n in counts.items())
-        status.update(f"generating: {busy}" if busy else "between turns ...")
-
-    def on_token(role: str, _piece: str) -> None:
-        counts[role] = counts.get(role, 0) + 1
-        refresh()
-
-    def on_event(event: Any) -> None:
-        if isinstance(event, MessagePosted):
-            counts.pop(event.message.from_role, None)
-            refresh()
-        elif isinstance(event, TurnFailed | TurnMetrics):
-            counts.pop(event.role, None)
-            refresh()
-
-    session.token_listeners.append(on_token)
-    session.add_listener(on_event)
+    view = runner.attach(ProgressView(status))
     with status:
         try:
             yield
         finally:
-            session.token_listeners.remove(on_token)
-            session.remove_listener(on_event)
+            runner.detach(view)
+
+
+def headless_runner(engine: Any, config: EngineConfig, console: Console, *,
+                    metrics: bool) -> ConversationRunner:
+    """The runner ``run`` and ``resume`` use: a terminal prompt for "ask", the timeline
+    printed as it is recorded."""
+    runner = ConversationRunner(engine, config, ask=arbitration_policy("ask"))
+    runner.attach(PrinterView(runner, console, metrics=metrics))
+    return runner
 
 
 def print_outcome(console: Console, response: Any, store_dir: Path, as_json: bool) -> None:
@@ -160,42 +189,25 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 async def _run(scenario: Any, inputs: dict[str, str], limits: Any, config: EngineConfig,
                args: argparse.Namespace, console: Console) -> int:
-    from ..conversation.session import MultiModelSession
-    from ..sessions.store import SessionStore
-    from ..sessions.timeline import TimelinePrinter
-
-    store = SessionStore(config.sessions_dir)
     engine = make_engine(config, args.fake)
     try:
         await load_roles(engine, {r: s.model for r, s in scenario.roles.items()}, console)
-        session = MultiModelSession(
-            protocol=scenario.protocol, limits=limits, config=config, engine=engine,
-            store=store, arbitration=args.arbitration or scenario.arbitration,
+        runner = headless_runner(engine, config, console, metrics=args.metrics)
+        session = await runner.prepare(
+            list(scenario.roles), protocol=scenario.protocol, limits=limits,
+            arbitration=args.arbitration or scenario.arbitration,
             role_weights={r: s.weight for r, s in scenario.roles.items()},
             role_instructions={r: s.instructions for r, s in scenario.roles.items()
                                if s.instructions},
             input_files=inputs)
-        for role in scenario.roles:
-            await session.add_model(role, engine.executor(role))
-        printer = TimelinePrinter(console, metrics=args.metrics)
-        session.add_listener(printer)
-        warned = False
-
-        def warn_once(_event: Any) -> None:
-            nonlocal warned
-            if not warned and not session.saving:
-                warned = True
-                console.print(Text(session.save_warning or "not saving", style="bold red"))
-
-        session.add_listener(warn_once)
         try:
-            with progress_line(session, console):
-                response = await session.execute_collaborative_prompt(scenario.prompt)
+            with progress_line(runner, session, console):
+                response = await runner.run(session, scenario.prompt)
         except (asyncio.CancelledError, KeyboardInterrupt):
             console.print(Text(f"interrupted; continue with: logomesh-tui resume "
                                f"{session.session_id}", style="yellow"))
             raise
-        print_outcome(console, response, store.dir, args.json)
+        print_outcome(console, response, Path(config.sessions_dir), args.json)
         return 0
     finally:
         await engine.close()

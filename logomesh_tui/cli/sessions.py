@@ -13,7 +13,14 @@ from rich.table import Table
 from rich.text import Text
 
 from ..config import EngineConfig
-from .run import add_run_options, load_roles, make_engine, print_outcome, progress_line
+from .run import (
+    add_run_options,
+    headless_runner,
+    load_roles,
+    make_engine,
+    print_outcome,
+    progress_line,
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -96,7 +103,6 @@ def cmd_resume(args: argparse.Namespace) -> int:
 
 
 async def _resume(store: Any, sid: str, args: argparse.Namespace, console: Console) -> int:
-    from ..conversation.session import MultiModelSession
     from ..sessions.events import SessionStarted
     from ..sessions.timeline import TimelinePrinter
 
@@ -105,25 +111,21 @@ async def _resume(store: Any, sid: str, args: argparse.Namespace, console: Conso
     start = next((e for e in events if isinstance(e, SessionStarted)), None)
     n_ctx = max(start.n_ctx.values(), default=None) if start else None
     timeout = start.limits.get("turn_timeout_s") if start else None
-    config = EngineConfig.load(n_ctx=n_ctx, turn_timeout_s=timeout)
+    config = EngineConfig.load(n_ctx=n_ctx, turn_timeout_s=timeout,
+                               sessions_dir=store.dir)
     engine = make_engine(config, args.fake)
     try:
-        kwargs: dict[str, Any] = {}
-        if args.arbitration:
-            kwargs["arbitration"] = args.arbitration
-        session = MultiModelSession.restore(store, sid, engine=engine, config=config, **kwargs)
+        runner = headless_runner(engine, config, console, metrics=args.metrics)
+        session = await runner.restore(sid, arbitration=args.arbitration)
         if args.max_rounds:
             session.limits.max_rounds = args.max_rounds
-        printer = TimelinePrinter(console, metrics=args.metrics)
-        printer.replay(events)
+        TimelinePrinter(console, metrics=args.metrics).replay(events)
         for warning in result.warnings():
             console.print(Text(f"({warning})", style="yellow"))
         await load_roles(engine, session.participants(), console)
-        for role in session.participants():
-            await session.add_model(role, engine.executor(role))
-        session.add_listener(printer)
-        with progress_line(session, console):
-            response = await session.resume()
+        await runner.seat_restored(session)
+        with progress_line(runner, session, console):
+            response = await runner.run(session)
         print_outcome(console, response, store.dir, args.json)
         return 0
     finally:

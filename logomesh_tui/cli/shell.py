@@ -22,9 +22,11 @@ from rich.console import Console
 from rich.text import Text
 
 from ..commands import CommandContext, CommandResult, Dispatcher, complete
+from ..commands.controller import RunnerController
 from ..config import APP_NAME, EngineConfig
-from ..conversation.gate import GatedExecutor
-from ..errors import LogoMeshError
+from ..conversation.runner import ConversationRunner, RunnerView, RunState, StateChange
+from ..sessions.events import Event
+from ..sessions.timeline import TimelinePrinter
 
 PROMPT = "DevShell> "
 EXIT_WORDS = {"exit", "quit", "exit()", "quit()"}
@@ -54,146 +56,33 @@ def history_file() -> Path:
     return Path(override) if override else Path(user_data_dir(APP_NAME)) / "shell_history"
 
 
-class ShellConversation:
-    """The shell's ConversationController: one conversation at a time, timeline printed.
+class ShellView(RunnerView):
+    """What the shell shows of a conversation: the timeline as it is recorded, and how it
+    ended (the final answer, a failure, a stop)."""
 
-    With ``wait=True`` (``shell -c``) ``start`` returns when the conversation has ended, so
-    a following ``conversation.export`` sees the whole session.
-    """
-
-    def __init__(self, engine: Any, config: EngineConfig, console: Console, *,
-                 wait: bool = False, metrics: bool = False) -> None:
-        self.engine = engine
-        self.config = config
+    def __init__(self, runner: ConversationRunner, console: Console, *,
+                 metrics: bool = False) -> None:
+        self.runner = runner
         self.console = console
-        self.wait = wait
-        self.metrics = metrics
-        self.session_id: str | None = None
-        self.session: Any = None
-        self.task: asyncio.Task | None = None
-        self._gate = asyncio.Event()
-        self._gate.set()
-        self.paused = False
+        self.printer = TimelinePrinter(console, metrics=metrics)
 
-    @property
-    def running(self) -> bool:
-        return self.task is not None and not self.task.done()
+    def event(self, event: Event, replayed: bool) -> None:
+        if not replayed:
+            self.printer(event)
 
-    async def start(self, prompt: str, protocol: str = "four-round", *,
-                    max_rounds: int | None = None, roles: list[str] | None = None,
-                    files: list[str] | None = None, arbitration: str | None = None) -> str:
-        from ..conversation.session import MultiModelSession, ResourceLimits, read_input_files
-        from ..sessions.store import SessionStore
-        from ..sessions.timeline import TimelinePrinter
-
-        if self.running:
-            raise LogoMeshError("a conversation is already running; conversation.stop() first")
-        if arbitration == "ask":
-            raise LogoMeshError("arbitration \"ask\" needs the dashboard or `logomesh-tui run "
-                                "--arbitration ask`; here use highest-score or first")
-        loaded = [m.role for m in self.engine.get_active_models()]
-        chosen = roles or loaded
-        if not chosen:
-            raise LogoMeshError('no models loaded; llm.registry.load("smollm2-135m", '
-                                '"primary-analyzer") first')
-        missing = [r for r in chosen if r not in loaded]
-        if missing:
-            raise LogoMeshError(f"roles without a model: {', '.join(missing)}; load them first")
-        inputs = read_input_files(files)
-        session = MultiModelSession(
-            protocol=protocol, limits=ResourceLimits(max_rounds=max_rounds), config=self.config,
-            engine=self.engine, store=SessionStore(self.config.sessions_dir),
-            arbitration=arbitration or "highest-score", input_files=inputs)
-        self._gate.set()
-        self.paused = False
-        for role in chosen:
-            await session.add_model(role, GatedExecutor(self.engine.executor(role), self._gate))
-        session.add_listener(TimelinePrinter(self.console, metrics=self.metrics))
-        self.session = session
-        self.session_id = session.session_id
-        self.task = asyncio.ensure_future(self._run(session, prompt))
-        if self.wait:
-            await asyncio.shield(self.task)
-            return f"conversation finished; session {self.session_id}"
-        return (f"conversation started ({protocol}, {len(chosen)} roles), session "
-                f"{self.session_id}")
-
-    async def _run(self, session: Any, prompt: str) -> Any:
-        try:
-            response = await session.execute_collaborative_prompt(prompt)
-        except asyncio.CancelledError:
-            self.console.print(Text(f"conversation stopped; session {session.session_id} kept",
+    def state_changed(self, change: StateChange) -> None:
+        if change.state == RunState.STOPPED:
+            self.console.print(Text(f"conversation stopped; session {change.session_id} kept",
                                     style="yellow"))
-            raise
-        except LogoMeshError as exc:
-            # In the REPL nobody awaits this task: say what happened instead of losing it.
-            self.console.print(Text(f"conversation failed: {exc}", style="bold red"))
-            if self.wait:
-                raise
-            return None
-        if not session.saving:
-            self.console.print(Text(session.save_warning or "not saving", style="bold red"))
-        self.console.print(Text(f"final answer: {response.final_answer or '(none)'}",
-                                style="bold"))
-        return response
-
-    def pause(self) -> str:
-        if not self.running or self.paused:
-            raise LogoMeshError("no conversation is running" if not self.running
-                                else "the conversation is already paused")
-        self._gate.clear()
-        self.paused = True
-        return "paused: turns in flight finish, no new turn starts; conversation.resume()"
-
-    def resume(self) -> str:
-        if not self.running or not self.paused:
-            raise LogoMeshError("the conversation is not paused")
-        self._gate.set()
-        self.paused = False
-        return "resumed"
-
-    async def stop(self) -> str:
-        if not self.running:
-            raise LogoMeshError("no conversation is running")
-        assert self.task is not None
-        self._gate.set()
-        self.task.cancel()
-        for role in self.session.roles() if self.session is not None else []:
-            try:
-                await self.engine.executor(role).cancel()
-            except LogoMeshError:
-                pass  # the role was unloaded meanwhile
-        try:
-            await self.task
-        except (asyncio.CancelledError, Exception):  # noqa: BLE001 - it is being stopped
-            pass
-        return f"conversation stopped; session {self.session_id} kept"
-
-    def export(self, name: str, format: str) -> str:
-        from ..export import export_session
-
-        if not self.session_id:
-            raise LogoMeshError("nothing to export yet: conversation.start(...) or "
-                                "session.open(\"ID\") first")
-        report = export_session(self.session_id, format, name=name,
-                                sessions_dir=self.config.sessions_dir, config=self.config)
-        return report.summary()
-
-    def open_session(self, session_id: str) -> list[str]:
-        from ..sessions.store import SessionStore, summarize
-
-        if self.running:
-            raise LogoMeshError("stop the running conversation before opening another session")
-        store = SessionStore(self.config.sessions_dir)
-        sid = store.resolve_id(session_id)
-        result = store.read(sid)
-        summary = summarize(sid, store.path_for(sid), result.events)
-        self.session_id = sid
-        roles = ", ".join(f"{r}={m}" for r, m in summary.roles.items()) or "no roles"
-        torn = "; its torn last line was skipped" if result.torn_tail else ""
-        return [f"opened session {sid}: {summary.message_count} messages, "
-                f"{summary.protocol or 'unknown protocol'}, {roles}{torn}",
-                *(d.describe() for d in result.damaged)]
+        elif change.state == RunState.FAILED:
+            # In the REPL nobody awaits the conversation: say what happened instead of losing it.
+            self.console.print(Text(f"conversation failed: {change.detail}", style="bold red"))
+        elif change.state == RunState.FINISHED:
+            session, response = self.runner.session, self.runner.response
+            if session is not None and not session.saving:
+                self.console.print(Text(session.save_warning or "not saving", style="bold red"))
+            answer = response.final_answer if response is not None else ""
+            self.console.print(Text(f"final answer: {answer or '(none)'}", style="bold"))
 
 
 def _model_names(config: EngineConfig):
@@ -219,9 +108,13 @@ def make_engine(config: EngineConfig, fake: bool) -> Any:
 
 def build_context(engine: Any, config: EngineConfig, console: Console, *, wait: bool,
                   metrics: bool = False) -> CommandContext:
+    """The shell's command context: a conversation runner with a :class:`ShellView`
+    (``wait``: ``conversation.start`` returns when the conversation has ended)."""
+    runner = ConversationRunner(engine, config, wait=wait)
+    runner.attach(ShellView(runner, console, metrics=metrics))
     return CommandContext(
         engine=engine,
-        conversation=ShellConversation(engine, config, console, wait=wait, metrics=metrics),
+        conversation=RunnerController(runner),
         model_names=_model_names(config), session_names=_session_names(config),
         sessions_dir=config.sessions_dir)
 
@@ -344,7 +237,7 @@ def repl(config: EngineConfig, *, fake: bool = False, metrics: bool = False) -> 
     finally:
         _save_history(readline)
         controller = context.conversation
-        if isinstance(controller, ShellConversation) and controller.running:
+        if isinstance(controller, RunnerController) and controller.runner.running:
             loop.run(controller.stop())
         loop.run(engine.close())
         loop.close()

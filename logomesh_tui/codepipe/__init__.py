@@ -5,7 +5,7 @@
 - ``lexer`` / ``splitter``: tokens, and chunks that fit small windows (reassembled exactly)
 - ``measures``: static before/after measures (``python -m ...codepipe.measures FILE --json``)
 - ``patches``: fenced code and unified diffs from model replies, import merging
-- ``executors``: the RoleExecutor surface and token accounting
+- ``executors``: the TurnExecutor surface and token accounting
 - ``pipeline``: analysis, proposals, critiques, synthesis, review, compile loop (``run_refactor``)
 - ``report``: the output folder (refactored files, changes.diff, rationale, docs, report)
 """

@@ -1,6 +1,6 @@
 """The surface the pipeline and the quality bench need from the model pool: executors by role.
 
-``HotSwapEngine.executor(role)`` and ``FakeBackend`` both satisfy :class:`RoleExecutor`; nothing
+``HotSwapEngine.executor(role)`` and ``FakeBackend`` both satisfy :class:`TurnExecutor`; nothing
 here knows which. :func:`ask` fits a request into the executor's window and accounts its tokens.
 """
 
@@ -11,13 +11,12 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from ..conversation.context import RoleExecutor
+from ..conversation.context import TurnExecutor
+from ..conversation.roles import SEED_ROLES
 from ..errors import LogoMeshError
 from ..pool.types import GenerationRequest, GenerationResult, TokenCallback
 
-# The seed's roles, in the order they speak in a round.
-ROLE_ORDER = ["primary-analyzer", "architecture-critic", "optimization-specialist",
-              "documentation-writer"]
+ROLE_ORDER = list(SEED_ROLES)
 # Fixed overhead a chat template adds around messages, kept free when fitting a prompt.
 TEMPLATE_SLACK_TOKENS = 48
 
@@ -60,14 +59,14 @@ class WindowTooSmall(StepFailed):
     """The prompt leaves no room for a useful reply in this executor's window."""
 
 
-async def prompt_tokens(executor: RoleExecutor, messages: list[dict[str, str]]) -> int:
+async def prompt_tokens(executor: TurnExecutor, messages: list[dict[str, str]]) -> int:
     total = 0
     for m in messages:
         total += await executor.count_tokens(m["content"]) + 4
     return total + TEMPLATE_SLACK_TOKENS
 
 
-async def ask(executor: RoleExecutor, role: str, messages: list[dict[str, str]], *,
+async def ask(executor: TurnExecutor, role: str, messages: list[dict[str, str]], *,
               max_tokens: int, ledger: TokenLedger, min_reply_tokens: int = 32,
               temperature: float = 0.2, json_schema: dict | None = None,
               seed: int | None = 7, on_token: TokenCallback | None = None
@@ -107,7 +106,7 @@ def model_size_hint(model_id: str) -> float:
     return best
 
 
-def strongest_role(executors: Mapping[str, RoleExecutor]) -> str:
+def strongest_role(executors: Mapping[str, TurnExecutor]) -> str:
     """The role whose model looks largest by name (ties: the earlier role in ROLE_ORDER)."""
     if not executors:
         raise ValueError("no executors given")

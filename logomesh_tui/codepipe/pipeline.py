@@ -1,7 +1,7 @@
 """The refactor pipeline: roles analyse, propose, critique, synthesize and review, and the real
 TypeScript compiler decides what may be kept.
 
-It runs over executors by role (``{role: RoleExecutor}``), so the same code drives
+It runs over executors by role (``{role: TurnExecutor}``), so the same code drives
 ``HotSwapEngine`` executors and scripted ``FakeBackend``s. A file is split into chunks that fit
 the smallest window; each chunk goes through the rounds below and is verified *in the whole
 program* (all input files type-checked together) before it is kept:
@@ -39,9 +39,9 @@ from ..sessions import events as ev
 from . import prompts
 from .compiler import CompileResult, Diagnostic, typecheck_sources
 from .executors import (
-    RoleExecutor,
     StepFailed,
     TokenLedger,
+    TurnExecutor,
     WindowTooSmall,
     ask,
     strongest_role,
@@ -224,7 +224,7 @@ class _Roles:
     all: list[str]
 
 
-def assign_roles(executors: dict[str, RoleExecutor]) -> _Roles:
+def assign_roles(executors: dict[str, TurnExecutor]) -> _Roles:
     roles = list(executors)
     strongest = strongest_role(executors)
     analyzer = "primary-analyzer" if "primary-analyzer" in executors else strongest
@@ -237,9 +237,9 @@ def assign_roles(executors: dict[str, RoleExecutor]) -> _Roles:
 
 @dataclass
 class RefactorPipeline:
-    """One refactor run over ``executors`` ({role: RoleExecutor})."""
+    """One refactor run over ``executors`` ({role: TurnExecutor})."""
 
-    executors: dict[str, RoleExecutor]
+    executors: dict[str, TurnExecutor]
     toolchain: Toolchain | None = None
     options: RefactorOptions = field(default_factory=RefactorOptions)
     on_message: Callable[[LLMMessage], None] | None = None
@@ -780,7 +780,7 @@ def _as_float(value, default: float) -> float:
         return default
 
 
-async def run_refactor(executors: Mapping[str, RoleExecutor], path: Path | str, *,
+async def run_refactor(executors: Mapping[str, TurnExecutor], path: Path | str, *,
                        options: RefactorOptions | None = None,
                        toolchain: Toolchain | None = None,
                        on_progress: Callable[[str], None] | None = None,

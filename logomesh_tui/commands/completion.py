@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..conversation.roles import SEED_ROLES
 from .table import (
     ARBITRATION_POLICIES,
     COMMANDS,
     COMMANDS_BY_NAME,
     EXPORT_FORMATS,
     PROTOCOLS,
-    SEED_ROLES,
     CommandSpec,
     Param,
     Vocabulary,

@@ -19,6 +19,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from ..errors import LogoMeshError
 from ..pool.types import MemoryStats, ModelInfo
+from ..units import format_bytes
 from .completion import complete
 from .syntax import CommandSyntaxError, parse_script
 from .table import BoundCommand, Vocabulary, bind, help_overview, lookup
@@ -126,17 +127,6 @@ class CommandResult:
     error: str | None = None
     detail: str | None = None
     commands: list[str] = field(default_factory=list)
-
-
-def format_bytes(n: int | None) -> str:
-    if n is None:
-        return "-"
-    size = float(n)
-    for unit in ("B", "KB", "MB", "GB"):
-        if size < 1000 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1000
-    return f"{size:.1f} GB"
 
 
 def _lines(reply: Reply) -> list[str]:

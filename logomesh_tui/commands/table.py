@@ -14,6 +14,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from ..conversation.consensus import ARBITRATION_POLICIES as ARBITRATION_POLICY_REGISTRY
+from ..conversation.protocols import protocol_names
+from ..export.formats import FORMATS
 from .syntax import Command, CommandSyntaxError
 
 ArgType = Literal["str", "int", "float", "bool", "list[str]"]
@@ -22,12 +25,10 @@ ArgType = Literal["str", "int", "float", "bool", "list[str]"]
 ArgKind = Literal["text", "role", "new-role", "model", "protocol", "format", "session",
                   "command", "policy", "ts-path"]
 
-PROTOCOLS = ("four-round", "round-robin", "debate")
-EXPORT_FORMATS = ("training-data", "openai-chat", "sharegpt", "dpo")
-ARBITRATION_POLICIES = ("highest-score", "first", "ask")
-# The seed's roles, offered when a command names a role that does not exist yet.
-SEED_ROLES = ("primary-analyzer", "architecture-critic", "optimization-specialist",
-              "documentation-writer")
+# One registry per idea, owned by the part that implements it; completion imports these too.
+PROTOCOLS = tuple(protocol_names())
+EXPORT_FORMATS = FORMATS
+ARBITRATION_POLICIES = tuple(ARBITRATION_POLICY_REGISTRY)
 ROLE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 

@@ -27,6 +27,7 @@ from typing import Any, Protocol, runtime_checkable
 from ..errors import ContextOverflowError
 from ..pool.types import GenerationRequest, GenerationResult, TokenCallback
 from .messages import LLMMessage, MessageType
+from .roles import ROLE_DESCRIPTIONS
 
 #: Tokens a chat template adds around each message, and around the whole prompt.
 PER_MESSAGE_OVERHEAD = 8
@@ -38,8 +39,9 @@ TASK_SHARE = 0.35
 
 
 @runtime_checkable
-class RoleExecutor(Protocol):
-    """What the orchestrator needs from whatever serves a role (engine handle or FakeBackend)."""
+class TurnExecutor(Protocol):
+    """What the orchestrator needs from whatever serves a role's turns: the engine's per-role
+    handle (``pool.engine.TurnExecutor``), a gated or reporting wrapper of it, or a backend."""
 
     # Read-only: the engine's handles follow hot-swaps, so both are computed on each read.
     @property
@@ -56,18 +58,8 @@ class RoleExecutor(Protocol):
     async def cancel(self) -> None: ...
 
 
-ROLE_DESCRIPTIONS = {
-    "primary-analyzer": "You lead the analysis: find the most important problems (performance, "
-                        "correctness, type safety) and propose concrete fixes.",
-    "architecture-critic": "You judge structure and design: components, hooks, separation of "
-                           "concerns. Challenge proposals that add complexity.",
-    "optimization-specialist": "You focus on performance: renders, effects, memoisation, "
-                               "algorithmic cost. Say what to measure first.",
-    "documentation-writer": "You make changes understandable: rationale, comments, docs and "
-                            "naming for each proposed change.",
-}
 
-Summarizer = Callable[[str, RoleExecutor, list[LLMMessage], int], Awaitable[str | None]]
+Summarizer = Callable[[str, TurnExecutor, list[LLMMessage], int], Awaitable[str | None]]
 """async (role, executor, older messages, max_tokens) -> summary text or None."""
 
 
@@ -127,19 +119,19 @@ class ContextBuilder:
 
     # -- token counting -------------------------------------------------------------------
 
-    async def count(self, ex: RoleExecutor, text: str) -> int:
+    async def count(self, ex: TurnExecutor, text: str) -> int:
         key = (ex.model_id, text)
         if key not in self._counts:
             self._counts[key] = int(await ex.count_tokens(text))
         return self._counts[key]
 
-    async def prompt_tokens(self, ex: RoleExecutor, messages: list[dict[str, str]]) -> int:
+    async def prompt_tokens(self, ex: TurnExecutor, messages: list[dict[str, str]]) -> int:
         total = PER_PROMPT_OVERHEAD
         for m in messages:
             total += await self.count(ex, m["content"]) + PER_MESSAGE_OVERHEAD
         return total
 
-    async def fit_text(self, ex: RoleExecutor, text: str, max_tokens: int) -> str:
+    async def fit_text(self, ex: TurnExecutor, text: str, max_tokens: int) -> str:
         """The longest prefix of ``text`` (cut at a space) within ``max_tokens``."""
         if max_tokens <= 0:
             return ""
@@ -193,7 +185,7 @@ class ContextBuilder:
 
     # -- building -------------------------------------------------------------------------
 
-    async def build(self, role: str, ex: RoleExecutor, visible: list[LLMMessage],
+    async def build(self, role: str, ex: TurnExecutor, visible: list[LLMMessage],
                     instruction: str, *, max_tokens: int, squeeze: float = 1.0,
                     vote_candidates: list[LLMMessage] | None = None,
                     allowed: tuple[MessageType, ...] = (MessageType.ANALYSIS,)) -> BuiltPrompt:
@@ -228,7 +220,7 @@ class ContextBuilder:
                 return BuiltPrompt(candidate, tokens, fresh=False)
         return await self._fresh(role, ex, visible, instr, budget)
 
-    async def _fresh(self, role: str, ex: RoleExecutor, visible: list[LLMMessage], instr: str,
+    async def _fresh(self, role: str, ex: TurnExecutor, visible: list[LLMMessage], instr: str,
                      budget: int) -> BuiltPrompt:
         short_of = self.short_map(visible)
         # The role's instructions open the first user message rather than a system message:
@@ -302,7 +294,7 @@ class ContextBuilder:
                                             messages=messages, seen={m.id for m in visible})
         return BuiltPrompt(messages, tokens, fresh=True, summary=summary_info)
 
-    async def _summary(self, role: str, ex: RoleExecutor, older: list[LLMMessage],
+    async def _summary(self, role: str, ex: TurnExecutor, older: list[LLMMessage],
                        short_of: dict[str, str], max_tokens: int) -> tuple[str, str]:
         key = tuple(m.id for m in older) + (ex.model_id, str(max_tokens))
         if key in self._summaries:
@@ -342,7 +334,7 @@ class ContextBuilder:
         self.transcripts.pop(role, None)
 
 
-async def model_summarizer(role: str, ex: RoleExecutor, older: list[LLMMessage],
+async def model_summarizer(role: str, ex: TurnExecutor, older: list[LLMMessage],
                            max_tokens: int) -> str | None:
     """Ask the role's own model to summarise older turns (the seed's cure for context drift).
 

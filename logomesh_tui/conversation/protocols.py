@@ -220,7 +220,8 @@ def register_protocol(factory: Callable[[], ConversationProtocol], name: str | N
 
 
 def protocol_names() -> list[str]:
-    return sorted(_REGISTRY)
+    """Every protocol's name, in the order they were registered (the seed's first)."""
+    return list(_REGISTRY)
 
 
 def get_protocol(name: str | ConversationProtocol) -> ConversationProtocol:

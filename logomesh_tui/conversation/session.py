@@ -37,7 +37,7 @@ from .consensus import (
     arbitration_policy,
     candidates_with_unbacked,
 )
-from .context import ContextBuilder, RoleExecutor, model_summarizer
+from .context import ContextBuilder, TurnExecutor, model_summarizer
 from .messages import LLMMessage, MessageType, Vote
 from .protocols import ConversationProtocol, RoundPlan, get_protocol, program_runner
 from .structured import combine_confidence, parse_turn, repeats_prompt, turn_schema
@@ -93,7 +93,7 @@ class CollaborativeResponse(BaseModel):
 
 
 class MultiModelSession:
-    """A collaboration among roles, each served by a :class:`RoleExecutor`.
+    """A collaboration among roles, each served by a :class:`TurnExecutor`.
 
     ``engine`` (optional, a ``HotSwapEngine``) lets the session record swap timings from its
     ``swap_finished`` events. ``store`` is where the session file goes (``None``: the default
@@ -129,7 +129,7 @@ class MultiModelSession:
         self.tracker = ConsensusTracker(role_weights, self.limits.consensus_threshold)
         self.role_instructions = dict(role_instructions or {})
         self.input_files = dict(input_files or {})
-        self.active_models: dict[str, RoleExecutor] = {}
+        self.active_models: dict[str, TurnExecutor] = {}
         self._models: dict[str, str] = {}
         self.recorder: SessionRecorder | None = None
         self._pending: list[Event] = []
@@ -154,7 +154,7 @@ class MultiModelSession:
         self._restored_participants: dict[str, str] | None = None
         self._torn_tail = False
         self._damaged: list[str] = []
-        self._pending_executors: dict[str, RoleExecutor] = {}
+        self._pending_executors: dict[str, TurnExecutor] = {}
         if engine is not None and hasattr(engine, "add_listener"):
             engine.add_listener(self._on_pool_event)
 
@@ -224,7 +224,7 @@ class MultiModelSession:
 
     # -- models ----------------------------------------------------------------------------
 
-    async def add_model(self, role: str, executor: RoleExecutor) -> None:
+    async def add_model(self, role: str, executor: TurnExecutor) -> None:
         """Seat ``executor`` as ``role``. Replacing a role's executor counts as a hot-swap."""
         for attr in ("model_id", "n_ctx", "generate", "count_tokens"):
             if not hasattr(executor, attr):
@@ -452,7 +452,7 @@ class MultiModelSession:
         self._done.add((round_index, role))
         self._record(event)
 
-    def _check_swap(self, role: str, ex: RoleExecutor) -> None:
+    def _check_swap(self, role: str, ex: TurnExecutor) -> None:
         known = self._models.get(role)
         if known is not None and known != ex.model_id:
             # Not announced by an engine event (a swapped executor object): no timing known.
@@ -488,7 +488,7 @@ class MultiModelSession:
                 return
             await self._turn_locked(role, ex, plan, snapshot)
 
-    async def _turn_locked(self, role: str, ex: RoleExecutor, plan: RoundPlan,
+    async def _turn_locked(self, role: str, ex: TurnExecutor, plan: RoundPlan,
                            snapshot: set[str] | None) -> None:
         assert self.context is not None
         r = plan.index
@@ -560,7 +560,7 @@ class MultiModelSession:
                                      reason=reason, raw_tail=raw_tail))
         self._fail(role, model_id, r, reason, 2, raw_tail=raw_tail)
 
-    async def _content_chars(self, ex: RoleExecutor, plan: RoundPlan, citable: list[str],
+    async def _content_chars(self, ex: TurnExecutor, plan: RoundPlan, citable: list[str],
                              candidates: list[LLMMessage], max_refs: int) -> int:
         """How long ``content`` may be so the whole JSON reply fits in ``max_tokens``.
 
@@ -606,7 +606,7 @@ class MultiModelSession:
             ttft_s=result.timings.time_to_first_token_s,
             mean_token_prob=result.mean_token_prob)
 
-    async def _post(self, role: str, ex: RoleExecutor, plan: RoundPlan,
+    async def _post(self, role: str, ex: TurnExecutor, plan: RoundPlan,
                     visible: list[LLMMessage], candidates: list[LLMMessage], parsed,
                     result: GenerationResult, request: GenerationRequest,
                     latency: float) -> None:
@@ -664,7 +664,7 @@ class MultiModelSession:
 
     @classmethod
     def restore(cls, store: SessionStore, session_id: str, *,
-                executors: dict[str, RoleExecutor] | None = None,
+                executors: dict[str, TurnExecutor] | None = None,
                 **kwargs: Any) -> MultiModelSession:
         """Rebuild a session from its file (messages, votes, scores, done turns).
 
@@ -774,7 +774,7 @@ class MultiModelSession:
         return await self._run(start_round=start)
 
 
-async def _quiet_cancel(ex: RoleExecutor) -> None:
+async def _quiet_cancel(ex: TurnExecutor) -> None:
     try:
         await asyncio.wait_for(ex.cancel(), 5)
     except Exception:  # noqa: BLE001 - best effort; the turn already counts as failed

@@ -36,7 +36,7 @@ from .types import Candidate, CodeTask, Evidence, Probe
 from .verifier import Verifier
 
 if TYPE_CHECKING:
-    from ..conversation.context import RoleExecutor
+    from ..conversation.context import TurnExecutor
 
 CODER_SYSTEM = (
     "You are an expert TypeScript engineer. You change one file exactly as the task says. "
@@ -89,7 +89,7 @@ class EngineResult(BaseModel):
 class EvidenceEngine:
     """Runs the loop in the module docstring with real or scripted executors."""
 
-    executors: Mapping[str, RoleExecutor]
+    executors: Mapping[str, TurnExecutor]
     plan: Plan
     verifier: Verifier
     config: EngineConfig = field(default_factory=EngineConfig)

@@ -24,7 +24,7 @@ from platformdirs import user_cache_dir
 from ..codepipe.executors import model_size_hint
 
 if TYPE_CHECKING:
-    from ..conversation.context import RoleExecutor
+    from ..conversation.context import TurnExecutor
 
 SHIPPED = Path(__file__).resolve().with_name("pass_rates.json")
 
@@ -90,13 +90,13 @@ class Plan:
     extra_coders: tuple[str, ...] = ()
     tester: str = ""
 
-    def describe(self, executors: Mapping[str, RoleExecutor]) -> dict:
+    def describe(self, executors: Mapping[str, TurnExecutor]) -> dict:
         name = {r: e.model_id for r, e in executors.items()}
         return {"primary": name[self.primary], "extra_coders": [name[r] for r in self.extra_coders],
                 "tester": name[self.tester or self.primary]}
 
 
-def plan_roles(executors: Mapping[str, RoleExecutor], rates: PassRates, *,
+def plan_roles(executors: Mapping[str, TurnExecutor], rates: PassRates, *,
                min_share: float = 0.5) -> Plan:
     """The best-measured model codes; others code too only if their measured rate is at least
     ``min_share`` of the best's (weaker models only where they pay off); the tester is the

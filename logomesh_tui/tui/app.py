@@ -1,9 +1,10 @@
 """The LogoMesh dashboard: model registry, conversation timeline, metrics and the DevShell.
 
 The app is one client of the engine. It is handed a HotSwapEngine (tests hand it one whose
-backend_factory builds FakeBackends) and a conversation controller; every model operation runs
-in a worker and reports back with a message, so keys answer at once while models load and
-generate.
+backend_factory builds FakeBackends) and runs conversations with the engine's
+ConversationRunner, whose state it reads and whose events reach the panes through a
+DashboardView; every model operation runs in a worker and reports back with a message, so keys
+answer at once while models load and generate.
 """
 
 from __future__ import annotations
@@ -28,14 +29,16 @@ from ..commands import (
     parse_script,
     signature_hint,
 )
+from ..commands.controller import RunnerController
 from ..commands.table import EXPORT_FORMATS, PROTOCOLS, Vocabulary
 from ..config import EngineConfig
-from ..conversation.context import ROLE_DESCRIPTIONS
+from ..conversation.roles import SEED_ROLES
+from ..conversation.runner import ConversationRunner
 from ..errors import LogoMeshError
 from ..pool.types import MemoryStats, ModelInfo, PoolEvent
 from ..sessions.events import ConsensusScored, MessagePosted, Note, Swap, TurnFailed, TurnMetrics
-from .commands import LogoMeshCommands
-from .conversation import DashboardConversation
+from ..sessions.store import SessionStore
+from ..units import format_bytes
 from .messages import (
     CommandProgress,
     CommandResult,
@@ -54,18 +57,19 @@ from .messages import (
     TurnFinished,
     TurnStarted,
 )
+from .palette import PaletteActions
+from .runner_view import DashboardView, ask_in_dialog
 from .screens.detail import MessageDetailScreen
 from .screens.help import HelpScreen
 from .screens.open_session import OpenSessionScreen
 from .screens.pick import PickScreen, PromptScreen
 from .screens.pull import PullScreen
-from .stats import MetricsStore, human_bytes
+from .stats import MetricsStore
 from .widgets.command import CommandInput, CommandPane
 from .widgets.metrics import MetricsPane
 from .widgets.registry import RegistryPane, RoleRow
 from .widgets.timeline import TimelinePane
 
-DEFAULT_ROLES = list(ROLE_DESCRIPTIONS)
 PULL_PREFIX = "pull:"  # a model-list value meaning "not on disk: pull it, then use it"
 LIGHT_THEME = "textual-light"
 DARK_THEME = "textual-dark"
@@ -86,7 +90,7 @@ class LogoMeshApp(App[int]):
 
     TITLE = "LogoMesh"
     CSS_PATH = stylesheet_path() if stylesheet_path().exists() else None
-    COMMANDS = App.COMMANDS | {LogoMeshCommands}
+    COMMANDS = App.COMMANDS | {PaletteActions}
     COMMAND_PALETTE_BINDING = "ctrl+p"
 
     BINDINGS = [
@@ -106,15 +110,20 @@ class LogoMeshApp(App[int]):
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
     ]
 
-    def __init__(self, engine: Any, controller: Any | None = None,
-                 config: EngineConfig | None = None, *, catalog: Any | None = None,
+    def __init__(self, engine: Any, config: EngineConfig | None = None, *,
+                 catalog: Any | None = None,
                  offer_pull: bool = True, refresh_s: float = 1.0) -> None:
         super().__init__()
         self.engine = engine
         self.config = config or getattr(engine, "config", None) or EngineConfig()
         self.catalog = (catalog if catalog is not None
                         else getattr(engine, "catalog", None) or self._default_catalog())
-        self.controller = controller or DashboardConversation(self, engine, self.config)
+        self.runner = ConversationRunner(
+            engine, self.config, ask=lambda state, reason: ask_in_dialog(self, state, reason),
+            spawn=lambda coro: self.run_worker(coro, group="conversation", exclusive=True,
+                                               exit_on_error=False, name="conversation"))
+        self.runner.attach(DashboardView(self))
+        self.controller = RunnerController(self.runner)
         self.metrics = MetricsStore()
         self.dispatcher = Dispatcher(CommandContext(
             engine=engine, conversation=self.controller, model_names=self.model_names,
@@ -122,7 +131,6 @@ class LogoMeshApp(App[int]):
         self.offer_pull = offer_pull
         self.refresh_s = refresh_s
         self._help: HelpScreen | None = None
-        self.conversation_state = "idle"
         self._transient: dict[str, str] = {}  # role -> status the engine has not reported yet
         self._listener: Callable[[PoolEvent], None] | None = None
 
@@ -152,7 +160,7 @@ class LogoMeshApp(App[int]):
         self.refresh_registry()
         self.set_interval(self.refresh_s, self._tick, name="refresh")
         self.query_one(RegistryPane).focus()
-        self._set_state("idle")
+        self._show_state()
         if self.offer_pull:
             self.call_after_refresh(self.maybe_offer_pull)
 
@@ -178,21 +186,17 @@ class LogoMeshApp(App[int]):
         return [n for n in self.catalog.offline_names() if n not in on_disk]
 
     def session_names(self) -> list[str]:
-        return [s.id for s in self._sessions()]
-
-    def _sessions(self) -> list[Any]:
-        from ..sessions.store import SessionStore
-
+        """Session ids for completion: the folder's file names (no file is read)."""
         try:
-            return SessionStore(self.config.sessions_dir).list()
-        except (OSError, LogoMeshError):
+            return SessionStore(self.config.sessions_dir).ids()
+        except OSError:
             return []
 
     def loaded_roles(self) -> list[str]:
         return [m.role for m in self.engine.get_active_models()]
 
     def all_roles(self) -> list[str]:
-        return list(dict.fromkeys(DEFAULT_ROLES + self.loaded_roles()))
+        return list(dict.fromkeys([*SEED_ROLES, *self.loaded_roles()]))
 
     def vocabulary(self, text: str = "") -> Vocabulary:
         return Vocabulary(roles=self.loaded_roles(), models=self.model_names(),
@@ -226,9 +230,8 @@ class LogoMeshApp(App[int]):
         if ev.kind == "swap_finished":
             self.metrics.swaps += 1
             # A running conversation records its own swap event; show pool swaps only outside
-            # one. The controller's state is current; the app's lags by a message.
-            live = getattr(self.controller, "state", self.conversation_state)
-            if live not in ("running", "paused"):
+            # one.
+            if not self.runner.running:
                 self.query_one(TimelinePane).add_event(Swap(
                     role=ev.role, old_model_id=ev.old_model_id, new_model_id=ev.model_id,
                     seconds=ev.seconds, source="engine"))
@@ -260,7 +263,7 @@ class LogoMeshApp(App[int]):
     def build_rows(self, infos: list[ModelInfo], memory: MemoryStats) -> list[RoleRow]:
         by_role = {m.role: m for m in infos}
         rows = []
-        for role in list(dict.fromkeys(DEFAULT_ROLES + list(by_role) + list(self._transient))):
+        for role in list(dict.fromkeys([*SEED_ROLES, *by_role, *self._transient])):
             info = by_role.get(role)
             status = self._transient.get(role)
             if info is None:
@@ -319,17 +322,21 @@ class LogoMeshApp(App[int]):
     def on_turn_aborted(self, message: TurnAborted) -> None:
         self.query_one(TimelinePane).end_turn(message.turn_id, message.role)
 
+    @property
+    def conversation_state(self) -> str:
+        """The runner's state (the one copy of it)."""
+        return self.runner.state.value
+
     def on_conversation_state(self, message: ConversationState) -> None:
-        self._set_state(message.state, message.detail)
+        self._show_state()
         if message.state in ("finished", "failed") and message.detail:
             self.notify(message.detail, title=f"conversation {message.state}",
                         severity="error" if message.state == "failed" else "information")
 
-    def _set_state(self, state: str, detail: str = "") -> None:
-        self.conversation_state = state
+    def _show_state(self) -> None:
         timeline = self.query_one(TimelinePane)
-        session = getattr(self.controller, "session_id", None)
-        timeline.border_subtitle = f"{state}" + (f" · {session}" if session else "")
+        session = self.runner.session_id
+        timeline.border_subtitle = self.conversation_state + (f" · {session}" if session else "")
         self.refresh_bindings()
 
     # -- results of workers ----------------------------------------------------------------
@@ -553,11 +560,10 @@ class LogoMeshApp(App[int]):
         """Grey out what makes no sense now (the footer and palette follow this)."""
         if isinstance(self.screen, ModalScreen) and action not in ("quit", "command_palette"):
             return False  # one dialog at a time: letters belong to the dialog
-        state = self.conversation_state
         if action == "pause":
-            return state in ("running", "paused")
+            return self.conversation_state in ("running", "paused")
         if action == "stop":
-            return state in ("running", "paused")
+            return self.runner.running
         if action in ("unload", "swap", "pin"):
             try:
                 return bool(self.loaded_roles()) or None
@@ -587,7 +593,7 @@ class LogoMeshApp(App[int]):
             if name == exclude:
                 continue
             spec = specs.get(name)
-            size = human_bytes(spec.size_bytes) if spec and spec.size_bytes else ""
+            size = format_bytes(spec.size_bytes, compact=True) if spec and spec.size_bytes else ""
             desc = f"{spec.params} {spec.quant}" if spec else ""
             options.append((name, f"{name:<22} {desc:<14} {size}"))
         for name in self.pullable_names():
@@ -726,26 +732,30 @@ class LogoMeshApp(App[int]):
         def format_picked(fmt: str | None) -> None:
             if fmt:
                 self.push_screen(PromptScreen(f"Export as {fmt}: file name",
-                                              value=getattr(self.controller, "session_id", "")
-                                              or "conversation"),
+                                              value=self.runner.session_id or "conversation"),
                                  lambda name: named(fmt, name))
 
         self.push_screen(PickScreen("Export format", [(f, f) for f in EXPORT_FORMATS],
                                     highlight=EXPORT_FORMATS[0]), format_picked)
 
     def action_open_session(self) -> None:
-        """Open a recorded session into the timeline."""
-        rows = []
-        for s in self._sessions():
-            when = s.started.strftime("%m-%d %H:%M") if s.started else "?"
-            done = "done" if s.finished else "open"
-            rows.append((s.id, f"{when} {done:<4} {s.message_count:>3} msgs  {s.prompt[:40]}"))
-
+        """Open a recorded session into the timeline (the list fills from a worker thread)."""
         def picked(session_id: str | None) -> None:
             if session_id:
                 self.call_controller("open_session", session_id)
 
-        self.push_screen(OpenSessionScreen(rows), picked)
+        screen = OpenSessionScreen()
+        self.push_screen(screen, picked)
+        self.read_sessions(screen)
+
+    @work(thread=True, group="sessions", exclusive=True, exit_on_error=False)
+    def read_sessions(self, screen: OpenSessionScreen) -> None:
+        """Summarise the sessions folder off the UI loop, then fill ``screen``."""
+        try:
+            summaries = SessionStore(self.config.sessions_dir).list()
+        except (OSError, LogoMeshError):
+            summaries = []
+        self.call_from_thread(screen.show_sessions, summaries)
 
     def action_refactor(self, path: str | None = None) -> None:
         """Refactor a .ts/.tsx file or folder with the loaded roles (asks for the path).

@@ -42,19 +42,6 @@ def percentile(values: list[float], q: float) -> float | None:
     return data[lo] + (data[hi] - data[lo]) * (pos - lo)
 
 
-def human_bytes(n: int | None) -> str:
-    """Compact size for narrow columns: 980M, 1.7G."""
-    if n is None:
-        return "-"
-    if n >= 1024 ** 3:
-        return f"{n / 1024 ** 3:.1f}G"
-    if n >= 1024 ** 2:
-        return f"{n / 1024 ** 2:.0f}M"
-    if n >= 1024:
-        return f"{n / 1024:.0f}K"
-    return f"{n}B"
-
-
 @dataclass
 class MetricsStore:
     """Series the metrics pane draws: throughput per model, consensus per round, latencies,

@@ -9,8 +9,9 @@ import pytest
 from rich.console import Console
 
 from logomesh_tui.cli.run import fake_factory
-from logomesh_tui.cli.shell import ShellConversation, build_context
+from logomesh_tui.cli.shell import build_context
 from logomesh_tui.commands import ConversationController, Dispatcher
+from logomesh_tui.commands.controller import RunnerController
 from logomesh_tui.config import EngineConfig
 from logomesh_tui.pool.engine import HotSwapEngine
 from logomesh_tui.pool.fake import FakeBackend
@@ -40,10 +41,10 @@ async def setup(tmp_path, monkeypatch):
 
 async def test_background_run_pause_resume_and_stop(setup):
     d, conv, config, out = setup
-    assert isinstance(conv, ShellConversation) and isinstance(conv, ConversationController)
+    assert isinstance(conv, RunnerController) and isinstance(conv, ConversationController)
     r = await d.run('conversation.start("Analyse the hook", max_rounds=4)')
     assert r.ok and r.lines[0].startswith("conversation started (four-round, 2 roles)")
-    assert conv.running
+    assert conv.runner.running and conv.state == "running"
     r = await d.run('conversation.start("again")')
     assert not r.ok and "already running" in r.error
     assert (await d.run("conversation.pause()")).ok
@@ -55,7 +56,7 @@ async def test_background_run_pause_resume_and_stop(setup):
     assert (await d.run("conversation.resume()")).ok
     r = await d.run("conversation.stop()")
     assert r.ok and r.lines == [f"conversation stopped; session {conv.session_id} kept"]
-    assert not conv.running
+    assert not conv.runner.running and conv.state == "stopped"
     assert SessionStore(config.sessions_dir).exists(conv.session_id)
     r = await d.run("conversation.pause()")
     assert not r.ok and "no conversation is running" in r.error
@@ -64,7 +65,7 @@ async def test_background_run_pause_resume_and_stop(setup):
 async def test_finished_run_exports_and_reopens(setup):
     d, conv, config, out = setup
     assert (await d.run('conversation.start("Analyse", max_rounds=2)')).ok
-    await asyncio.wait_for(conv.task, timeout=60)
+    await asyncio.wait_for(conv.runner.task, timeout=60)
     assert "final answer:" in out.getvalue()
     r = await d.run('conversation.export("run-1", format="openai-chat")')
     assert r.ok and "openai-chat records" in r.lines[0]
@@ -87,11 +88,12 @@ async def test_conversation_failure_in_background_is_reported(tmp_path):
     config = EngineConfig(memory_budget=10_000_000_000, sessions_dir=tmp_path / "sessions")
     engine = HotSwapEngine(config, backend_factory=lambda m, c: FakeBackend(m))
     out = io.StringIO()
-    conv = ShellConversation(engine, config, Console(file=out, width=120))
+    conv = build_context(engine, config, Console(file=out, width=120), wait=False).conversation
     try:
         await engine.load_model("smollm2-135m", "primary-analyzer")
         assert (await conv.start("   ")).startswith("conversation started")
-        assert await conv.task is None  # reported, not raised into a task nobody awaits
+        assert await conv.runner.task is None  # reported, not raised into a task nobody awaits
+        assert conv.state == "failed"
         assert "conversation failed: the prompt is empty" in out.getvalue()
     finally:
         await engine.close()

@@ -16,7 +16,7 @@ async def seat(session, roles, make_backend, **kw):
 def test_registry_by_name_and_unknown_names_listed():
     assert get_protocol("four-round").name == "four-round"
     assert get_protocol("round_robin").name == "round-robin"
-    with pytest.raises(LogoMeshError, match="debate, evidence, four-round, round-robin"):
+    with pytest.raises(LogoMeshError, match="four-round, round-robin, debate, evidence"):
         get_protocol("chaos")
 
 

@@ -45,9 +45,13 @@ def app(fake_engine, fake_config) -> LogoMeshApp:
     return LogoMeshApp(fake_engine, config=fake_config, offer_pull=False)
 
 
-async def wait_for(pilot, condition: Callable[[], bool], timeout: float = 10.0,
+async def wait_for(pilot, condition: Callable[[], bool], timeout: float = 30.0,
                    what: str = "condition", detail: Callable[[], object] | None = None) -> None:
-    """Let the app run until ``condition()`` holds; fail with ``what`` after ``timeout``."""
+    """Let the app run until ``condition()`` holds; fail with ``what`` after ``timeout``.
+
+    The wait ends as soon as the condition holds, so ``timeout`` is a generous bound that only
+    a stuck app reaches, never a claim about speed.
+    """
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while not condition():

@@ -10,8 +10,8 @@ from logomesh_tui.conversation.consensus import Candidate, ConsensusState
 from logomesh_tui.conversation.messages import LLMMessage, MessageType
 from logomesh_tui.sessions.store import SessionStore
 from logomesh_tui.tui import LogoMeshApp
-from logomesh_tui.tui.commands import LogoMeshCommands
 from logomesh_tui.tui.messages import TokenStreamed, TurnStarted
+from logomesh_tui.tui.palette import PaletteActions
 from logomesh_tui.tui.screens.arbitration import ArbitrationScreen
 from logomesh_tui.tui.screens.help import HelpScreen
 from logomesh_tui.tui.screens.pick import PickScreen, PromptScreen
@@ -54,9 +54,16 @@ async def test_conversation_streams_swaps_by_key_and_exports(app, fake_engine, t
                        what="a first message")
         assert app.conversation_state == "running"
 
+        # Paused while the swap loads, so the conversation cannot end before it lands on a
+        # busy machine; the swap still happens between turns of a running conversation.
+        await pilot.press("f6")
+        await wait_for(pilot, lambda: app.conversation_state == "paused", what="paused")
         await pilot.press("f4")
         await pick(pilot, "architecture-critic")
         await pick(pilot, "qwen2.5-coder-0.5b")
+        await wait_for(pilot, lambda: registry(app).rows_by_role["architecture-critic"].model_id
+                       == "qwen2.5-coder-0.5b", what="the swap")
+        await pilot.press("f6")
         await wait_for(pilot, lambda: app.conversation_state == "finished", timeout=30,
                        what="the conversation to finish")
 
@@ -160,7 +167,7 @@ async def test_command_pane_runs_completes_and_remembers(app):
 async def test_palette_offers_only_what_makes_sense(app, fake_config):
     (fake_config.models_dir / "qwen2.5-coder-1.5b.gguf").unlink()
     async with app.run_test(size=(100, 30)) as pilot:
-        provider = LogoMeshCommands(app.screen)
+        provider = PaletteActions(app.screen)
         names = [n for n, _, _ in provider._entries()]
         assert not any(n.startswith(("Hot-swap ", "Unload ", "Pause", "Stop")) for n in names)
         assert "Pull qwen2.5-coder-1.5b" in names and "Pull smollm2-135m" not in names
@@ -196,7 +203,7 @@ async def test_arbitration_dialog_records_the_choice(app):
         decisions = []
 
         async def ask() -> None:
-            decisions.append(await app.controller.arbitrate(state, "tie after round 4"))
+            decisions.append(await app.runner.ask(state, "tie after round 4"))
 
         app.run_worker(ask())
         await wait_for(pilot, lambda: isinstance(app.screen, ArbitrationScreen),
@@ -279,6 +286,8 @@ async def test_open_session_replays_into_timeline(app):
 
         app.query_one(TimelinePane).clear_entries()
         await pilot.press("f10")
+        await wait_for(pilot, lambda: session_id in [v for v, _ in app.screen.options],
+                       what="the sessions list (read in a worker)")
         await pick(pilot, session_id)
         await wait_for(pilot, lambda: app.conversation_state == "opened", what="the replay")
         await pilot.pause()
@@ -481,3 +490,24 @@ async def test_refresh_timer_firing_during_shutdown_does_not_crash(fake_engine, 
         async with app.run_test(size=(120, 40)) as pilot:
             await pilot.pause(0.01)
         assert app.return_code in (0, None)
+
+
+async def test_the_sessions_list_is_read_off_the_ui_thread(app, monkeypatch):
+    import threading
+
+    threads = []
+    real_list = SessionStore.list
+
+    def spy(self):
+        threads.append(threading.current_thread())
+        return real_list(self)
+
+    monkeypatch.setattr(SessionStore, "list", spy)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("f10")
+        await wait_for(pilot, lambda: bool(threads), what="the sessions folder read")
+        await pilot.pause()
+        assert threads and all(t is not threading.main_thread() for t in threads)
+        # Completion of session ids lists file names only.
+        assert app.vocabulary('session.open("').sessions == []
+        await pilot.press("escape")

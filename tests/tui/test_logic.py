@@ -13,9 +13,10 @@ from logomesh_tui.sessions.events import (
     TurnFailed,
     VoteCast,
 )
-from logomesh_tui.tui.stats import MetricsStore, human_bytes, percentile, sparkline
+from logomesh_tui.tui.stats import MetricsStore, percentile, sparkline
 from logomesh_tui.tui.widgets.registry import memory_bar
 from logomesh_tui.tui.widgets.timeline import describe_event, visible_stream_text
+from logomesh_tui.units import format_bytes
 
 
 def test_sparkline_scales_between_low_and_high():
@@ -56,10 +57,13 @@ def test_memory_bar_uses_eighths_and_clamps():
     assert memory_bar(1, 100, 4).strip() in ("", "▏")
 
 
-def test_human_bytes():
-    assert human_bytes(98_362_432) == "94M"
-    assert human_bytes(1_737_000_000) == "1.6G"
-    assert human_bytes(None) == "-"
+def test_one_byte_formatter_for_columns_and_sentences():
+    assert format_bytes(98_362_432, compact=True) == "94M"
+    assert format_bytes(1_737_000_000, compact=True) == "1.6G"
+    assert format_bytes(None, compact=True) == format_bytes(None) == "-"
+    assert format_bytes(98_362_432) == "98.4 MB"
+    assert format_bytes(512) == "512 B"
+    assert format_bytes(1_737_000_000_000) == "1737.0 GB"
 
 
 def test_stream_text_shows_the_content_field_of_partial_json():
@@ -97,3 +101,15 @@ def test_model_names_keep_their_distinguishing_end():
 def test_round_notes_read_as_sentences():
     assert describe_event(Note(event="round_started", round=2, name="critique",
                                speakers=["a", "b"])) == "round 2: critique — a, b"
+
+
+def test_session_rows_come_from_cheap_summaries(tmp_path):
+    from datetime import UTC, datetime
+
+    from logomesh_tui.sessions.store import SessionSummary
+    from logomesh_tui.tui.screens.open_session import session_row
+
+    row = SessionSummary(id="s1", started=datetime(2026, 12, 1, 23, 5, tzinfo=UTC),
+                         prompt="Analyse the component", roles={}, message_count=7,
+                         finished=False, path=tmp_path / "s1.jsonl")
+    assert session_row(row) == ("s1", "12-01 23:05 open   7 msgs  Analyse the component")

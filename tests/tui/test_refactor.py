@@ -12,7 +12,7 @@ from logomesh_tui.codepipe.toolchain import ensure_tsc
 from logomesh_tui.pool.engine import HotSwapEngine
 from logomesh_tui.pool.fake import FakeBackend
 from logomesh_tui.tui import LogoMeshApp
-from logomesh_tui.tui.commands import LogoMeshCommands
+from logomesh_tui.tui.palette import PaletteActions
 from logomesh_tui.tui.screens.pick import PromptScreen
 from logomesh_tui.tui.widgets.timeline import TimelinePane, describe_event
 from tests.codepipe.scripted import FIXTURES, refactor_responder
@@ -64,7 +64,7 @@ async def test_ctrl_r_refactors_in_a_worker_and_shows_the_result(
         assert "load at least one model" in result_line(app)
         assert not isinstance(app.screen, PromptScreen)
         await refactor_engine.load_model("qwen2.5-coder-1.5b", "primary-analyzer")
-        entries = [n for n, _, _ in LogoMeshCommands(app.screen)._entries()]
+        entries = [n for n, _, _ in PaletteActions(app.screen)._entries()]
         assert "Refactor TypeScript code…" in entries
         assert ("ctrl+r", "refactor", "Refactor code") in app.key_table()
 

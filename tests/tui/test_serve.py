@@ -35,7 +35,9 @@ async def test_serve_streams_the_dashboard_to_a_browser(tmp_path):
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         async with aiohttp.ClientSession() as http:
-            deadline = time.monotonic() + 20
+            # Deadlines here are generous: waits end as soon as the server answers, and a busy
+            # machine can take long to start Python and Textual.
+            deadline = time.monotonic() + 90
             while True:
                 try:
                     async with http.get(f"http://127.0.0.1:{port}/") as page:
@@ -48,7 +50,7 @@ async def test_serve_streams_the_dashboard_to_a_browser(tmp_path):
             async with http.ws_connect(f"http://127.0.0.1:{port}/ws?width=80&height=24") as ws:
                 await ws.send_str(json.dumps(["resize", {"width": 80, "height": 24}]))
                 screen = b""
-                deadline = time.monotonic() + 30
+                deadline = time.monotonic() + 90
                 while b"DevShell" not in screen and time.monotonic() < deadline:
                     try:
                         msg = await asyncio.wait_for(ws.receive(), 5)

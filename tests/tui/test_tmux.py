@@ -52,7 +52,9 @@ class Terminal:
                         *keys], check=True)
         time.sleep(0.3)
 
-    def wait_for(self, text: str, timeout: float = 20.0) -> str:
+    def wait_for(self, text: str, timeout: float = 90.0) -> str:
+        """The screen once ``text`` is on it; the wait ends as soon as it is (a generous bound,
+        for real models on a busy machine)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             screen = self.screen()
@@ -91,14 +93,14 @@ def test_dashboard_in_tmux_at_80x24(tmux):
     tmux.wait_for("Protocol")
     tmux.keys("Enter")
     tmux.wait_for("PROPOSAL")
-    screen = tmux.wait_for("finished", timeout=40)
+    screen = tmux.wait_for("finished", timeout=300)
     assert "consensus" in screen
 
     tmux.keys("F1")
     tmux.wait_for("LogoMesh — keys")
     tmux.keys("Escape")
     tmux.keys("C-q")
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         alive = subprocess.run(["tmux", "has-session", "-t", tmux.name], capture_output=True)
         if alive.returncode != 0:

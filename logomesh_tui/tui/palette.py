@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 Entry = tuple[str, Callable[[], object], str]
 
 
-class LogoMeshCommands(Provider):
+class PaletteActions(Provider):
     """Palette entries built from the engine's and the conversation's state at open time."""
 
     def _entries(self) -> list[Entry]:
@@ -58,7 +58,7 @@ class LogoMeshCommands(Provider):
             out.append(("Pause conversation", app.action_pause, "after the turns in flight"))
         if state in ("paused",):
             out.append(("Resume conversation", app.action_start, "continue where it paused"))
-        if state in ("running", "paused"):
+        if app.runner.running:
             out.append(("Stop conversation", app.action_stop, "end it; the session is kept"))
         elif infos:
             out.append(("Start conversation…", app.action_start,
@@ -66,7 +66,7 @@ class LogoMeshCommands(Provider):
         if infos:
             out.append(("Refactor TypeScript code…", app.action_refactor,
                         "the loaded roles refactor a .ts/.tsx file; tsc verifies (ctrl+r)"))
-        if getattr(app.controller, "session_id", None):
+        if app.runner.session_id:
             out.append(("Export conversation…", app.action_export,
                         "training data, OpenAI chat, ShareGPT or DPO"))
         out.append(("Open session…", app.action_open_session, "replay a recorded session"))

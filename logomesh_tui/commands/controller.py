@@ -1,0 +1,69 @@
+"""RunnerController: the command language's ConversationController over a ConversationRunner.
+
+The dashboard and the DevShell each hand the dispatcher one of these; what they show comes from
+the views they attach to the runner, so both run conversations the same way. Export lives here
+rather than in the runner because exporting sits above the conversation layer.
+"""
+
+from __future__ import annotations
+
+from ..conversation.runner import ConversationRunner, RunState
+from ..errors import LogoMeshError
+from ..sessions.store import ReadResult, SessionStore, SessionSummary, summarize
+
+
+def opened_lines(summary: SessionSummary, result: ReadResult) -> list[str]:
+    """What opening a recorded session says: its size, protocol and roles, and what was lost."""
+    roles = ", ".join(f"{r}={m}" for r, m in summary.roles.items()) or "no roles"
+    torn = "; its torn last line was skipped" if result.torn_tail else ""
+    return [f"opened session {summary.id}: {summary.message_count} messages, "
+            f"{summary.protocol or 'unknown protocol'}, {roles}{torn}",
+            *(d.describe() for d in result.damaged)]
+
+
+class RunnerController:
+    """start, pause, resume, stop, export and open_session for one runner."""
+
+    def __init__(self, runner: ConversationRunner) -> None:
+        self.runner = runner
+
+    @property
+    def session_id(self) -> str | None:
+        return self.runner.session_id
+
+    @property
+    def state(self) -> RunState:
+        return self.runner.state
+
+    async def start(self, prompt: str, protocol: str = "four-round", *,
+                    max_rounds: int | None = None, roles: list[str] | None = None,
+                    files: list[str] | None = None, arbitration: str | None = None) -> str:
+        return await self.runner.start(prompt, protocol, max_rounds=max_rounds, roles=roles,
+                                       files=files, arbitration=arbitration)
+
+    def pause(self) -> str:
+        return self.runner.pause()
+
+    def resume(self) -> str:
+        return self.runner.resume()
+
+    async def stop(self) -> str:
+        return await self.runner.stop()
+
+    def export(self, name: str, format: str) -> str:
+        from ..export import export_session
+
+        if not self.runner.session_id:
+            raise LogoMeshError("nothing to export yet: conversation.start(...) or "
+                                "session.open(\"ID\") first")
+        config = self.runner.config
+        report = export_session(self.runner.session_id, format, name=name,
+                                sessions_dir=config.sessions_dir, config=config)
+        return report.summary()
+
+    def open_session(self, session_id: str) -> list[str]:
+        result = self.runner.open_session(session_id)
+        sid = self.runner.session_id
+        assert sid is not None
+        path = SessionStore(self.runner.config.sessions_dir).path_for(sid)
+        return opened_lines(summarize(sid, path, result.events), result)
