@@ -174,5 +174,12 @@ def test_plan_follows_measured_rates_not_names():
     plan = plan_roles(executors, rates)
     assert plan.primary == "b"
     assert plan.extra_coders == ()  # nobody else reaches half the best rate
+    few = PassRates()
+    for model, passed in (("big-7b", [True, False]), ("small-0.5b", [True, False]),
+                          ("tiny-135m", [False, False])):
+        for p in passed:
+            few.record(model, p)
+    plan_few = plan_roles(executors, few)
+    assert plan_few.extra_coders == ("b",)  # never-passing tiny is left out
     unmeasured = plan_roles(executors, PassRates())
     assert unmeasured.primary == "a"  # no measurements: the largest model
