@@ -3,7 +3,8 @@
 One :meth:`EvidenceEngine.solve` call, for one :class:`CodeTask`:
 
 1. the primary coder answers greedily (temperature 0); the tester writes probes;
-2. the verifier judges; if the answer passes everything, stop (adaptive compute);
+2. the verifier judges; if the answer passes everything, including at least one assertion,
+   stop (adaptive compute);
 3. otherwise the primary samples more answers at other seeds and temperatures, extra coders
    (only models whose measured pass rate pays off, see :mod:`.rates`) add theirs, all are
    judged and one is selected by execution (:mod:`.select`);
@@ -223,7 +224,12 @@ class EvidenceEngine:
         result.probes = await self._write_probes(task)
         await self._judge(result, [first] if first else [])
         self._select(result)
-        if self._passing(result):
+        # Stopping at the first answer needs behavioural evidence: an assertion it passed. With
+        # input-only probes (or none) a lone answer has nothing to agree or disagree with, so
+        # samples are drawn and compared (measured on the dev tasks: the testers mostly write
+        # expectations as comments, and a wrong greedy answer then "passed everything").
+        if (self._passing(result) and result.chosen is not None
+                and result.evidence[result.chosen.id].asserts_total > 0):
             result.stopped = "the greedy answer passes every check"
             return result
         batch = []

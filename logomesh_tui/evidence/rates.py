@@ -114,7 +114,9 @@ def plan_roles(executors: Mapping[str, TurnExecutor], rates: PassRates, *,
     if best is not None:
         for m in order[1:]:
             r = rates.rate(m)
-            if r is not None and r >= min_share * best:
+            # A model that never passed does not pay, however the smoothing rounds its rate
+            # (0 of 2 smooths to 0.25, half of 1 of 2's 0.5).
+            if r is not None and rates.counts[m]["passed"] > 0 and r >= min_share * best:
                 extras.append(by_model[m][0])
     tester = extras[0] if extras else primary
     return Plan(primary=primary, extra_coders=tuple(extras), tester=tester)

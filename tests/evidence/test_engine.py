@@ -87,6 +87,16 @@ async def test_a_passing_greedy_answer_stops_the_loop():
     assert "greedy" in result.stopped
 
 
+async def test_without_assertions_a_lone_greedy_answer_is_not_enough():
+    # The probe only prints: the greedy answer compiles and differs from the starter, but
+    # nothing says it is right, so samples are drawn and the agreeing group wins.
+    printing = PROBE.split("assert(")[0]
+    fake = backend({0.0: HALF, 0.7: RIGHT, 1.0: RIGHT}, probe=printing)
+    result = await engine(fake, samples=2, repair_rounds=0).solve(TASK)
+    assert len(result.candidates) == 3
+    assert result.chosen is not None and result.chosen.text == RIGHT
+
+
 async def test_repair_works_from_verifier_facts_and_wins():
     fake = backend({0.0: BROKEN, 0.7: BROKEN, 1.0: BROKEN}, repair=RIGHT)
     result = await engine(fake, samples=2, repair_rounds=2).solve(TASK)
@@ -164,5 +174,12 @@ def test_plan_follows_measured_rates_not_names():
     plan = plan_roles(executors, rates)
     assert plan.primary == "b"
     assert plan.extra_coders == ()  # nobody else reaches half the best rate
+    few = PassRates()
+    for model, passed in (("big-7b", [True, False]), ("small-0.5b", [True, False]),
+                          ("tiny-135m", [False, False])):
+        for p in passed:
+            few.record(model, p)
+    plan_few = plan_roles(executors, few)
+    assert plan_few.extra_coders == ("b",)  # never-passing tiny is left out
     unmeasured = plan_roles(executors, PassRates())
     assert unmeasured.primary == "a"  # no measurements: the largest model
