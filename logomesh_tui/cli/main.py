@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from ..config import set_command_line
@@ -54,6 +55,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# 128 + SIGPIPE, what a shell reports for a writer killed by a closed pipe.
+EXIT_BROKEN_PIPE = 141
+
+
 def _version() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -76,13 +81,20 @@ def main(argv: list[str] | None = None) -> int:
             from .dashboard import run_dashboard
 
             return run_dashboard(args)
-        return int(args.func(args) or 0)
+        code = int(args.func(args) or 0)
+        sys.stdout.flush()  # a closed pipe shows here, inside the handler below, not at exit
+        return code
     except LogoMeshError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (`... --json | head`): say nothing more, like other Unix tools.
+        # Point stdout at /dev/null so the interpreter's final flush does not raise again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
     finally:
         set_command_line({})  # an in-process caller (tests, scripts) gets a clean slate
 

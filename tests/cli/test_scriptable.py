@@ -172,3 +172,19 @@ def test_models_show_json_as_a_script_reads_it():
     doc = one_json(p.stdout)
     assert p.returncode == 0 and doc["name"] == "qwen2.5-coder-1.5b"
     assert doc["metadata"]["arch"] == "qwen2" and doc["memory"]["total_bytes"] > doc["size_bytes"]
+
+
+
+def test_a_reader_that_stops_early_ends_the_command_quietly(monkeypatch, capsys):
+    """`logomesh-tui config show --json | head -c 1`: the closed pipe ends the command with
+    141 (128 + SIGPIPE) and no traceback, as other Unix tools do."""
+    with capsys.disabled():
+        read_end, write_end = os.pipe()
+        os.close(read_end)  # the reader has gone before the first byte is written
+        out = os.fdopen(write_end, "w")
+        monkeypatch.setattr(sys, "stdout", out)
+        try:
+            assert main(["config", "show", "--json"]) == 141
+        finally:
+            monkeypatch.undo()
+            out.close()
