@@ -50,6 +50,9 @@ def test_sigkill_the_runner_then_resume_keeps_every_message(tmp_path, small_conf
     sessions = tmp_path / "sessions"
     monkeypatch.setenv("LOGOMESH_SESSIONS_DIR", str(sessions))
     monkeypatch.setenv("LOGOMESH_N_THREADS", "1")
+    # One worker per role, so the kill is seen by two worker processes (shared workers are the
+    # default: both roles use smollm2).
+    monkeypatch.setenv("LOGOMESH_SHARE_WORKERS", "false")
     scenario = tmp_path / "s.toml"
     scenario.write_text(SCENARIO)
     runner = subprocess.Popen(cli("run", str(scenario)), stdout=subprocess.DEVNULL,
@@ -83,7 +86,7 @@ def test_sigkill_the_runner_then_resume_keeps_every_message(tmp_path, small_conf
     before = events_of(session_file)
     kinds = [e["kind"] for e in before]
     assert "session_finished" not in kinds
-    done_before = [e["data"] for e in before if e["kind"] == "message"]
+    done_before = [e["message"] for e in before if e["kind"] == "message"]
     assert done_before
     sid = session_file.stem
 
@@ -96,13 +99,14 @@ def test_sigkill_the_runner_then_resume_keeps_every_message(tmp_path, small_conf
     assert after_bytes.startswith(complete)
     after = events_of(session_file)
     assert [e["seq"] for e in after] == list(range(len(after)))
+    assert all(e["v"] == 2 for e in after)  # the schema version is on every line
     assert after[-1]["kind"] == "session_finished"
-    messages = [e["data"] for e in after if e["kind"] == "message"]
+    messages = [e["message"] for e in after if e["kind"] == "message"]
     assert messages[: len(done_before)] == done_before
     # Each (round, role) turn happened exactly once across the two processes: a message or a
     # recorded failure, never both, never twice.
-    turns = [(e["data"]["round"], e["data"].get("from") or e["data"].get("role"))
-             for e in after if e["kind"] in ("message", "failure")
-             and (e["data"].get("from") or e["data"].get("role")) != "human"]
+    turns = [(e["message"]["round"], e["message"]["from"]) if e["kind"] == "message"
+             else (e["round"], e["role"]) for e in after if e["kind"] in ("message", "failure")]
+    turns = [t for t in turns if t[1] != "human"]
     assert sorted(turns) == sorted({(r, role) for r in (1, 2)
                                     for role in ("primary-analyzer", "architecture-critic")})
