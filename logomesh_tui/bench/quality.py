@@ -126,6 +126,7 @@ async def run_quality(executors_by_role: Mapping[str, TurnExecutor], tasks_dir: 
                       modes: tuple[str, ...] = MODES, token_budget: int = DEFAULT_TOKEN_BUDGET,
                       max_tokens: int = DEFAULT_MAX_TOKENS, toolchain: Toolchain | None = None,
                       limit: int | None = None, only: list[str] | None = None,
+                      split: str | None = None,
                       rates: PassRates | None = None, lint: bool = True,
                       engine_config: EngineConfig | None = None,
                       on_progress: Callable[[str], None] | None = None,
@@ -137,7 +138,7 @@ async def run_quality(executors_by_role: Mapping[str, TurnExecutor], tasks_dir: 
         raise ValueError(f"unknown mode(s) {unknown}; choose from {list(MODES)}")
     if not executors_by_role:
         raise ValueError("no executors given: load at least one role")
-    tasks = _pick(load_tasks(tasks_dir), only, limit, tasks_dir)
+    tasks = _pick(load_tasks(tasks_dir), only, limit, tasks_dir, split)
     toolchain = toolchain or ensure_tsc()
     rates = rates if rates is not None else PassRates.load()
     pool_plan = plan_roles(executors_by_role, rates)
@@ -224,11 +225,11 @@ async def run_quality(executors_by_role: Mapping[str, TurnExecutor], tasks_dir: 
 async def calibrate(executors_by_role: Mapping[str, TurnExecutor], tasks_dir: Path | str, *,
                     rates: PassRates, toolchain: Toolchain | None = None,
                     limit: int | None = None, only: list[str] | None = None,
-                    max_tokens: int = DEFAULT_MAX_TOKENS,
+                    split: str | None = None, max_tokens: int = DEFAULT_MAX_TOKENS,
                     on_progress: Callable[[str], None] | None = None) -> dict:
     """Measure every loaded model's one-shot pass rate on the tasks and record it in ``rates``
     (what :func:`plan_roles` decides from). Returns {model: [passed, attempts]}."""
-    tasks = _pick(load_tasks(tasks_dir), only, limit, tasks_dir)
+    tasks = _pick(load_tasks(tasks_dir), only, limit, tasks_dir, split)
     toolchain = toolchain or ensure_tsc()
     by_model: dict[str, str] = {}
     for role, ex in executors_by_role.items():
@@ -252,7 +253,13 @@ async def calibrate(executors_by_role: Mapping[str, TurnExecutor], tasks_dir: Pa
 
 
 def _pick(tasks: list[QualityTask], only: list[str] | None, limit: int | None,
-          tasks_dir: Path | str) -> list[QualityTask]:
+          tasks_dir: Path | str, split: str | None = None) -> list[QualityTask]:
+    if split:
+        known = sorted({t.split for t in tasks if t.split})
+        tasks = [t for t in tasks if t.split == split]
+        if not tasks:
+            raise TaskError(f"no task in {tasks_dir} has split \"{split}\" in its task.json: "
+                            f"choose one of {', '.join(known) or '(none: no task.json has one)'}")
     if only:
         missing = sorted(set(only) - {t.name for t in tasks})
         if missing:

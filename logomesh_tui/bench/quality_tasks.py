@@ -44,6 +44,8 @@ class QualityTask:
     input: str
     reference: str | None = None
     support: dict[str, str] = field(default_factory=dict)
+    # task.json's "split" ("tune" or "dev" in bench/tasks), None where a folder has none
+    split: str | None = None
 
 
 def load_task(path: Path) -> QualityTask:
@@ -56,7 +58,17 @@ def load_task(path: Path) -> QualityTask:
                if p.is_file() and p.suffix == ".ts" and p.name not in _NOT_COPIED
                and not p.name.startswith("reference")}
     ref = path / "reference.ts"
-    return QualityTask(name=path.name, path=path,
+    split = None
+    meta_file = path / "task.json"
+    if meta_file.is_file():
+        try:
+            meta = json.loads(meta_file.read_text(encoding="utf-8"))
+        except ValueError as exc:
+            raise TaskError(f"task {path}: task.json is not valid JSON ({exc}): fix or delete "
+                            "it") from exc
+        if isinstance(meta, dict) and isinstance(meta.get("split"), str):
+            split = meta["split"]
+    return QualityTask(split=split, name=path.name, path=path,
                        instruction=(path / "task.md").read_text(encoding="utf-8").strip(),
                        input=(path / "input.ts").read_text(encoding="utf-8"),
                        reference=ref.read_text(encoding="utf-8") if ref.is_file() else None,

@@ -26,6 +26,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--tasks", help="quality: a folder of tasks (default: bench/tasks)")
     p.add_argument("--limit", type=int, help="quality: run only the first N tasks")
     p.add_argument("--only", help="quality: comma-separated task folder names to run")
+    p.add_argument("--split", help="quality: only tasks whose task.json has this split "
+                                   "(bench/tasks: tune, dev)")
+    p.add_argument("--calibrate-split", help="quality: calibrate on the tasks of this split "
+                                             "(e.g. tune, so the plan is not fitted to the tasks run)")
     p.add_argument("--modes", help="quality: comma-separated modes (single, self_repair, "
                                    "single_checks, pool; default all)")
     p.add_argument("--budget", type=int, help="quality: token budget per task and mode")
@@ -108,8 +112,9 @@ async def _quality(args: argparse.Namespace, models: list[str] | None) -> dict:
         calibrated = None
         if args.calibrate or args.calibrate_only:
             on = args.calibrate_on.split(",") if args.calibrate_on else only
+            cal_split = args.calibrate_split or (None if args.calibrate_on else args.split)
             calibrated = await calibrate(executors, tasks, rates=rates, limit=args.limit,
-                                         only=on, on_progress=progress)
+                                         only=on, split=cal_split, on_progress=progress)
             rates.save()
         if args.calibrate_only:
             return {"calibration": calibrated, "tasks": only or "all", "rates_file":
@@ -129,6 +134,7 @@ async def _quality(args: argparse.Namespace, models: list[str] | None) -> dict:
         engine_config = EvidenceConfig(**({"samples": args.samples} if args.samples is not None
                                           else {}))
         result = await run_quality(executors, tasks, modes=modes, limit=args.limit, only=only,
+                                   split=args.split,
                                    rates=rates, lint=not args.no_lint, on_progress=progress,
                                    token_budget=args.budget or DEFAULT_TOKEN_BUDGET,
                                    engine_config=engine_config, on_row=keep)

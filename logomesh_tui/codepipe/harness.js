@@ -297,6 +297,19 @@ function materialize(v, key) {
 
 // ---- running ----
 let commits = 0;
+let stepCommitsAt = 0;
+let stepLooped = false;
+// A loop that act() never drains (an effect that sets new state on every render, flushed
+// synchronously) would hang the run until the sandbox kills it: past this many commits in one
+// step the commit throws, React unmounts the tree, and the step is reported as never settling.
+const LOOP_COMMITS = job.loop_commits || 300;
+function countCommit() {
+  commits += 1;
+  if (commits - stepCommitsAt > LOOP_COMMITS) {
+    stepLooped = true;
+    throw new Error(`render loop: more than ${LOOP_COMMITS} commits in one step`);
+  }
+}
 let root = null;
 const container = document.getElementById("root");
 const MAX_ROUNDS = job.settle_rounds || 12;
@@ -345,7 +358,7 @@ async function perform(step, Comp, props) {
         onUncaughtError: (e) => stepErrors.push(String((e && e.message) || e).split("\n")[0]),
         onRecoverableError: (e) => stepWarnings.push(String((e && e.message) || e).split("\n")[0]),
       });
-      root.render(React.createElement(React.Profiler, { id: "root", onRender: () => { commits += 1; } },
+      root.render(React.createElement(React.Profiler, { id: "root", onRender: countCommit },
         React.createElement(Comp, props)));
     });
     return;
@@ -444,6 +457,8 @@ async function main() {
     stepErrors.length = 0;
     stepWarnings.length = 0;
     const c0 = commits, a0 = apiLog.length, k0 = calls.length;
+    stepCommitsAt = commits;
+    stepLooped = false;
     let settleInfo = { settled: true, rounds: 0 };
     try {
       await perform(step, Comp, props);
@@ -453,7 +468,7 @@ async function main() {
     }
     out.steps.push({ step: stepName, action: step, html: container.innerHTML, renders: commits - c0,
       api: apiLog.slice(a0).map((c) => `${c.method} ${c.url}`), callbacks: calls.slice(k0).map((c) => c.fn),
-      settled: settleInfo.settled, rounds: settleInfo.rounds, errors: stepErrors.slice(),
+      settled: settleInfo.settled && !stepLooped, rounds: settleInfo.rounds, errors: stepErrors.slice(),
       warnings: Array.from(new Set(stepWarnings)).slice(0, 5), timers: timers.size });
     if (i === 0 && job.derive && !job.steps) script.push(...deriveSteps());
   }

@@ -181,6 +181,9 @@ class RefactorResult(BaseModel):
     behaviour_after: dict[str, list[dict]] = Field(default_factory=dict)
     behaviour_same: dict[str, str] = Field(default_factory=dict)
     scripts: dict[str, dict] = Field(default_factory=dict)
+    # The original with only its never-settling defect repaired, where a change did that: the
+    # version the output's behaviour was compared with (written to baseline/).
+    files_baseline: dict[str, str] = Field(default_factory=dict)
     changes: list[ChangeRecord]
     messages: list[LLMMessage]
     tokens: dict
@@ -440,6 +443,7 @@ class RefactorPipeline:
         # Per component: the change that repaired a page that never settled, and that version's
         # run: the final output is compared with it (the original with only that defect fixed).
         repaired: dict[str, tuple[int, HarnessRun]] = {}
+        baseline: dict[str, str] = {}
         for n, target in enumerate(targets, 1):
             self._progress(f"[{n}/{len(targets)}] {target.label()}: {target.message[:90]}")
             rec = ChangeRecord(index=n, file=target.file, chunk=target.label(),
@@ -478,6 +482,7 @@ class RefactorPipeline:
                 scripts.clear()
                 refs = await self._reference(current, scripts, notes)
                 repaired = {e: (n, r) for e, r in refs.items()}
+                baseline = dict(current)
             else:
                 refs = {e: verdict.runs[e] for e in refs}
             await self._document(rec)
@@ -519,7 +524,7 @@ class RefactorPipeline:
             findings_before=findings_before, findings_after=findings_after,
             behaviour_before={e: r.per_step() for e, r in original_runs.items()},
             behaviour_after={e: r.per_step() for e, r in final_runs.items()},
-            behaviour_same=same, scripts=scripts, changes=changes, messages=self.messages,
+            behaviour_same=same, scripts=scripts, files_baseline=baseline, changes=changes, messages=self.messages,
             tokens=self.ledger.as_dict(), seconds=round(time.perf_counter() - t0, 2),
             typescript_version=self.toolchain.version if self.toolchain else "", notes=notes)
 

@@ -34,6 +34,10 @@ def write_output(result: RefactorResult, out_dir: Path | str) -> Path:
         dest = out / "refactored" / safe_relpath(name)
         dest.parent.mkdir(parents=True, exist_ok=True)
         dest.write_text(text, encoding="utf-8")
+    for name, text in result.files_baseline.items():
+        dest = out / "baseline" / safe_relpath(name)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.write_text(text, encoding="utf-8")
     diff = "".join(unified_diff(result.files_before[f], result.files_after[f], f)
                    for f in result.files_before)
     (out / "changes.diff").write_text(diff, encoding="utf-8")

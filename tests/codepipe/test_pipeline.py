@@ -131,3 +131,26 @@ def test_cli_bad_inputs_are_one_line_and_exit_2(tmp_path, capsys):
     assert cli_main(["refactor", str(big)]) == 2
     err = capsys.readouterr().err.strip()
     assert "the pool handles files up to" in err and "\n" not in err
+
+
+async def test_a_page_that_never_settles_is_repaired_first_and_written_as_the_baseline(
+        toolchain, tmp_path):
+    loop = FIXTURES / "Loop.tsx"
+    result = await run_refactor(pool(scripted(loop.read_text())), loop, toolchain=toolchain,
+                                options=RefactorOptions(samples=0, max_findings=1))
+    [first] = result.changes
+    assert first.finding.rule in {"runtime/render-loop", "runtime/never-settles"}
+    assert first.status == "accepted", first.reason
+    assert result.files_baseline["Loop.tsx"] == result.files_after["Loop.tsx"]
+    assert result.files_baseline["Loop.tsx"] != result.files_before["Loop.tsx"]
+    assert "never-settling defect repaired" in result.behaviour_same["Loop.tsx"]
+    write_output(result, tmp_path / "out")
+    assert ((tmp_path / "out" / "baseline" / "Loop.tsx").read_text()
+            == result.files_baseline["Loop.tsx"])
+
+
+async def test_no_baseline_is_written_for_a_page_that_settles(toolchain, tmp_path):
+    result = await run_refactor(pool(scripted(DERIVE)), COUNTER, toolchain=toolchain)
+    assert result.files_baseline == {}
+    write_output(result, tmp_path / "out")
+    assert not (tmp_path / "out" / "baseline").exists()
