@@ -19,8 +19,16 @@ does not fit, by an extractive digest (the first words of each message).
 
 The layout is ordered for reuse: the shared context (the task and its attached files, identical
 for every role on a model) comes first, then the role's instructions, then the summary (always
-at this one boundary), then the append-only history. A worker shared by several roles evaluates
-the task and files once: every role's first prompt starts with the same tokens.
+at this one boundary), then the append-only history.
+
+When several roles of the session use the same model (one shared worker, one KV cache), their
+per-role transcripts would diverge after the task and each need a cache of its own. Instead
+those roles read one *shared transcript* per model: the task, the team's common instructions,
+the summary and every message rendered the same way for everyone, append-only; the role's own
+part (who it is, this turn's instruction) comes last and is the only thing not kept. The next
+role's prompt then extends the previous one: the worker evaluates the new messages and a short
+role part, not the whole prompt. A message addressed to some roles only cannot go into a
+transcript others read: while one is visible, the role falls back to its own transcript.
 """
 
 from __future__ import annotations
@@ -101,6 +109,21 @@ class Transcript:
 
 
 @dataclass
+class SharedTranscript:
+    """The history every role on one model reads (see the module docstring)."""
+
+    model_id: str
+    n_ctx: int
+    head: str
+    lines: list[str] = field(default_factory=list)
+    ids: list[str] = field(default_factory=list)
+
+    def text(self, lines: list[str] | None = None) -> str:
+        body = "\n".join(self.lines if lines is None else lines)
+        return f"{self.head}\nConversation so far:\n{body}" if body else self.head
+
+
+@dataclass
 class BuiltPrompt:
     messages: list[dict[str, str]]
     tokens: int
@@ -113,12 +136,16 @@ class ContextBuilder:
 
     def __init__(self, task: str, participants: Callable[[], list[str]],
                  role_instructions: dict[str, str] | None = None,
-                 summarizer: Summarizer | None = None) -> None:
+                 summarizer: Summarizer | None = None,
+                 models: Callable[[], dict[str, str]] | None = None) -> None:
         self.task = task
         self._participants = participants
         self.role_instructions = dict(role_instructions or {})
         self.summarizer = summarizer
+        # role -> model id of the session's roles; None: never share a transcript
+        self._models = models
         self.transcripts: dict[str, Transcript] = {}
+        self.shared: dict[str, SharedTranscript] = {}
         self._counts: dict[tuple[str, str], int] = {}
         self._summaries: dict[tuple[str, ...], tuple[str, str]] = {}
 
@@ -175,6 +202,31 @@ class ContextBuilder:
             "messages you build on or criticise. \"confidence\" is how sure you are, from 0 "
             "to 1.")
 
+    def team_text(self) -> str:
+        """The instructions every role reads the same way (the shared transcript's head)."""
+        roles = self._participants()
+        return (
+            f"You are a team of AI models ({', '.join(roles)}) working together on one task; "
+            "each turn one of you speaks, in the role named at the end.\n"
+            "Earlier messages are shown as [m3] role (type, cites m1): text. Build on them.\n"
+            "Answer with one JSON object. In \"content\" write your actual contribution: a "
+            "specific, concrete point about the task, in one or two short sentences. "
+            "\"message_type\" says what it is. \"references\" lists the ids (like m2) of the "
+            "messages you build on or criticise. \"confidence\" is how sure you are, from 0 "
+            "to 1.")
+
+    def role_text(self, role: str, instr: str) -> str:
+        """The part of a shared-transcript prompt that is the role's own (not kept)."""
+        desc = self.role_instructions.get(role) or ROLE_DESCRIPTIONS.get(
+            role, f"You contribute the perspective of the {role}.")
+        return f"You are the {role}. {desc}\n{instr}"
+
+    def _shares_model(self, role: str, model_id: str) -> bool:
+        if self._models is None:
+            return False
+        models = self._models()
+        return sum(1 for r, m in models.items() if m == model_id and r != role) > 0
+
     @staticmethod
     def short_map(visible: list[LLMMessage]) -> dict[str, str]:
         return {m.id: m.short_id for m in visible}
@@ -201,6 +253,8 @@ class ContextBuilder:
                 f"{role}: n_ctx {ex.n_ctx} leaves no room for a prompt with max_tokens "
                 f"{max_tokens}; lower max_tokens or raise n_ctx")
         instr = self.instruction_text(role, instruction, vote_candidates or [], allowed)
+        if self._shares_model(role, ex.model_id) and not any(m.recipients for m in visible):
+            return await self._build_shared(role, ex, visible, instr, budget)
         tr = self.transcripts.get(role)
         short_of = self.short_map(visible)
         if tr is not None and tr.model_id == ex.model_id:
@@ -221,6 +275,83 @@ class ContextBuilder:
                 tr.last_own_short = None
                 return BuiltPrompt(candidate, tokens, fresh=False)
         return await self._fresh(role, ex, visible, instr, budget)
+
+    async def _build_shared(self, role: str, ex: TurnExecutor, visible: list[LLMMessage],
+                            instr: str, budget: int) -> BuiltPrompt:
+        own = self.role_text(role, instr)
+        sh = self.shared.get(ex.model_id)
+        vis = {m.id for m in visible}
+        if sh is not None and sh.n_ctx == ex.n_ctx and all(i in vis for i in sh.ids):
+            short_of = self.short_map(visible)
+            new = [m for m in visible if m.id not in set(sh.ids)]
+            lines = sh.lines + [render_message(m, "", short_of) for m in new]
+            messages = [{"role": "user", "content": f"{sh.text(lines)}\n\n{own}"}]
+            tokens = await self.prompt_tokens(ex, messages)
+            if tokens <= budget:
+                sh.lines = lines
+                sh.ids += [m.id for m in new]
+                return BuiltPrompt(messages, tokens, fresh=False)
+        return await self._fresh_shared(role, ex, visible, instr, own, budget)
+
+    async def _fresh_shared(self, role: str, ex: TurnExecutor, visible: list[LLMMessage],
+                            instr: str, own: str, budget: int) -> BuiltPrompt:
+        """A new shared transcript for ``ex``'s model: task, team instructions, the summary of
+        what does not fit, recent messages; about 60 % of the budget, the rest to append to."""
+        short_of = self.short_map(visible)
+        team = self.team_text()
+        # Room for the longest role part a turn may add (the role's part is not kept).
+        own_room = max(await self.count(ex, own), 96) + 24
+        task = await self.fit_text(ex, self.task, max(32, int(budget * TASK_SHARE)))
+        head = f"TASK:\n{task}\n\n{team}"
+        fixed = await self.count(ex, head) + own_room + PER_MESSAGE_OVERHEAD
+        room = max(0, int(budget * FRESH_FILL) - fixed)
+        summary_room = int(budget * SUMMARY_SHARE)
+        keep_room = max(0, room - summary_room)
+        rendered: dict[str, str] = {}
+        used = 0
+        latest: dict[str, LLMMessage] = {}
+        for m in visible:
+            if m.message_type == MessageType.PROPOSAL:
+                latest[m.from_role] = m
+        per_must = max(24, keep_room // max(1, len(latest) + 2)) if latest else 0
+        for m in latest.values():
+            line = render_message(m, "", short_of)
+            if await self.count(ex, line) > per_must:
+                prefix = render_message(m, "", short_of, content="")
+                body = await self.fit_text(ex, m.content, per_must - await self.count(ex, prefix))
+                line = render_message(m, "", short_of, content=body or "...")
+            rendered[m.id] = line
+            used += await self.count(ex, line) + 1
+        for m in reversed(visible):
+            if m.id in rendered:
+                continue
+            line = render_message(m, "", short_of)
+            n = await self.count(ex, line)
+            if used + n + 1 > keep_room:
+                break
+            rendered[m.id] = line
+            used += n + 1
+        older = [m for m in visible if m.id not in rendered]
+        summary_info = None
+        if older:
+            text, method = await self._summary(role, ex, older, short_of,
+                                               max(24, room - used - 8))
+            head += (f"\n\nSummary of earlier messages ({older[0].short_id}-"
+                     f"{older[-1].short_id}):\n{text}")
+            summary_info = {"role": role, "model_id": ex.model_id, "method": method,
+                            "covers": [m.short_id for m in older],
+                            "tokens": await self.count(ex, text)}
+        kept = [m for m in visible if m.id in rendered]
+        sh = SharedTranscript(model_id=ex.model_id, n_ctx=ex.n_ctx, head=head,
+                              lines=[rendered[m.id] for m in kept], ids=[m.id for m in kept]
+                              + [m.id for m in older])
+        messages = [{"role": "user", "content": f"{sh.text()}\n\n{own}"}]
+        tokens = await self.prompt_tokens(ex, messages)
+        if tokens > budget:
+            # Only reachable with a tiny window: the role's own transcript, cut to fit.
+            return await self._fresh(role, ex, visible, instr, budget)
+        self.shared[ex.model_id] = sh
+        return BuiltPrompt(messages, tokens, fresh=True, summary=summary_info)
 
     async def _fresh(self, role: str, ex: TurnExecutor, visible: list[LLMMessage], instr: str,
                      budget: int) -> BuiltPrompt:

@@ -315,13 +315,19 @@ class MultiModelSession:
         self._flush_pending()
         return await self._run(start_round=1)
 
+    def _role_models(self) -> dict[str, str]:
+        """role -> model id of the roles taking part now (roles on one model share a prompt
+        transcript, see ``conversation.context``)."""
+        return {r: e.model_id for r, e in self.active_models.items()}
+
     def _max_rounds(self) -> int:
         return self.limits.max_rounds or self.protocol.default_rounds
 
     async def _run(self, start_round: int) -> CollaborativeResponse:
         self._running = True
         self.context = self.context or ContextBuilder(
-            self._task_text(), self.roles, self.role_instructions, self._summarizer)
+            self._task_text(), self.roles, self.role_instructions, self._summarizer,
+            models=self._role_models)
         self._semaphore = asyncio.Semaphore(
             self.limits.concurrency or self.config.concurrency_limit())
         stopped = "round limit"
@@ -766,7 +772,8 @@ class MultiModelSession:
                                            for r, e in self.active_models.items()}))
         self._flush_pending()
         self.context = ContextBuilder(self._restored_task or self.prompt, self.roles,
-                                      self.role_instructions, self._summarizer)
+                                      self.role_instructions, self._summarizer,
+                                      models=self._role_models)
         return await self._run(start_round=start)
 
 

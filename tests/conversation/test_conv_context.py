@@ -104,3 +104,51 @@ async def test_prompts_are_append_only_while_they_fit():
         for before, after in zip(reqs, reqs[1:], strict=False):
             assert after[:len(before)] == before
             assert after[len(before)]["role"] == "assistant"
+
+
+async def run_shared(n_ctx: int, rounds: int):
+    """Four roles on one model (one backend object, as one shared worker serves them)."""
+    limits = ResourceLimits(max_rounds=rounds, max_tokens=64, consensus_threshold=1.0)
+    s = MultiModelSession(protocol="round-robin", store=False, limits=limits,
+                          summarize_with_model=False)
+    b = FakeBackend("same-model", n_ctx=n_ctx, responder=chatty(0))
+    for i in range(4):
+        await s.add_model(f"role-{i}", b)
+    r = await s.execute_collaborative_prompt(TASK)
+    return s, r, b
+
+
+def _shared_part(req) -> str:
+    [msg] = req.messages
+    head, sep, _own = msg["content"].rpartition("\n\nYou are the role-")
+    assert sep, "the role's own part comes last"
+    return head
+
+
+async def test_roles_on_one_model_extend_one_shared_transcript():
+    s, r, b = await run_shared(n_ctx=32768, rounds=4)
+    assert not r.failures
+    reqs = [q for q in b.requests if q.json_schema is not None]
+    assert len(reqs) == 16
+    # Each role's prompt starts with everything the previous role's prompt had before its own
+    # part: one cached prefix serves all four roles.
+    for before, after in zip(reqs, reqs[1:], strict=False):
+        assert _shared_part(after).startswith(_shared_part(before))
+    # Everyone reads the same rendering: no "you" in the shared part, the speaker's name.
+    last = _shared_part(reqs[-1])
+    assert "] you (" not in last and "] role-0 (" in last and "] role-3 (" in last
+    roles_in_order = [q.messages[0]["content"].rpartition("You are the ")[2].split(".")[0]
+                      for q in reqs[:4]]
+    assert roles_in_order == ["role-0", "role-1", "role-2", "role-3"]
+
+
+async def test_a_shared_transcript_is_rebuilt_with_a_summary_and_stays_in_the_window():
+    s, r, b = await run_shared(n_ctx=900, rounds=15)
+    spoken = [m for m in r.messages if m.from_role != "human"]
+    assert len(spoken) == 60 and not r.failures
+    for q in b.requests:
+        if q.json_schema is None:
+            continue
+        assert counted(q.messages) <= b.n_ctx - 64
+        assert "TASK-MARKER" in q.messages[0]["content"]
+    assert [e for e in s.events if e.kind == "summary"]
