@@ -151,3 +151,29 @@ async def test_gpu_and_kv_settings_reach_llama(real_config):
         assert applied["b"]["flash_attn"] is False
         assert len({i.pid for i in engine.get_active_models()}) == 2
         assert (await engine.generate("a", chat("Say hi."))).completion_tokens > 0
+
+
+async def test_a_conversation_of_roles_on_one_model_evaluates_mostly_new_tokens(real_config):
+    from logomesh_tui.conversation import MultiModelSession, ResourceLimits
+    from logomesh_tui.sessions.events import TurnMetrics
+
+    async with HotSwapEngine(real_config) as engine:
+        for role in ROLES[:3]:
+            await engine.load_model(SMOL, role)
+        session = MultiModelSession(
+            protocol="round-robin", engine=engine, store=False, summarize_with_model=False,
+            limits=ResourceLimits(max_rounds=2, min_rounds=2, max_tokens=32, temperature=0.2,
+                                  consensus_threshold=1.0))
+        for role in ROLES[:3]:
+            await session.add_model(role, engine.executor(role))
+        await session.execute_collaborative_prompt(
+            "Review: function useData(id) { const [d, setD] = useState(); useEffect(() => { "
+            "fetch('/x/' + id).then(r => r.json()).then(setD); }); return d; }")
+    metrics = [e for e in session.events if isinstance(e, TurnMetrics)]
+    assert len(metrics) >= 6
+    later = metrics[1:]
+    # After the first turn, each role's prompt extends the one before it in the shared worker's
+    # cache: what is evaluated is the new message and the role's own part, not the prompt.
+    assert all((m.prompt_tokens_evaluated or 0) < m.prompt_tokens for m in later)
+    assert (sum(m.prompt_tokens_evaluated or 0 for m in later)
+            < 0.6 * sum(m.prompt_tokens for m in later))
