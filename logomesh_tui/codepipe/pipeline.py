@@ -263,6 +263,26 @@ def gate_counts(findings: list[Finding]) -> Counter[tuple[str, str]]:
     return c
 
 
+_MISSING_DEPS_RE = re.compile(r"missing dependenc(?:y|ies): (.*?)\. (?:Either|Outer)", re.S)
+
+
+def missing_deps(findings: list[Finding]) -> Counter[tuple[str, str]]:
+    """(file, name) for each dependency a hook reads and its list omits, as eslint's
+    exhaustive-deps and the measures name them. Counting findings per rule cannot see an edit
+    that adds one dependency and drops another the hook reads; these names can."""
+    c: Counter[tuple[str, str]] = Counter()
+    for f in findings:
+        if f.rule == "react-hooks/exhaustive-deps":
+            m = _MISSING_DEPS_RE.search(f.message)
+            if m:
+                for name in re.findall(r"'([^']+)'", m.group(1)):
+                    c[(f.file, name)] += 1
+        elif f.rule == "measure/hooks_missing_deps":
+            for name in re.findall(r"`([^`]+)`", f.message)[:1]:
+                c[(f.file, name)] += 1
+    return c
+
+
 @dataclass
 class Verdict:
     passed: bool
@@ -375,6 +395,11 @@ class RefactorPipeline:
         added = [k for k, n in gate_counts(static).items() if n > b.get(k, 0)]
         if added:
             return Verdict(False, f"adds a finding: {added[0][1]} in {added[0][0]}")
+        was_missing = missing_deps(before)
+        now_missing = [k for k, n in missing_deps(static).items() if n > was_missing.get(k, 0)]
+        if now_missing:
+            return Verdict(False, f"adds a finding: a hook now omits `{now_missing[0][1]}` from "
+                                  f"its dependencies in {now_missing[0][0]}")
         runs = await self._behaviour(files, scripts)
         for entry, ref in refs.items():
             run = runs.get(entry)

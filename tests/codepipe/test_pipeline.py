@@ -154,3 +154,32 @@ async def test_no_baseline_is_written_for_a_page_that_settles(toolchain, tmp_pat
     assert result.files_baseline == {}
     write_output(result, tmp_path / "out")
     assert not (tmp_path / "out" / "baseline").exists()
+
+
+
+def test_missing_dependencies_are_named_so_a_swap_is_seen():
+    from logomesh_tui.codepipe.pipeline import Finding, missing_deps
+
+    def lint(msg):
+        return Finding(source="lint", rule="react-hooks/exhaustive-deps", file="D.tsx", line=9,
+                       message=msg)
+
+    before = [lint("React Hook useEffect has missing dependencies: 'limit' and 'prefix'. Either "
+                   "include them or remove the dependency array."),
+              Finding(source="measure", rule="measure/hooks_missing_deps", file="D.tsx", line=9,
+                      message="a hook reads `limit` but its dependency list omits it"),
+              Finding(source="measure", rule="measure/hooks_missing_deps", file="D.tsx", line=9,
+                      message="a hook reads `prefix` but its dependency list omits it")]
+    # One finding per rule fewer or as many: counting by rule would keep this edit.
+    after = [lint("React Hook useEffect has a missing dependency: 'items'. Either include it or "
+                  "remove the dependency array."),
+             Finding(source="measure", rule="measure/hooks_missing_deps", file="D.tsx", line=9,
+                     message="a hook reads `items` but its dependency list omits it")]
+    was = missing_deps(before)
+    assert was == {("D.tsx", "limit"): 2, ("D.tsx", "prefix"): 2}
+    added = [k for k, n in missing_deps(after).items() if n > was.get(k, 0)]
+    assert added == [("D.tsx", "items")]
+    # Fixing one of two leaves no new name.
+    fixed = [lint("React Hook useEffect has a missing dependency: 'prefix'. Either include it or "
+                  "remove the dependency array.")]
+    assert not [k for k, n in missing_deps(fixed).items() if n > was.get(k, 0)]
