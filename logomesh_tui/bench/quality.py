@@ -16,6 +16,7 @@ pass@k per model come from the same run. Every candidate and verdict is in the r
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from collections.abc import Callable, Mapping
@@ -29,6 +30,7 @@ from ..evidence.engine import CODER_SYSTEM, EngineConfig, EvidenceEngine
 from ..evidence.rates import PassRates, Plan, plan_roles
 from ..evidence.types import Candidate, CodeTask
 from ..evidence.verifier import Verifier, VerifierConfig
+from ..pool.types import GenerationRequest, GenerationResult, TokenCallback
 from .quality_tasks import QualityTask, TaskError, check_answers, load_tasks
 
 if TYPE_CHECKING:
@@ -43,6 +45,58 @@ def code_task(task: QualityTask) -> CodeTask:
     """What the loops may see of a task folder: never check.ts, never the reference."""
     support = {n: t for n, t in task.support.items() if n != "check.ts"}
     return CodeTask(instruction=task.instruction, starter=task.input, support=support)
+
+
+class GreedyMemo:
+    """One task's greedy (temperature 0) answers, shared by the modes that ask for them.
+
+    Every mode starts with the same greedy call of the best model on the same prompt; llama.cpp
+    can answer it differently depending on what its KV cache held (a prompt evaluated in one
+    batch or on top of a reused prefix rounds differently), so the modes would not start from
+    the same answer. The memo gives them the first answer, and charges each later mode the
+    seconds that answer took, so a mode's time is what it would be on its own.
+    """
+
+    def __init__(self) -> None:
+        self.answers: dict[tuple, tuple[GenerationResult, float]] = {}
+        self.charged_s = 0.0
+
+    def wrap(self, ex: TurnExecutor) -> TurnExecutor:
+        return _Memoized(ex, self)
+
+
+class _Memoized:
+    def __init__(self, inner: TurnExecutor, memo: GreedyMemo) -> None:
+        self.inner = inner
+        self.memo = memo
+
+    @property
+    def model_id(self) -> str:
+        return self.inner.model_id
+
+    @property
+    def n_ctx(self) -> int:
+        return self.inner.n_ctx
+
+    async def generate(self, request: GenerationRequest,
+                       on_token: TokenCallback | None = None) -> GenerationResult:
+        if request.temperature > 0 or request.json_schema is not None:
+            return await self.inner.generate(request, on_token)
+        key = (self.inner.model_id, json.dumps(request.messages), request.max_tokens)
+        hit = self.memo.answers.get(key)
+        if hit is not None:
+            self.memo.charged_s += hit[1]
+            return hit[0].model_copy(deep=True)
+        t0 = time.perf_counter()
+        result = await self.inner.generate(request, on_token)
+        self.memo.answers[key] = (result.model_copy(deep=True), time.perf_counter() - t0)
+        return result
+
+    async def count_tokens(self, text: str) -> int:
+        return await self.inner.count_tokens(text)
+
+    async def cancel(self) -> None:
+        await self.inner.cancel()
 
 
 class _Run:
@@ -152,16 +206,19 @@ async def run_quality(executors_by_role: Mapping[str, TurnExecutor], tasks_dir: 
     # Task by task, every mode on it: a run cut short still compares the modes on the tasks
     # it finished.
     for n, task in enumerate(tasks, 1):
+        memo = GreedyMemo()
+        wrapped = {r: memo.wrap(e) for r, e in executors_by_role.items()}
         for mode in modes:
             plan = pool_plan if mode == "pool" else solo_plan
-            executors = (executors_by_role if mode == "pool"
-                         else {primary: executors_by_role[primary]})
+            executors = wrapped if mode == "pool" else {primary: wrapped[primary]}
             # Lint belongs to the verifier; self-repair's feedback is the compiler's only.
             run = _Run(executors, plan, task, toolchain, token_budget, max_tokens,
                        lint and mode in ("single_checks", "pool"), engine_config)
             t_task = time.perf_counter()
+            charged = memo.charged_s
             chosen, cands, info = await _RUNNERS[mode](run)
-            seconds = time.perf_counter() - t_task
+            # A greedy answer another mode already asked for costs its original seconds here.
+            seconds = time.perf_counter() - t_task + (memo.charged_s - charged)
             walls[mode] += seconds
             for k in ("prompt_tokens", "completion_tokens", "calls"):
                 setattr(totals[mode], k, getattr(totals[mode], k) + getattr(run.ledger, k))

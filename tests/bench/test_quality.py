@@ -114,3 +114,29 @@ def test_pass_at_k_is_the_unbiased_estimator():
     assert pass_at_k(5, 5, 1) == 1.0
     assert pass_at_k(4, 1, 1) == pytest.approx(0.25)
     assert pass_at_k(4, 1, 2) == pytest.approx(0.5)
+
+
+async def test_every_mode_starts_from_one_greedy_answer_and_is_charged_its_time(toolchain,
+                                                                                two_tasks):
+    folder, tasks = two_tasks
+    executors, _ = scripted(tasks, greedy_right=True, samples_right=True, helper_right=False)
+    executors["primary-analyzer"].token_delay_s = 0.002
+    greedy_calls = []
+    inner = executors["primary-analyzer"].generate
+
+    async def counting(request, on_token=None):
+        if request.temperature == 0.0 and "careful tester" not in request.messages[0]["content"]:
+            greedy_calls.append(request)
+        return await inner(request, on_token)
+
+    executors["primary-analyzer"].generate = counting
+    result = await run_quality(executors, folder, toolchain=toolchain, rates=PassRates(),
+                               modes=("single", "self_repair", "single_checks"), lint=False)
+    # One greedy call per task serves the three modes ...
+    assert len(greedy_calls) == 2
+    for row in result["tasks"]:
+        texts = {row[m]["candidates"][0]["text"] for m in ("single", "self_repair",
+                                                            "single_checks")}
+        assert len(texts) == 1
+        # ... and each mode is charged at least the seconds that call took.
+        assert row["self_repair"]["seconds"] >= row["single"]["seconds"] * 0.5
