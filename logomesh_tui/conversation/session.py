@@ -42,7 +42,7 @@ from .context import ContextBuilder, TurnExecutor, model_summarizer
 from .messages import LLMMessage, MessageType, Vote
 from .protocols import ConversationProtocol, RoundPlan, get_protocol, program_runner
 from .replay import Replayed, replay
-from .structured import combine_confidence, parse_turn, repeats_prompt, turn_schema
+from .structured import CUT_OFF, combine_confidence, parse_turn, repeats_prompt, turn_schema
 
 #: Characters per token assumed when turning a token budget into a content length.
 CHARS_PER_TOKEN = 3.0
@@ -523,7 +523,11 @@ class MultiModelSession:
             max_refs = 3 if attempt == 1 else 1
             try:
                 chars = await self._content_chars(ex, plan, citable, candidates, max_refs)
-                max_chars = chars if attempt == 1 else max(16, chars // 2)
+                # After a cut-off, the retry asks for what fits even at one character a token
+                # (runs of digits or symbols; at three the first reply ran past max_tokens).
+                max_chars = (chars if attempt == 1 else
+                             max(16, int(chars / CHARS_PER_TOKEN)) if reason == CUT_OFF
+                             else max(16, chars // 2))
                 if built is None:
                     built = await self.context.build(
                         role, ex, visible, plan.instruction, max_tokens=self.limits.max_tokens,

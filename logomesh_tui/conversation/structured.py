@@ -19,6 +19,9 @@ from typing import Any
 
 from .messages import MessageType
 
+#: The error of a reply that ran past max_tokens before its JSON closed.
+CUT_OFF = "cut off at max_tokens"
+
 #: Weight of the model's self-rating in the combined confidence; the rest is token probability.
 SELF_RATING_WEIGHT = 0.5
 #: The self-ratings a model may give: 0, 0.1, ..., 0.9, 1.
@@ -98,7 +101,7 @@ def parse_turn(text: str, finish_reason: str, allowed_types: list[MessageType]) 
         # A grammar can close the object on the very last allowed token; llama.cpp then still
         # reports "length". Only a reply that does not parse counts as cut off.
         if finish_reason == "length":
-            return ParsedTurn(error="cut off at max_tokens")
+            return ParsedTurn(error=CUT_OFF)
         return ParsedTurn(error=f"invalid JSON ({exc.msg} at char {exc.pos})")
     if not isinstance(data, dict):
         return ParsedTurn(error="reply is not a JSON object")

@@ -38,3 +38,21 @@ async def test_two_unusable_replies_fail_the_turn_and_the_next_turn_starts_afres
     third = backend.requests[2]
     # A fresh build: one user message, not the failed request with more appended.
     assert len(third.messages) == 1 and third.messages[0]["content"].startswith("TASK:")
+
+
+async def test_after_a_cut_off_the_retry_asks_for_what_fits_at_one_character_a_token():
+    from logomesh_tui.conversation.session import CHARS_PER_TOKEN
+
+    # 80 "words" of digits: past max_tokens (the fake backend streams a word per token).
+    cut = '{"message_type": "analysis", "content": "' + " ".join(["1"] * 80)
+    backend = FakeBackend("m", responder=[cut, GOOD])
+    s = MultiModelSession(store=False, protocol="round-robin",
+                          limits=ResourceLimits(max_rounds=1, max_tokens=64, temperature=0.2))
+    await s.add_model("primary-analyzer", backend)
+    result = await s.execute_collaborative_prompt("Review the component.")
+    first, retry = backend.requests
+    limit = first.json_schema["properties"]["content"]["maxLength"]
+    assert retry.json_schema["properties"]["content"]["maxLength"] == max(
+        16, int(limit / CHARS_PER_TOKEN))
+    notes = [e for e in s.events if isinstance(e, Note) and e.event == "retry"]
+    assert notes[0].reason == "cut off at max_tokens" and not result.failures
