@@ -5,8 +5,9 @@
 2. Group the rest by behaviour: identical output on every probe.
 3. Rank each group by (its size) × (1 + assertions its members pass), then prefer a group whose
    members pass everything, then fewer lint findings.
-4. Within the winning group, and whenever there is no evidence either way, prefer the preferred
-   candidate (the strongest model's greedy answer), then the earliest.
+4. Within the winning group, prefer the member passing most assertions, then the preferred
+   candidate (the strongest model's greedy answer), then fewer lint findings, then the earliest;
+   whenever there is no evidence either way, the preferred candidate.
 """
 
 from __future__ import annotations
@@ -66,7 +67,12 @@ def select(candidates: list[Candidate], evidence: dict[str, Evidence],
     scores: dict[str, float] = {}
     ranked = []
     for members in groups.values():
+        # Within one behaviour, the strongest model's greedy answer stays unless another
+        # member passes more assertions: a member that only lints cleaner has, measured on the
+        # dev tasks, as often deleted behaviour the probes did not see (a call the linter
+        # flagged) as fixed anything. Lint orders the other members.
         best = min(members, key=lambda cid: (-evidence[cid].asserts_passed,
+                                             *(tiebreak(cid)[:1]),
                                              len(evidence[cid].lint_errors), tiebreak(cid)))
         ev = evidence[best]
         score = len(members) * (1 + ev.asserts_passed)

@@ -159,6 +159,27 @@ def test_select_ranks_group_size_times_tests_passed():
     assert sel.scores["C0"] == 3 and sel.scores["C3"] == 4
 
 
+def test_in_one_behaviour_group_the_greedy_answer_beats_a_cleaner_lint():
+    from logomesh_tui.evidence.types import Diagnostic
+
+    cands = [Candidate(id=f"C{i}", text=f"t{i}", author="a") for i in range(3)]
+
+    def ev(cid, lint, passed=0):
+        return Evidence(candidate=cid, compiles=True, asserts_total=1, asserts_passed=passed,
+                        lint_errors=[Diagnostic(tool="eslint", code="react-hooks/exhaustive-deps",
+                                                message="missing dependency")] * lint,
+                        probes=[ProbeRun(probe="p1", status="threw", output="x")])
+
+    # The same (unhelpful) probe behaviour: lint alone does not unseat the greedy answer.
+    sel = select(cands, {"C0": ev("C0", 1), "C1": ev("C1", 0), "C2": ev("C2", 2)},
+                 preferred="C0")
+    assert sel.chosen == "C0"
+    # An assertion passed is evidence: it does.
+    sel = select(cands, {"C0": ev("C0", 1), "C1": ev("C1", 0), "C2": ev("C2", 0, passed=1)},
+                 preferred="C0")
+    assert sel.chosen == "C2"
+
+
 def test_plan_follows_measured_rates_not_names():
     class Ex:
         def __init__(self, model_id):
