@@ -307,40 +307,10 @@ class ContextBuilder:
         room = max(0, int(budget * FRESH_FILL) - fixed)
         summary_room = int(budget * SUMMARY_SHARE)
         keep_room = max(0, room - summary_room)
-        rendered: dict[str, str] = {}
-        used = 0
-        latest: dict[str, LLMMessage] = {}
-        for m in visible:
-            if m.message_type == MessageType.PROPOSAL:
-                latest[m.from_role] = m
-        per_must = max(24, keep_room // max(1, len(latest) + 2)) if latest else 0
-        for m in latest.values():
-            line = render_message(m, "", short_of)
-            if await self.count(ex, line) > per_must:
-                prefix = render_message(m, "", short_of, content="")
-                body = await self.fit_text(ex, m.content, per_must - await self.count(ex, prefix))
-                line = render_message(m, "", short_of, content=body or "...")
-            rendered[m.id] = line
-            used += await self.count(ex, line) + 1
-        for m in reversed(visible):
-            if m.id in rendered:
-                continue
-            line = render_message(m, "", short_of)
-            n = await self.count(ex, line)
-            if used + n + 1 > keep_room:
-                break
-            rendered[m.id] = line
-            used += n + 1
-        older = [m for m in visible if m.id not in rendered]
-        summary_info = None
-        if older:
-            text, method = await self._summary(role, ex, older, short_of,
-                                               max(24, room - used - 8))
-            head += (f"\n\nSummary of earlier messages ({older[0].short_id}-"
-                     f"{older[-1].short_id}):\n{text}")
-            summary_info = {"role": role, "model_id": ex.model_id, "method": method,
-                            "covers": [m.short_id for m in older],
-                            "tokens": await self.count(ex, text)}
+        rendered, older, summary, summary_info = await self._keep_and_summarize(
+            role, ex, visible, "", short_of, room, keep_room)
+        if summary:
+            head += f"\n\n{summary}"
         kept = [m for m in visible if m.id in rendered]
         sh = SharedTranscript(model_id=ex.model_id, n_ctx=ex.n_ctx, head=head,
                               lines=[rendered[m.id] for m in kept], ids=[m.id for m in kept]
@@ -368,49 +338,10 @@ class ContextBuilder:
         room = max(0, target - fixed)
         summary_room = int(budget * SUMMARY_SHARE)
 
-        # Must keep: each role's latest proposal. Then recent messages, newest first.
-        latest: dict[str, LLMMessage] = {}
-        for m in visible:
-            if m.message_type == MessageType.PROPOSAL:
-                latest[m.from_role] = m
-        must = list(latest.values())
-        rendered: dict[str, str] = {}
-        per_must = max(24, (room - summary_room) // max(1, len(must) + 2)) if must else 0
-        used = 0
-        for m in must:
-            line = render_message(m, role, short_of)
-            n = await self.count(ex, line)
-            if n > per_must:
-                prefix = render_message(m, role, short_of, content="")
-                body = await self.fit_text(ex, m.content,
-                                           per_must - await self.count(ex, prefix))
-                line = render_message(m, role, short_of, content=body or "...")
-                n = await self.count(ex, line)
-            rendered[m.id] = line
-            used += n + 1
-        keep_room = max(0, room - summary_room)
-        for m in reversed(visible):
-            if m.id in rendered:
-                continue
-            line = render_message(m, role, short_of)
-            n = await self.count(ex, line)
-            if used + n + 1 > keep_room:
-                break
-            rendered[m.id] = line
-            used += n + 1
-        older = [m for m in visible if m.id not in rendered]
-
-        summary_info = None
+        rendered, older, summary, summary_info = await self._keep_and_summarize(
+            role, ex, visible, role, short_of, room, max(0, room - summary_room))
         # Shared context first (the same tokens for every role), then what is the role's own.
-        parts = [task_block, intro]
-        if older:
-            text, method = await self._summary(role, ex, older, short_of,
-                                               max(24, room - used - 8))
-            parts.append(f"Summary of earlier messages ({older[0].short_id}-"
-                         f"{older[-1].short_id}):\n{text}")
-            summary_info = {"role": role, "model_id": ex.model_id, "method": method,
-                            "covers": [m.short_id for m in older],
-                            "tokens": await self.count(ex, text)}
+        parts = [task_block, intro] + ([summary] if summary else [])
         kept = [m for m in visible if m.id in rendered]
         if kept:
             parts.append("Conversation so far:\n" + "\n".join(rendered[m.id] for m in kept))
@@ -427,6 +358,46 @@ class ContextBuilder:
         self.transcripts[role] = Transcript(model_id=ex.model_id, n_ctx=ex.n_ctx,
                                             messages=messages, seen={m.id for m in visible})
         return BuiltPrompt(messages, tokens, fresh=True, summary=summary_info)
+
+    async def _keep_and_summarize(self, role: str, ex: TurnExecutor, visible: list[LLMMessage],
+                                  viewer: str, short_of: dict[str, str], room: int,
+                                  keep_room: int
+                                  ) -> tuple[dict[str, str], list[LLMMessage], str, dict | None]:
+        """What a fresh build keeps: each role's latest proposal (cut to its share), then recent
+        messages, newest first, within ``keep_room``; the rest goes into a summary within what is
+        left of ``room``. Returns (rendered lines by id, older messages, summary block, info)."""
+        latest: dict[str, LLMMessage] = {}
+        for m in visible:
+            if m.message_type == MessageType.PROPOSAL:
+                latest[m.from_role] = m
+        rendered: dict[str, str] = {}
+        per_must = max(24, keep_room // max(1, len(latest) + 2)) if latest else 0
+        used = 0
+        for m in latest.values():
+            line = render_message(m, viewer, short_of)
+            if await self.count(ex, line) > per_must:
+                prefix = render_message(m, viewer, short_of, content="")
+                body = await self.fit_text(ex, m.content, per_must - await self.count(ex, prefix))
+                line = render_message(m, viewer, short_of, content=body or "...")
+            rendered[m.id] = line
+            used += await self.count(ex, line) + 1
+        for m in reversed(visible):
+            if m.id in rendered:
+                continue
+            line = render_message(m, viewer, short_of)
+            n = await self.count(ex, line)
+            if used + n + 1 > keep_room:
+                break
+            rendered[m.id] = line
+            used += n + 1
+        older = [m for m in visible if m.id not in rendered]
+        if not older:
+            return rendered, older, "", None
+        text, method = await self._summary(role, ex, older, short_of, max(24, room - used - 8))
+        info = {"role": role, "model_id": ex.model_id, "method": method,
+                "covers": [m.short_id for m in older], "tokens": await self.count(ex, text)}
+        return (rendered, older, f"Summary of earlier messages ({older[0].short_id}-"
+                f"{older[-1].short_id}):\n{text}", info)
 
     async def _summary(self, role: str, ex: TurnExecutor, older: list[LLMMessage],
                        short_of: dict[str, str], max_tokens: int) -> tuple[str, str]:
