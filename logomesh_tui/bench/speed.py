@@ -77,13 +77,14 @@ class _Bare:
         self.llm = Llama(model_path=str(path), n_ctx=n_ctx, n_threads=threads,
                          n_threads_batch=threads, chat_format=chat_format, verbose=False, seed=1)
 
-    def run(self, max_tokens: int) -> tuple[float, float, int]:
+    def run(self, max_tokens: int,
+            messages: list[dict[str, str]] | None = None) -> tuple[float, float, int]:
         self.llm.reset()  # no KV reuse between repeats: both sides evaluate the whole prompt
         stamps: list[float] = []
         t0 = time.perf_counter()
         # stream=True returns an iterator of chunks (the declared type is a union with the reply)
         chunks = cast(Iterator[dict[str, Any]], self.llm.create_chat_completion(
-            messages=[{"role": "user", "content": PROMPT}], max_tokens=max_tokens,
+            messages=messages or [{"role": "user", "content": PROMPT}], max_tokens=max_tokens,
             temperature=0.0, seed=1, stream=True))
         for chunk in chunks:
             if chunk["choices"][0].get("delta", {}).get("content"):
@@ -429,36 +430,50 @@ function countBy(items, key) {
 async def bench_lookup(models: list[str] | None = None, n_ctx: int = 2048,
                        threads: int | None = None, max_tokens: int = 128,
                        repeats: int = 3) -> dict:
-    """A 128-token turn of the 1.5B with and without prompt-lookup decoding, interleaved: on a
-    reply that quotes code from its prompt, and on the plain question of the pool benchmark."""
+    """A 128-token turn of the 1.5B with and without prompt-lookup decoding, and bare
+    llama-cpp-python in this process (the floor this machine sets), interleaved: on a reply that
+    quotes code from its prompt, and on the plain question of the pool benchmark."""
     model = (models or ["qwen2.5-coder-1.5b"])[0]
     threads = threads or os.cpu_count() or 1
     prompts = {"quotes_code": CODE_PROMPT, "plain": PROMPT}
-    times: dict[str, dict[str, list[float]]] = {
-        k: {"off": [], "on": []} for k in prompts}
-    tokens: dict[str, dict[str, list[int]]] = {k: {"off": [], "on": []} for k in prompts}
-    async with HotSwapEngine(_config(n_ctx, threads)) as off, \
-            HotSwapEngine(_config(n_ctx, threads, prompt_lookup=True)) as on:
-        await off.load_model(model, "bench")
-        await on.load_model(model, "bench")
-        for i in range(repeats + 1):
-            for kind, prompt in prompts.items():
-                order = [("off", off), ("on", on)] if i % 2 == 0 else [("on", on), ("off", off)]
-                for name, engine in order:
-                    req = _request(max_tokens, prompt)
-                    # A per-run first message: no KV reuse between repeats.
-                    req.messages = [{"role": "system", "content": f"Run {i}."}] + req.messages
-                    t0 = time.perf_counter()
-                    res = await engine.generate("bench", req)
-                    if i:
-                        times[kind][name].append(time.perf_counter() - t0)
-                        tokens[kind][name].append(res.completion_tokens)
+    sides = ("off", "on", "bare")
+    times: dict[str, dict[str, list[float]]] = {k: {s: [] for s in sides} for k in prompts}
+    tokens: dict[str, dict[str, list[int]]] = {k: {s: [] for s in sides} for k in prompts}
+    cat = Catalog.from_config(_config(n_ctx, threads))
+    path = cat.path_for(cat.get(model))
+    bare = await asyncio.to_thread(_Bare, path, _bare_chat_format(cat, model), n_ctx, threads)
+    try:
+        async with HotSwapEngine(_config(n_ctx, threads)) as off, \
+                HotSwapEngine(_config(n_ctx, threads, prompt_lookup=True)) as on:
+            await off.load_model(model, "bench")
+            await on.load_model(model, "bench")
+            for i in range(repeats + 1):
+                for kind, prompt in prompts.items():
+                    order = list(sides) if i % 2 == 0 else list(reversed(sides))
+                    for name in order:
+                        req = _request(max_tokens, prompt)
+                        # A per-run first message: no KV reuse between repeats.
+                        req.messages = [{"role": "system", "content": f"Run {i}."}] + req.messages
+                        t0 = time.perf_counter()
+                        if name == "bare":
+                            n = (await asyncio.to_thread(bare.run, max_tokens, req.messages))[2]
+                        else:
+                            engine = off if name == "off" else on
+                            n = (await engine.generate("bench", req)).completion_tokens
+                        if i:
+                            times[kind][name].append(time.perf_counter() - t0)
+                            tokens[kind][name].append(n)
+    finally:
+        bare.llm.close()
     out: dict = {"part": "lookup", "model": model, "n_ctx": n_ctx, "threads": threads,
                  "max_tokens": max_tokens, "repeats": repeats}
     for kind in prompts:
         off_s, on_s = _median(times[kind]["off"]), _median(times[kind]["on"])
+        bare_s = _median(times[kind]["bare"])
         out[kind] = {"turn_s_without": round(off_s, 3), "turn_s_with": round(on_s, 3),
+                     "turn_s_bare": round(bare_s, 3),
                      "speedup": round(off_s / on_s, 3) if on_s else 0.0,
+                     "stack_over_bare": round(off_s / bare_s, 3) if bare_s else 0.0,
                      "tokens": tokens[kind]}
     best = min(out["plain"]["turn_s_without"], out["plain"]["turn_s_with"])
     out["target"] = "128-token turn < 10 s"

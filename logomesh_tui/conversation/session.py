@@ -522,7 +522,8 @@ class MultiModelSession:
             # asks for less: fewer references and half the words, sampled afresh.
             max_refs = 3 if attempt == 1 else 1
             try:
-                chars = await self._content_chars(ex, plan, citable, candidates, max_refs)
+                chars, envelope = await self._content_chars(ex, plan, citable, candidates,
+                                                            max_refs)
                 # After a cut-off, the retry asks for what fits even at one character a token
                 # (runs of digits or symbols; at three the first reply ran past max_tokens).
                 max_chars = (chars if attempt == 1 else
@@ -543,8 +544,15 @@ class MultiModelSession:
             schema = turn_schema(list(plan.message_types), citable,
                                  vote_candidates=[m.short_id for m in candidates] or None,
                                  max_refs=max_refs, max_content_chars=max_chars)
+            max_new = self.limits.max_tokens
+            if attempt == 2 and reason == CUT_OFF:
+                # The grammar writes the JSON around the content, and a model unsure of itself
+                # spells it out a character or two a token (measured on smollm2: replies of 80
+                # characters with a two-character content cut off at 48 tokens). The retry lets
+                # the envelope take a token a character; its content stays within the budget.
+                max_new = max(max_new, min(max_new + envelope, ex.n_ctx - built.tokens))
             request = GenerationRequest(
-                messages=built.messages, max_tokens=self.limits.max_tokens,
+                messages=built.messages, max_tokens=max_new,
                 temperature=self.limits.temperature if attempt == 1 else min(
                     1.0, self.limits.temperature + RETRY_TEMPERATURE_STEP),
                 seed=None if attempt == 1 else _retry_seed(self.session_id, r, role),
@@ -587,8 +595,9 @@ class MultiModelSession:
         self._fail(role, model_id, r, reason, 2, raw_tail=raw_tail)
 
     async def _content_chars(self, ex: TurnExecutor, plan: RoundPlan, citable: list[str],
-                             candidates: list[LLMMessage], max_refs: int) -> int:
-        """How long ``content`` may be so the whole JSON reply fits in ``max_tokens``.
+                             candidates: list[LLMMessage], max_refs: int) -> tuple[int, int]:
+        """How long ``content`` may be so the whole JSON reply fits in ``max_tokens``, and how
+        many characters the JSON around it takes at most.
 
         The JSON around the content (type, references, confidence, vote) is counted with the
         model's own tokenizer; the rest of the token budget, at about 3 characters a token, is
@@ -605,7 +614,7 @@ class MultiModelSession:
         # The end-of-turn token, and servers that add spaces the grammar does not forbid.
         overhead = await self.context.count(ex, text) + 8
         room = int((self.limits.max_tokens - overhead) * CHARS_PER_TOKEN)
-        return max(16, min(self.limits.content_chars(), room))
+        return max(16, min(self.limits.content_chars(), room)), len(text)
 
     def _token_hook(self, role: str):
         if not self.token_listeners:

@@ -87,6 +87,19 @@ async def test_shared_compares_four_roles_on_one_worker_with_one_role():
                                            abs=1e-3)
 
 
+async def test_lookup_times_the_stack_with_and_without_lookup_against_bare_llama_cpp():
+    require_model(SMALL)
+    r = await speed.bench_lookup([SMALL], n_ctx=512, max_tokens=12, repeats=2)
+    for kind in ("quotes_code", "plain"):
+        k = r[kind]
+        # Two timed repeats per side (the first round warms up and is not counted).
+        assert [len(k["tokens"][side]) for side in ("off", "on", "bare")] == [2, 2, 2]
+        assert k["turn_s_without"] > 0 and k["turn_s_with"] > 0 and k["turn_s_bare"] > 0
+        assert k["stack_over_bare"] == pytest.approx(
+            k["turn_s_without"] / k["turn_s_bare"], abs=2e-3)
+    assert r["met"] == (min(r["plain"]["turn_s_without"], r["plain"]["turn_s_with"]) < 10.0)
+
+
 async def test_ui_times_the_help_key_to_the_painted_screen():
     require_model(SMALL)
     r = await bench_ui([SMALL], seconds=3.0, n_ctx=512)

@@ -21,6 +21,7 @@ async def test_a_retry_resends_the_same_messages_with_a_new_seed_and_a_smaller_r
     assert retry.messages == first.messages
     assert retry.seed is not None and retry.seed != first.seed
     assert retry.temperature > first.temperature
+    assert retry.max_tokens == first.max_tokens  # only a cut-off widens the budget
     limit = first.json_schema["properties"]["content"]["maxLength"]
     assert retry.json_schema["properties"]["content"]["maxLength"] == max(16, limit // 2)
     assert [m.content for m in result.messages] == ["Memoise the rows."] and not result.failures
@@ -54,5 +55,10 @@ async def test_after_a_cut_off_the_retry_asks_for_what_fits_at_one_character_a_t
     limit = first.json_schema["properties"]["content"]["maxLength"]
     assert retry.json_schema["properties"]["content"]["maxLength"] == max(
         16, int(limit / CHARS_PER_TOKEN))
+    # The JSON around the content may take a token a character: the retry's budget grows by
+    # the envelope's length, not the content's.
+    envelope = len(json.dumps({"message_type": "analysis", "content": "", "references": [],
+                               "confidence": 0.85}, separators=(",", ":")))
+    assert first.max_tokens == 64 and retry.max_tokens == 64 + envelope
     notes = [e for e in s.events if isinstance(e, Note) and e.event == "retry"]
     assert notes[0].reason == "cut off at max_tokens" and not result.failures
