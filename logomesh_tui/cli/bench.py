@@ -162,6 +162,12 @@ def _print_table(result: dict, console: Console) -> None:
 
 def cmd_bench(args: argparse.Namespace) -> int:
     parts = [args.part] if args.part else ALL_PARTS
+    out = Path(args.out)
+    # Checked before the runs, which can take an hour: --out names a folder, not a file.
+    if out.exists() and not out.is_dir():
+        print(f"error: --out {out} is a file; give a folder for the results "
+              f"(they are written as <folder>/<part>.json)", file=sys.stderr)
+        return 2
     console = Console(stderr=args.json)
     results = {}
     for part in parts:
@@ -170,7 +176,6 @@ def cmd_bench(args: argparse.Namespace) -> int:
         result["wall_s"] = round(time.perf_counter() - t0, 1)
         result["machine"] = machine()
         results[part] = result
-        out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)
         (out / f"{part}.json").write_text(json.dumps(result, indent=2))
         if not args.json:

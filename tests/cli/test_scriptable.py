@@ -100,10 +100,14 @@ def test_models_pull_without_a_name_is_bad_usage_on_stderr():
     (["sessions", "show", "../x"], 2, "invalid session id"),
     (["--no-such-option"], 2, "unrecognized arguments"),
     (["models", "rm", "smollm2-135m"], 2, "not on disk"),
+    # Refused before any benchmark runs (the file stands in for a results folder).
+    (["bench", "conversation", "--out", "missing.toml"], 2, "is a file; give a folder"),
 ])
 def test_bad_input_exits_2_with_one_line(tmp_path, capsys, monkeypatch, args, code, says):
     monkeypatch.setenv("LOGOMESH_MODELS_DIR", str(tmp_path / "models"))
     monkeypatch.chdir(tmp_path)
+    if args[0] == "bench":
+        (tmp_path / "missing.toml").write_text("")
     assert main(args) == code
     err = capsys.readouterr().err
     assert says in err
