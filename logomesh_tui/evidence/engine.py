@@ -2,7 +2,9 @@
 
 One :meth:`EvidenceEngine.solve` call, for one :class:`CodeTask`:
 
-1. the primary coder answers greedily (temperature 0); the tester writes probes;
+1. the primary coder answers greedily (temperature 0); the examples the task states become
+   asserting probes (:mod:`.examples`, a program), or, where it states none, the tester writes
+   probes;
 2. the verifier judges; if the answer passes everything, including at least one assertion,
    stop (adaptive compute);
 3. otherwise the primary samples more answers at other seeds and temperatures, extra coders
@@ -30,6 +32,7 @@ from pydantic import BaseModel, Field
 from ..codepipe.executors import StepFailed, TokenLedger, ask
 from ..codepipe.patches import extract_change, fenced_blocks
 from ..errors import LogoMeshError
+from .examples import example_probes
 from .rates import Plan
 from .select import Selection, select
 from .types import Candidate, CodeTask, Evidence, Probe
@@ -221,7 +224,13 @@ class EvidenceEngine:
             return cand
 
         first = await add(self.plan.primary, "greedy", 0.0, cfg.seed)
-        result.probes = await self._write_probes(task)
+        # The examples the task states, asserted by a program: when there are any, the greedy
+        # answer is judged on them before anyone else is asked, and the tester is not needed.
+        result.probes = example_probes(task)
+        for probe in result.probes:
+            self._emit("probe", probe)
+        if not result.probes:
+            result.probes = await self._write_probes(task)
         await self._judge(result, [first] if first else [])
         self._select(result)
         # Stopping at the first answer needs behavioural evidence: an assertion it passed. With

@@ -15,6 +15,9 @@ class ProbeAssertion extends Error {
 globalThis.assert = (cond, message) => {
   if (!cond) throw new ProbeAssertion(message || "assertion failed");
 };
+// For the probes made from the examples a task states: deep equality, and how a value reads.
+globalThis.__sameValue = (a, b) => util.isDeepStrictEqual(a, b);
+globalThis.__show = (v) => util.inspect(v, { depth: 6, breakLength: Infinity });
 
 const show = (args) =>
   args

@@ -55,7 +55,9 @@ TOOL_TIMEOUT_S = 180
 _ASSERT_IMPORT_RE = re.compile(
     r"^\s*import\s+[^;\n]*from\s+[\"'](?:node:)?assert(?:/strict)?[\"'];?\s*$|"
     r"^\s*(?:const|let|var)\s+\w+\s*=\s*require\([\"'](?:node:)?assert[\"']\);?\s*$", re.M)
-_PROBE_PRELUDE = "declare function assert(cond: unknown, message?: string): asserts cond;\n"
+_PROBE_PRELUDE = ("declare function assert(cond: unknown, message?: string): asserts cond;\n"
+                  "declare function __sameValue(a: unknown, b: unknown): boolean;\n"
+                  "declare function __show(value: unknown): string;\n")
 _PROBE_LINE_RE = re.compile(r"^@@PROBE@@ (.*)$", re.M)
 
 
