@@ -13,7 +13,8 @@ One :meth:`EvidenceEngine.solve` call, for one :class:`CodeTask`:
 4. up to ``repair_rounds`` times, the selected answer goes back to the primary with the
    verifier's facts only (no free-text critique); the repair joins the candidates and selection
    runs again over everything seen, so the result is never worse than a candidate already seen;
-   stop as soon as one passes everything or the token budget is spent.
+   stop as soon as one passes everything or the token budget is spent, and do not repair when
+   the only fact is "acts like the starter" (nothing concrete to fix from).
 
 Everything the engine does is reported through ``on_event`` as typed records (a candidate, a
 probe, evidence, a selection), so a conversation can post them as messages and a bench can store
@@ -259,16 +260,24 @@ class EvidenceEngine:
         for rnd in range(cfg.repair_rounds):
             if self._passing(result) or result.chosen is None or self._budget_left() <= 0:
                 break
-            result.rounds = rnd + 1
             base = result.chosen
-            facts = result.evidence[base.id].facts()
+            ev = result.evidence[base.id]
+            # Repair needs a concrete fact: a diagnostic, a failed assertion, a probe that threw.
+            # "Acts like the starter" alone is not one (measured on the dev tasks: after it the
+            # repairs never passed, and for type and refactor tasks acting alike is the point).
+            if not (set(ev.failed_checks()) - {"behaves-like-starter"}
+                    or any(r.status != "ok" for r in ev.probes)):
+                result.stopped = "nothing concrete to repair: best-so-far kept"
+                break
+            result.rounds = rnd + 1
+            facts = ev.facts()
             messages = [{"role": "system", "content": CODER_SYSTEM},
                         {"role": "user", "content": self.task_prompt(task)},
                         {"role": "assistant", "content": f"```ts\n{_part_of(task, base.text)}\n```"},
                         {"role": "user", "content": (
                             "Automatic checks ran on your file (the compiler, the linter, and "
                             "test scripts run under node). They report:\n"
-                            f"{facts or 'no failure, but the behaviour matches the old code'}\n\n"
+                            f"{facts}\n\n"
                             f"Fix {task.file_name} so these checks pass and the task is done. "
                             f"Reply with the complete corrected {task.file_name} in one ```ts block.")}]
             c = await add(self.plan.primary, "repair", 0.2 * rnd, cfg.seed + 200 + rnd,
@@ -279,6 +288,8 @@ class EvidenceEngine:
             self._select(result)
         if self._passing(result):
             result.stopped = "a candidate passes every check"
+        elif result.stopped:
+            pass
         elif self._budget_left() <= 0:
             result.stopped = "token budget spent"
         else:

@@ -26,6 +26,10 @@ const show = (args) =>
     .join(" ");
 const write = process.stdout.write.bind(process.stdout);
 const probes = JSON.parse(process.argv[2] || "[]");
+// argv[3]: the compiled file under test. Its exports are also globals while a probe runs, so a
+// probe that calls `paginate(...)` but forgot to import it (small testers do) still tests the
+// candidate instead of throwing a ReferenceError for every candidate alike.
+const subject = process.argv[3] || "";
 
 for (const name of probes) {
   for (const key of Object.keys(require.cache)) delete require.cache[key];
@@ -35,11 +39,22 @@ for (const name of probes) {
   };
   console.log = console.info = console.warn = console.error = console.debug = capture;
   let status = "ok";
+  const injected = [];
   try {
+    if (subject) {
+      const exports = require("./" + subject);
+      for (const [key, value] of Object.entries(exports)) {
+        if (!(key in globalThis)) {
+          globalThis[key] = value;
+          injected.push(key);
+        }
+      }
+    }
     require("./" + name);
   } catch (err) {
     status = err && err.name === "ProbeAssertion" ? "assert-failed" : "threw";
     out.push(`${err && err.name}: ${err && err.message}`);
   }
+  for (const key of injected) delete globalThis[key];
   write(`\n@@PROBE@@ ${JSON.stringify({ probe: name, status, output: out.join("\n").slice(0, 2000) })}\n`);
 }

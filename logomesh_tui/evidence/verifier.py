@@ -230,8 +230,10 @@ class Verifier:
                 # react/jsdom for components; node's permission model needs it among read paths.
                 sb.link("node_modules", self.checks.node_modules)
             shutil.copyfile(RUNNER, sb.root / "__runner.cjs")
+            subject = Path(self.task.file_name).with_suffix(".js").name
             result = await sb.run_node("__runner.cjs",
-                                       args=[json.dumps([f"probe_{p.id}.js" for p in probes])])
+                                       args=[json.dumps([f"probe_{p.id}.js" for p in probes]),
+                                             subject])
         done = {}
         for m in _PROBE_LINE_RE.finditer(result.stdout):
             try:

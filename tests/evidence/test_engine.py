@@ -15,7 +15,7 @@ from logomesh_tui.codepipe.executors import TokenLedger
 from logomesh_tui.evidence.engine import EngineConfig, EvidenceEngine
 from logomesh_tui.evidence.rates import PassRates, Plan, plan_roles
 from logomesh_tui.evidence.select import select
-from logomesh_tui.evidence.types import Candidate, CodeTask, Evidence, ProbeRun
+from logomesh_tui.evidence.types import Candidate, CodeTask, Evidence, Probe, ProbeRun
 from logomesh_tui.evidence.verifier import Verifier, VerifierConfig
 from logomesh_tui.pool.fake import FakeBackend
 
@@ -204,3 +204,31 @@ def test_plan_follows_measured_rates_not_names():
     assert plan_few.extra_coders == ("b",)  # never-passing tiny is left out
     unmeasured = plan_roles(executors, PassRates())
     assert unmeasured.primary == "a"  # no measurements: the largest model
+
+
+async def test_a_probe_that_forgot_its_import_still_tests_each_candidate():
+    # Small testers call the function without importing it: the runner offers the file's
+    # exports as globals, so the probe judges candidates instead of throwing for all alike.
+    no_import = PROBE.split("\n", 1)[1]
+    assert "import" not in no_import
+    ver = Verifier(TASK, config=VerifierConfig(lint=False))
+    probe = Probe(id="p1", code=no_import)
+    ev = await ver.verify([Candidate(id="C1", text=RIGHT, author="a", origin="greedy"),
+                           Candidate(id="C2", text=HALF, author="a", origin="sample")],
+                          [probe])
+    assert [r.status for r in ev["C1"].probes] == ["ok"]
+    assert [r.status for r in ev["C2"].probes] == ["assert-failed"]
+    assert ev["C1"].probes[0].output.splitlines()[:3] == ["3", "0", "1"]
+
+
+async def test_acting_like_the_starter_alone_is_not_sent_for_repair():
+    # Input-only probe; every candidate prints what the starter prints (x unchanged for these
+    # inputs): nothing concrete failed, so no repair call is spent on "acts like the starter".
+    printing = 'import { clamp } from "./input";\nconsole.log(clamp(1, 0, 3));\n'
+    same = ("export function clamp(x: number, lo: number, hi: number): number {\n"
+            "  return x + 0;\n}\n")
+    fake = backend({0.0: same, 0.7: same}, repair=RIGHT, probe=printing)
+    result = await engine(fake, samples=1, repair_rounds=2).solve(TASK)
+    assert result.evidence[result.chosen.id].failed_checks() == ["behaves-like-starter"]
+    assert not [r for r in fake.requests if "Automatic checks ran" in r.messages[-1]["content"]]
+    assert result.rounds == 0 and "nothing concrete to repair" in result.stopped
