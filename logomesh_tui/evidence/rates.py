@@ -5,9 +5,9 @@ check. The engine's :func:`plan_roles` ranks the loaded models by those rates; a
 measurement is ranked after the measured ones by its parameter count (the only prior there is).
 The store is a JSON file: ``$LOGOMESH_PASS_RATES``, else ``<user cache>/logomesh-tui/pass_rates.json``;
 the numbers shipped with the package (``pass_rates.json`` beside this module: one-shot answers
-on the tuning tasks 01-fix-return-type and 23-chunk, 2 cores, `bench quality --calibrate-only`)
-apply until the user has measurements of their own. Two tasks rank the models only roughly:
-rerun the calibration on more tasks where there is time.
+on the 25 tasks of bench/tasks' tune split, 2 cores, `bench quality --calibrate-only
+--calibrate-split tune`: qwen2.5-coder-1.5b 10/25, qwen2.5-coder-0.5b 7/25, gemma-3-270m and
+smollm2-135m 0/25) apply until the user has measurements of their own.
 """
 
 from __future__ import annotations
