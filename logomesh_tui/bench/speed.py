@@ -84,7 +84,8 @@ class _Bare:
         t0 = time.perf_counter()
         # stream=True returns an iterator of chunks (the declared type is a union with the reply)
         chunks = cast(Iterator[dict[str, Any]], self.llm.create_chat_completion(
-            messages=messages or [{"role": "user", "content": PROMPT}], max_tokens=max_tokens,
+            messages=cast(Any, messages or [{"role": "user", "content": PROMPT}]),
+            max_tokens=max_tokens,
             temperature=0.0, seed=1, stream=True))
         for chunk in chunks:
             if chunk["choices"][0].get("delta", {}).get("content"):
