@@ -177,7 +177,9 @@ def cmd_bench(args: argparse.Namespace) -> int:
         result["machine"] = machine()
         results[part] = result
         out.mkdir(parents=True, exist_ok=True)
-        (out / f"{part}.json").write_text(json.dumps(result, indent=2))
+        # A calibration is not a quality run: it must not overwrite the last quality.json.
+        name = "calibration" if part == "quality" and args.calibrate_only else part
+        (out / f"{name}.json").write_text(json.dumps(result, indent=2))
         if not args.json:
             if part == "quality":
                 from ..bench.quality import format_table

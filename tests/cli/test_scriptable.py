@@ -192,3 +192,18 @@ def test_a_reader_that_stops_early_ends_the_command_quietly(monkeypatch, capsys)
         finally:
             monkeypatch.undo()
             out.close()
+
+
+def test_a_calibration_is_written_beside_the_quality_results_not_over_them(tmp_path,
+                                                                          monkeypatch, capsys):
+    from logomesh_tui.cli import bench as bench_cli
+
+    async def fake_run(part, args):
+        return {"calibration": {"m": [1, 2]}, "tasks": "all"}
+
+    monkeypatch.setattr(bench_cli, "_run_part", fake_run)
+    (tmp_path / "quality.json").write_text('{"modes": {}}')
+    assert main(["bench", "quality", "--calibrate-only", "--json", "--out", str(tmp_path)]) == 0
+    assert json.loads((tmp_path / "calibration.json").read_text())["calibration"] == {"m": [1, 2]}
+    assert json.loads((tmp_path / "quality.json").read_text()) == {"modes": {}}
+    assert json.loads(capsys.readouterr().out)["tasks"] == "all"
