@@ -93,14 +93,26 @@ async def test_a_run_moves_through_arbitration_to_finished(engine):
 async def test_pause_holds_new_turns_and_stop_ends_the_run(engine):
     engine.delay["value"] = 0.01
     runner = ConversationRunner(engine, engine.config)
-    view = runner.attach(Recorder())
+    paused: list[str] = []
+
+    class PauseOnFirstMessage(Recorder):
+        # Paused as the first message is posted, while the run is certainly still going (a
+        # polling loop once saw the message only after the whole fast conversation had ended).
+        def event(self, event, replayed):
+            super().event(event, replayed)
+            if isinstance(event, MessagePosted) and not paused:
+                paused.append(runner.pause())
+
+    view = runner.attach(PauseOnFirstMessage())
     reply = await runner.start("Review it.", max_rounds=4)
     assert reply.startswith("conversation started (four-round, 3 roles)")
     with pytest.raises(LogoMeshError, match="already running"):
         await runner.start("again")
-    while not any(isinstance(e, MessagePosted) for e, _ in view.events):
+    for _ in range(6000):  # a generous bound that only a stuck run reaches
+        if paused:
+            break
         await asyncio.sleep(0.01)
-    runner.pause()
+    assert paused and paused[0].startswith("paused")
     assert runner.state == RunState.PAUSED and runner.running
     started = sum(1 for phase, _ in view.turns if phase == "started")
     # Turns in flight finish; none starts while paused.
