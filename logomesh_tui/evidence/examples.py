@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from .types import CodeTask, Probe
@@ -169,27 +170,28 @@ class _Literal:
             return {"true": "boolean", "false": "boolean", "null": "null",
                     "undefined": "null"}.get(tok, "number")
         if tok == "[":
-            while self._peek() != "]":
-                self.value()
-                if self._peek() == ",":
-                    self._next()
-                elif self._peek() != "]":
-                    raise ValueError("array")
-            self._next()
+            self._items("]", self.value)
             return "array"
         if tok == "{":
-            while self._peek() != "}":
-                key_kind, _ = self._next()
-                if key_kind not in ("str", "word", "num") or self._next()[1] != ":":
-                    raise ValueError("object")
-                self.value()
-                if self._peek() == ",":
-                    self._next()
-                elif self._peek() != "}":
-                    raise ValueError("object")
-            self._next()
+            self._items("}", self._entry)
             return "object"
         raise ValueError(tok)
+
+    def _entry(self) -> str:
+        key_kind, _ = self._next()
+        if key_kind not in ("str", "word", "num") or self._next()[1] != ":":
+            raise ValueError("object key")
+        return self.value()
+
+    def _items(self, close: str, item: Callable[[], str]) -> None:
+        """Comma-separated ``item``s up to and including ``close`` (a trailing comma allowed)."""
+        while self._peek() != close:
+            item()
+            if self._peek() == ",":
+                self._next()
+            elif self._peek() != close:
+                raise ValueError(close)
+        self._next()
 
 
 _PRIMITIVE = {"string": {"string"}, "number": {"number"}, "boolean": {"boolean", "true", "false"},
@@ -214,13 +216,16 @@ def _agrees(kind: str, returns: str, type_params: frozenset[str] = frozenset()) 
             if kind == "number" and re.fullmatch(r"-?\d+(\.\d+)?", part):
                 return True
         elif kind == "array":
-            if part.endswith("[]") or part.startswith(("Array<", "ReadonlyArray<", "[")):
+            if _is_array_type(part):
                 return True
-        elif not any(part in names for names in _PRIMITIVE.values()) and not (
-                part.endswith("[]") or part.startswith(("Array<", "ReadonlyArray<", "[", "\"",
-                                                        "'"))):
+        elif not (any(part in names for names in _PRIMITIVE.values()) or _is_array_type(part)
+                  or part[:1] in "\"'`"):
             return True  # an object literal: a record, an interface, an object type
     return False
+
+
+def _is_array_type(part: str) -> bool:
+    return part.endswith("[]") or part.startswith(("Array<", "ReadonlyArray<", "["))
 
 
 def stated_examples(instruction: str, source: str) -> list[Example]:
@@ -269,10 +274,10 @@ def stated_examples(instruction: str, source: str) -> list[Example]:
     return out
 
 
-def example_probes(task: CodeTask, start: int = 1) -> list[Probe]:
+def example_probes(task: CodeTask) -> list[Probe]:
     """One asserting probe per stated example (``e1``, ``e2``, ...), authored by the verifier."""
     probes = []
-    for i, ex in enumerate(stated_examples(task.instruction, task.starter), start=start):
+    for i, ex in enumerate(stated_examples(task.instruction, task.starter), start=1):
         label = json.dumps(f"the task states {ex.text}")
         code = (f'import * as subject from "{task.module}";\n'
                 f"const fn: any = (subject as any)[{json.dumps(ex.function)}];\n"

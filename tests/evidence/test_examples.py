@@ -84,7 +84,7 @@ def scripted(by_temperature: dict[float, str]) -> FakeBackend:
     return FakeBackend("scripted-coder-1.5b", n_ctx=8192, responder=responder)
 
 
-def solve(fake: FakeBackend, **cfg) -> EvidenceEngine:
+def engine_for(fake: FakeBackend, **cfg) -> EvidenceEngine:
     return EvidenceEngine(executors={"coder": fake}, plan=Plan(primary="coder", tester="coder"),
                           verifier=Verifier(TASK, config=VerifierConfig(lint=False)),
                           config=EngineConfig(**cfg), ledger=TokenLedger())
@@ -93,7 +93,7 @@ def solve(fake: FakeBackend, **cfg) -> EvidenceEngine:
 @needs_node
 async def test_a_greedy_answer_passing_the_stated_examples_is_the_only_call():
     fake = scripted({0.0: RIGHT})
-    result = await solve(fake, samples=2).solve(TASK)
+    result = await engine_for(fake, samples=2).solve(TASK)
     assert fake.calls == 1 and len(result.candidates) == 1
     ev = result.evidence[result.candidates[0].id]
     assert ev.asserts_total == 2 and ev.asserts_passed == 2 and "greedy" in result.stopped
@@ -104,7 +104,7 @@ async def test_a_greedy_answer_passing_the_stated_examples_is_the_only_call():
 @needs_node
 async def test_a_sample_passing_the_examples_beats_a_greedy_answer_failing_them():
     fake = scripted({0.0: WRONG, 0.7: RIGHT})
-    result = await solve(fake, samples=1, repair_rounds=0).solve(TASK)
+    result = await engine_for(fake, samples=1, repair_rounds=0).solve(TASK)
     assert result.chosen is not None and result.chosen.text == RIGHT
     wrong = result.evidence[result.candidates[0].id]
     assert wrong.asserts_passed == 0
