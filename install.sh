@@ -67,7 +67,7 @@ if [ "${1:-}" = "--test" ]; then
     (apt-get update -qq && apt-get install -y -qq tmux) >/dev/null 2>&1 || echo "warning: could not install tmux; the tmux test will fail" >&2
   fi
   "$PY" -m logomesh_tui.codepipe.toolchain
-  "$PY" -m logomesh_tui models pull smollm2-135m gemma-3-270m
+  "$PY" -m logomesh_tui models pull smollm2-135m gemma-3-270m qwen2.5-coder-0.5b
 else
   "$PY" -m pip install -q -e .
   rebuild_llama

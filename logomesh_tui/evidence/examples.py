@@ -55,6 +55,7 @@ class Function:
     returns: str
     is_async: bool
     type_params: frozenset[str] = frozenset()
+    param_types: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -86,8 +87,11 @@ def _function(name: str, params: str, returns: str, is_async: bool,
                    and not p.startswith("..."))
     returns = returns.strip()
     names = frozenset(t.strip().split()[0] for t in _split_top(type_params) if t.strip())
+    types = tuple(p.split(":", 1)[1].split("=", 1)[0].strip() if ":" in p.split("=", 1)[0]
+                  else "" for p in parts)
     return Function(name=name, required=required, params=len(parts), returns=returns,
-                    is_async=is_async or returns.startswith("Promise"), type_params=names)
+                    is_async=is_async or returns.startswith("Promise"), type_params=names,
+                    param_types=types)
 
 
 def _split_top(text: str) -> list[str]:
@@ -117,7 +121,7 @@ def _split_top(text: str) -> list[str]:
 # -- JavaScript literals -----------------------------------------------------------------------
 _TOKEN_RE = re.compile(r"""\s*(?:
     (?P<str>"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')
-  | (?P<num>-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)
+  | (?P<num>-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?|-Infinity)
   | (?P<word>[A-Za-z_$][\w$]*)
   | (?P<punct>[\[\]{}:,])
 )""", re.X)
@@ -228,6 +232,12 @@ def _is_array_type(part: str) -> bool:
     return part.endswith("[]") or part.startswith(("Array<", "ReadonlyArray<", "["))
 
 
+def _one_line(para: str) -> str:
+    """A paragraph on one line: line breaks and their indents become one space; the spaces
+    inside a literal (`` `"   "` ``) stay as they are."""
+    return re.sub(r"[ \t]*\n\s*", " ", para.strip())
+
+
 def stated_examples(instruction: str, source: str) -> list[Example]:
     """The examples in ``instruction`` that can be checked against ``source``'s exports."""
     functions = {n: f for n, f in exported_functions(source).items()
@@ -237,7 +247,7 @@ def stated_examples(instruction: str, source: str) -> list[Example]:
     out: list[Example] = []
     seen: set[tuple[str, str]] = set()
     for para in re.split(r"\n\s*\n|\n(?=\s*[-*]\s)", instruction):
-        line = " ".join(para.split())
+        line = _one_line(para)
         for m in _EXAMPLE_RE.finditer(line):
             lhs = m.group(1) or m.group(2)
             rhs = (m.group(4) or m.group(5)).strip()
@@ -274,16 +284,197 @@ def stated_examples(instruction: str, source: str) -> list[Example]:
     return out
 
 
+@dataclass(frozen=True)
+class Throw:
+    """``function(args)`` is stated to throw an ``error`` (``Error``: any error will do)."""
+
+    function: str
+    args: str
+    error: str
+    text: str
+
+
+_THROW_RE = re.compile(r"\b[Tt]hrows?\s+(?:an?\s+)?`(\w*Error)`")
+_NEGATED_RE = re.compile(r"\b(?:not|never|no|n't|without)\b[\w\s]{0,20}$", re.I)
+_SPAN_RE = re.compile(r"`([^`\n]+)`")
+#: Where a clause ends: ". " or "; " outside backticks (literals like `"1.5h"` hold dots).
+_CLAUSE_END_RE = re.compile(r"(?<=[.;])\s+")
+MAX_THROWS = 12
+#: "An empty array throws a `RangeError`": the input named in words.
+_EMPTY_RE = re.compile(r"(?:^|[-*:,(]|\b(?:an?|the|with|for|on|given)\s)\s*empty\s+"
+                       r"(array|list|string|object)\s*$", re.I)
+_EMPTY = {"array": "[]", "list": "[]", "string": '""', "object": "{}"}
+
+
+def _clauses(line: str) -> list[str]:
+    """``line`` cut into clauses at ". " and "; ", never inside a backtick span."""
+    out, start = [], 0
+    spans = [m.span() for m in _SPAN_RE.finditer(line)]
+    for m in _CLAUSE_END_RE.finditer(line):
+        if (not any(a < m.start() < b for a, b in spans)
+                and not line[:m.start()].lower().endswith(("e.g.", "i.e."))):
+            out.append(line[start:m.start()])
+            start = m.end()
+    out.append(line[start:])
+    return out
+
+
+def stated_throws(instruction: str, source: str) -> list[Throw]:
+    """The inputs ``instruction`` says make a function throw, where a program can tell which.
+
+    A clause such as ``NaN`, `Infinity` and `-Infinity` throw a `RangeError``` or ``Anything
+    else throws an `Error`: `""`, `"1.5h"` `` is read when every other backtick span in it is a
+    literal input (or a call of an exported function with literal arguments): a span naming a
+    parameter (``If `size` is ... throw``) or an expression (`` `start > end` ``) leaves the
+    clause unread. Bare literals go to the function the paragraph names (or the file's only
+    one), which must take exactly one required parameter whose declared type the literal fits.
+    """
+    functions = {n: f for n, f in exported_functions(source).items()
+                 if not f.is_async and not _HOOK_RE.match(n)}
+    if not functions:
+        return []
+    out: list[Throw] = []
+    seen: set[tuple[str, str]] = set()
+    for para in re.split(r"\n\s*\n|\n(?=\s*[-*]\s)", instruction):
+        line = _one_line(para)
+        named = [n for n in _NAME_RE.findall(line) if n in functions]
+        for clause in _clauses(line):
+            m = _THROW_RE.search(clause)
+            if not m or _NEGATED_RE.search(clause[:m.start()]):
+                continue
+            error = m.group(1)
+            inputs: list[tuple[Function, str]] = []
+            fn_name = named[-1] if named else (next(iter(functions))
+                                               if len(functions) == 1 else None)
+            spans = [s for s in _SPAN_RE.finditer(clause) if s.start() != m.start(1) - 1]
+            if spans and not _one_list(clause, spans, m):
+                continue
+            empty = _EMPTY_RE.search(clause[:m.start()])
+            if not spans and empty and fn_name is not None:
+                fn = functions[fn_name]
+                literal = _EMPTY[empty.group(1).lower()]
+                if fn.required == 1 and _agrees(literal_kind(literal) or "", fn.param_types[0]
+                                                if fn.param_types else "", fn.type_params):
+                    inputs.append((fn, literal))
+            for span in spans:
+                text = span.group(1).strip()
+                call = _CALL_RE.match(text)
+                if call and call.group(1) in functions:
+                    args = call.group(2).strip()
+                    parts = [a for a in _split_top(args) if a.strip()] if args else []
+                    fn = functions[call.group(1)]
+                    if (any(literal_kind(a) is None for a in parts) or len(parts) < fn.required
+                            or len(parts) > max(fn.params, fn.required)):
+                        inputs = []
+                        break
+                    inputs.append((fn, args))
+                    continue
+                kind = literal_kind(text)
+                if kind is None or fn_name is None:
+                    inputs = []
+                    break
+                fn = functions[fn_name]
+                if fn.required != 1 or not _agrees(kind, fn.param_types[0] if fn.param_types
+                                                   else "", fn.type_params):
+                    inputs = []
+                    break
+                inputs.append((fn, text))
+            for fn, args in inputs:
+                if (fn.name, args) not in seen and len(out) < MAX_THROWS:
+                    seen.add((fn.name, args))
+                    out.append(Throw(function=fn.name, args=args, error=error,
+                                     text=f"{fn.name}({args}) throws {_article(error)} {error}"))
+    return out
+
+
+_LIST_GAP_RE = re.compile(r"^\s*(?:\([^()`]*\))?\s*(?:,|,?\s*(?:and|or)|/)?\s*$")
+_BEFORE_THROW_RE = re.compile(r"^[\s)]*(?:(?:all|each|both|also|must|should|will|always)\s+)*$",
+                              re.I)
+_AFTER_THROW_RE = re.compile(r"^[^`]*?(?::|e\.g\.,?|such as|for example,?|like)\s*$", re.I)
+
+
+def _one_list(clause: str, spans: list[re.Match[str]], throw: re.Match[str]) -> bool:
+    """Whether ``spans`` form one list (``a`, `b` and `c``) that is the subject of ``throw``
+    (right before it) or its examples (after the error's name and a ``:``, "e.g.", "such as"),
+    so that "`"1h"` is fine but `"x"` throws" is not read as both throwing."""
+    for a, b in zip(spans, spans[1:], strict=False):
+        if not _LIST_GAP_RE.match(clause[a.end():b.start()]):
+            return False
+    if spans[-1].end() <= throw.start():
+        return bool(_BEFORE_THROW_RE.match(clause[spans[-1].end():throw.start()]))
+    if spans[0].start() >= throw.end():
+        return bool(_AFTER_THROW_RE.match(clause[throw.end():spans[0].start()].rstrip()
+                                          .rstrip("(")))
+    return False
+
+
+def _article(word: str) -> str:
+    return "an" if word[:1] in "AEIOU" else "a"
+
+
+_NO_MUTATION_RE = re.compile(
+    r"\b(?:do(?:es)?\s+not|don't|never|must\s+not|is\s+not|are\s+not|without)\s+"
+    r"(?:\w+\s+){0,2}?(?:chang|modif|mutat|reorder|sort)", re.I)
+_INPUT_WORD_RE = re.compile(r"\b(?:input|argument|caller|array|list|object|state|items|"
+                            r"tuples?|parameters?)\b|\bmutation\b|`\w+`", re.I)
+
+
+def states_no_mutation(instruction: str) -> bool:
+    """Whether ``instruction`` says the inputs must not change ("Do not change the caller's
+    array", "never mutates its input", "`obj` is not modified", "without mutation")."""
+    for para in re.split(r"\n\s*\n|\n(?=\s*[-*]\s)", instruction):
+        for clause in _clauses(_one_line(para)):
+            m = _NO_MUTATION_RE.search(clause)
+            if m and (_INPUT_WORD_RE.search(clause) or "mutat" in m.group(0).lower()):
+                # "whose output must not change" is about results, not inputs.
+                if not re.search(r"\b(?:output|result|return(?:ed|s)?\s+value)\b[^.]{0,30}$",
+                                 clause[:m.start()], re.I):
+                    return True
+    return False
+
+
 def example_probes(task: CodeTask) -> list[Probe]:
-    """One asserting probe per stated example (``e1``, ``e2``, ...), authored by the verifier."""
+    """One asserting probe per stated example (``e1``, ``e2``, ...) and per input stated to
+    throw (``t1``, ...), authored by the verifier. When the task says inputs must not change,
+    each example also asserts that its array and object arguments are as they were."""
     probes = []
+    keep_inputs = states_no_mutation(task.instruction)
     for i, ex in enumerate(stated_examples(task.instruction, task.starter), start=1):
         label = json.dumps(f"the task states {ex.text}")
+        call = f"{ex.function}({ex.args})"
+        parts = [a.strip() for a in _split_top(ex.args) if a.strip()]
+        check_args = keep_inputs and any(literal_kind(a) in ("array", "object") for a in parts)
+        lines = [f'import * as subject from "{task.module}";',
+                 f"const fn: any = (subject as any)[{json.dumps(ex.function)}];"]
+        if check_args:
+            lines += [f"const args: unknown[] = [{ex.args}];",
+                      "const before: unknown = __clone(args);",
+                      "const got: unknown = fn(...args);"]
+        else:
+            lines.append(f"const got: unknown = fn({ex.args});")
+        lines += [f"const want: unknown = {ex.expected};",
+                  f"console.log({json.dumps(call + ' =')}, got);"]
+        if check_args:
+            lines += ["const kept = __sameValue(args, before);",
+                      "const now = args.length === 1 ? __show(args[0]) : __show(args);",
+                      f"if (!kept) console.log({json.dumps('arguments after ' + call + ':')}, "
+                      "now);"]
+        lines.append(f"assert(__sameValue(got, want), {label} + \", got \" + __show(got));")
+        if check_args:
+            lines.append(
+                "assert(kept, " + json.dumps(f"the task says the inputs must not change, but "
+                                             f"{call} changed them to ") + " + now);")
+        probes.append(Probe(id=f"e{i}", code="\n".join(lines) + "\n", author="verifier",
+                            model_id=""))
+    for i, th in enumerate(stated_throws(task.instruction, task.starter), start=1):
+        call = f"{th.function}({th.args})"
+        label = json.dumps(f"the task states {th.text}")
         code = (f'import * as subject from "{task.module}";\n'
-                f"const fn: any = (subject as any)[{json.dumps(ex.function)}];\n"
-                f"const got: unknown = fn({ex.args});\n"
-                f"const want: unknown = {ex.expected};\n"
-                f"console.log({json.dumps(ex.function + '(' + ex.args + ') =')}, got);\n"
-                f"assert(__sameValue(got, want), {label} + \", got \" + __show(got));\n")
-        probes.append(Probe(id=f"e{i}", code=code, author="verifier", model_id=""))
+                f"const fn: any = (subject as any)[{json.dumps(th.function)}];\n"
+                "let got: unknown;\nlet error: unknown;\nlet threw = false;\n"
+                f"try {{\n  got = fn({th.args});\n}} catch (e) {{\n  threw = true;\n  error = e;\n}}\n"
+                f"const seen = threw ? \"throws \" + __errorName(error) : \"returns \" + __show(got);\n"
+                f"console.log({json.dumps(call)}, seen);\n"
+                f"assert(threw && __isError(error, {json.dumps(th.error)}), {label} + \", it \" + seen);\n")
+        probes.append(Probe(id=f"t{i}", code=code, author="verifier", model_id=""))
     return probes

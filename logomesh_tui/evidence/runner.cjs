@@ -18,6 +18,16 @@ globalThis.assert = (cond, message) => {
 // For the probes made from the examples a task states: deep equality, and how a value reads.
 globalThis.__sameValue = (a, b) => util.isDeepStrictEqual(a, b);
 globalThis.__show = (v) => util.inspect(v, { depth: 6, breakLength: Infinity });
+// For the probes asserting that inputs stay as they were and that stated inputs throw.
+globalThis.__clone = (v) => structuredClone(v);
+globalThis.__errorName = (e) => (e && typeof e === "object" && typeof e.name === "string" ? e.name : typeof e);
+// `Error` accepts any error object; another name needs that class (or an error of that name).
+globalThis.__isError = (e, name) => {
+  if (!(e instanceof Error)) return false;
+  if (name === "Error") return true;
+  const cls = globalThis[name];
+  return (typeof cls === "function" && e instanceof cls) || e.name === name;
+};
 
 const show = (args) =>
   args

@@ -57,7 +57,10 @@ _ASSERT_IMPORT_RE = re.compile(
     r"^\s*(?:const|let|var)\s+\w+\s*=\s*require\([\"'](?:node:)?assert[\"']\);?\s*$", re.M)
 _PROBE_PRELUDE = ("declare function assert(cond: unknown, message?: string): asserts cond;\n"
                   "declare function __sameValue(a: unknown, b: unknown): boolean;\n"
-                  "declare function __show(value: unknown): string;\n")
+                  "declare function __show(value: unknown): string;\n"
+                  "declare function __clone<T>(value: T): T;\n"
+                  "declare function __errorName(error: unknown): string;\n"
+                  "declare function __isError(error: unknown, name: string): boolean;\n")
 _PROBE_LINE_RE = re.compile(r"^@@PROBE@@ (.*)$", re.M)
 
 

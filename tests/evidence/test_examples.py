@@ -9,9 +9,15 @@ import pytest
 
 from logomesh_tui.codepipe.executors import TokenLedger
 from logomesh_tui.evidence.engine import EngineConfig, EvidenceEngine
-from logomesh_tui.evidence.examples import example_probes, literal_kind, stated_examples
+from logomesh_tui.evidence.examples import (
+    example_probes,
+    literal_kind,
+    stated_examples,
+    stated_throws,
+    states_no_mutation,
+)
 from logomesh_tui.evidence.rates import Plan
-from logomesh_tui.evidence.types import CodeTask
+from logomesh_tui.evidence.types import Candidate, CodeTask
 from logomesh_tui.evidence.verifier import Verifier, VerifierConfig
 from logomesh_tui.pool.fake import FakeBackend
 
@@ -116,3 +122,105 @@ def test_probes_are_numbered_and_import_the_task_module():
     probes = example_probes(TASK)
     assert [p.id for p in probes] == ["e1", "e2"]
     assert all(f'from "{TASK.module}"' in p.code and "assert(" in p.code for p in probes)
+
+
+# -- inputs stated to throw, and inputs that must not change ------------------------------------
+SIZE = "export function parseSize(text: string): number {\n  return 0;\n}\n"
+
+
+def throws(instruction: str, source: str = SIZE) -> list[tuple[str, str, str]]:
+    return [(t.function, t.args, t.error) for t in stated_throws(instruction, source)]
+
+
+def test_inputs_stated_to_throw_are_read():
+    assert throws('- `""`, `"12q"` and `"-1"` throw an `Error`.') == [
+        ("parseSize", '""', "Error"), ("parseSize", '"12q"', "Error"),
+        ("parseSize", '"-1"', "Error")]
+    # Spaces inside a literal are kept even when the sentence wraps.
+    assert throws('- Anything else throws a `RangeError`: `"   "`,\n  `"1 k"`.') == [
+        ("parseSize", '"   "', "RangeError"), ("parseSize", '"1 k"', "RangeError")]
+    assert throws("- An empty string throws a `RangeError`.") == [("parseSize", '""', "RangeError")]
+    source = "export function fit(text: string, width: number): string[] {\n  return [];\n}\n"
+    assert throws('`fit("a", 0)` throws a `RangeError`.', source) == [("fit", '"a", 0', "RangeError")]
+    number = "export function label(n: number): string {\n  return '';\n}\n"
+    assert throws("`NaN`, `Infinity` and `-Infinity` throw a `RangeError`.", number) == [
+        ("label", "NaN", "RangeError"), ("label", "Infinity", "RangeError"),
+        ("label", "-Infinity", "RangeError")]
+
+
+def test_wording_that_does_not_say_which_input_throws_is_left_alone():
+    assert throws("It never throws an `Error` for `\"1\"`.") == []
+    assert throws('If `text` is blank or `"0"`, throw a `RangeError`.') == []  # names a parameter
+    assert throws('`"x"` is fine; an empty array throws an `Error`.') == []  # arrays: not a string
+    assert throws("`12` throws an `Error`.") == []  # a number for a string parameter
+    two = "export function fit(text: string, width: number): string[] {\n  return [];\n}\n"
+    assert throws('`"a"` throws a `RangeError`.', two) == []  # which width: not said
+    assert throws('`"1h"` is fine but `"1x"` throws an `Error`.') == []  # not one list
+    assert throws('`"1h"` → 3600; anything else throws an `Error`.') == []
+
+
+def test_inputs_listed_after_the_error_are_read():
+    assert throws('Throw an `Error` for bad input, e.g. `"1.5h"` or `"h"`.') == [
+        ("parseSize", '"1.5h"', "Error"), ("parseSize", '"h"', "Error")]
+
+
+def test_no_mutation_wording():
+    for text in ("Do not change the caller's array in any way.", "It never mutates its input.",
+                 "`obj` is not modified.", "Update an item without mutation.",
+                 "Never modify `items`."):
+        assert states_no_mutation(text), text
+    for text in ("`invoiceText`, whose output must not change.", "Sort the list.",
+                 "Return a new array.", "It does not throw."):
+        assert not states_no_mutation(text), text
+
+
+def test_probes_for_throws_and_kept_inputs():
+    task = CodeTask(instruction="Implement `median(values)`. Do not change the caller's array. "
+                                "`[3, 1, 2]` → 2. An empty array throws a `RangeError`.",
+                    starter="export function median(values: number[]): number {\n  return 0;\n}\n")
+    probes = example_probes(task)
+    assert [p.id for p in probes] == ["e1", "t1"]
+    assert "__clone(args)" in probes[0].code and "median([3, 1, 2])" in probes[0].code
+    assert "__isError(error, \"RangeError\")" in probes[1].code and "fn([])" in probes[1].code
+
+
+MEDIAN = CodeTask(
+    instruction="Fix `median(values: number[]): number`. Do not change the caller's array. "
+                "Examples: `[3, 1, 2]` → 2, `[4, 1, 3, 2]` → 2.5. An empty array throws a "
+                "`RangeError`.",
+    starter="export function median(values: number[]): number {\n  return values[0];\n}\n")
+SORTS = ("export function median(values: number[]): number {\n"
+         "  if (values.length === 0) throw new RangeError(\"empty\");\n"
+         "  const v = values.sort((a, b) => a - b);\n  const m = v.length >> 1;\n"
+         "  return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;\n}\n")
+COPIES = SORTS.replace("values.sort(", "[...values].sort(")
+RETURNS_NAN = COPIES.replace('  if (values.length === 0) throw new RangeError("empty");\n', "")
+
+
+@needs_node
+async def test_the_verifier_sees_a_changed_input_and_a_missing_throw():
+    verifier = Verifier(MEDIAN, config=VerifierConfig(lint=False))
+    probes = example_probes(MEDIAN)
+    cands = [Candidate(id=f"C{i}", text=t, author="coder", origin="sample")
+             for i, t in enumerate((SORTS, COPIES, RETURNS_NAN), start=1)]
+    ev = await verifier.verify(cands, probes)
+    assert (ev["C2"].asserts_passed, ev["C2"].asserts_total) == (3, 3) and ev["C2"].passes_all
+    assert ev["C1"].asserts_passed == 1  # the right values, but the examples' arrays got sorted
+    assert "changed them to [ 1, 2, 3 ]" in ev["C1"].facts()
+    assert ev["C3"].asserts_passed == 2
+    assert "median([]) throws a RangeError, it returns NaN" in ev["C3"].facts()
+    # Behaviour differs, so the three are told apart (not one group).
+    assert len({ev[c].signature for c in ("C1", "C2", "C3")}) == 3
+
+
+@needs_node
+async def test_one_passing_example_is_not_enough_to_stop():
+    task = CodeTask(instruction='Implement `shout(text)`: upper-case and add "!". '
+                                'Example: `"hi"` → `"HI!"`.', starter=TASK.starter)
+    fake = scripted({0.0: RIGHT})
+    engine = EvidenceEngine(executors={"coder": fake}, plan=Plan(primary="coder", tester="coder"),
+                            verifier=Verifier(task, config=VerifierConfig(lint=False)),
+                            config=EngineConfig(samples=1, repair_rounds=0), ledger=TokenLedger())
+    result = await engine.solve(task)
+    assert fake.calls == 2 and "greedy" not in result.stopped
+    assert result.chosen is not None and result.chosen.text == RIGHT
