@@ -273,7 +273,8 @@ class EvidenceEngine:
             # "Acts like the starter" alone is not one (measured on the dev tasks: after it the
             # repairs never passed, and for type and refactor tasks acting alike is the point).
             if not (set(ev.failed_checks()) - {"behaves-like-starter"}
-                    or any(r.status != "ok" for r in ev.probes)):
+                    or any(r.status in ("assert-failed", "threw", "timed-out", "killed")
+                           for r in ev.probes)):
                 result.stopped = "nothing concrete to repair: best-so-far kept"
                 break
             result.rounds = rnd + 1

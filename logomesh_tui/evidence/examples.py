@@ -16,6 +16,12 @@ it more reliably than a small model does. This module finds them, conservatively
 
 Each example becomes one probe (one assertion, so a candidate passing three of four examples
 ranks above one passing two); it prints the value it got, so candidates are also grouped by it.
+
+Two more kinds of stated fact become probes the same way: inputs the task says throw
+(:func:`stated_throws`: `` `NaN`, `Infinity` and `-Infinity` throw a `RangeError` ``, "An empty
+array throws a `RangeError`"), and, when the task says the inputs must not change
+(:func:`states_no_mutation`), each example's array and object arguments compared with a copy
+taken before the call.
 """
 
 from __future__ import annotations
@@ -338,53 +344,55 @@ def stated_throws(instruction: str, source: str) -> list[Throw]:
     for para in re.split(r"\n\s*\n|\n(?=\s*[-*]\s)", instruction):
         line = _one_line(para)
         named = [n for n in _NAME_RE.findall(line) if n in functions]
+        subject = functions[named[-1]] if named else (
+            next(iter(functions.values())) if len(functions) == 1 else None)
         for clause in _clauses(line):
             m = _THROW_RE.search(clause)
             if not m or _NEGATED_RE.search(clause[:m.start()]):
                 continue
-            error = m.group(1)
-            inputs: list[tuple[Function, str]] = []
-            fn_name = named[-1] if named else (next(iter(functions))
-                                               if len(functions) == 1 else None)
-            spans = [s for s in _SPAN_RE.finditer(clause) if s.start() != m.start(1) - 1]
-            if spans and not _one_list(clause, spans, m):
-                continue
-            empty = _EMPTY_RE.search(clause[:m.start()])
-            if not spans and empty and fn_name is not None:
-                fn = functions[fn_name]
-                literal = _EMPTY[empty.group(1).lower()]
-                if fn.required == 1 and _agrees(literal_kind(literal) or "", fn.param_types[0]
-                                                if fn.param_types else "", fn.type_params):
-                    inputs.append((fn, literal))
-            for span in spans:
-                text = span.group(1).strip()
-                call = _CALL_RE.match(text)
-                if call and call.group(1) in functions:
-                    args = call.group(2).strip()
-                    parts = [a for a in _split_top(args) if a.strip()] if args else []
-                    fn = functions[call.group(1)]
-                    if (any(literal_kind(a) is None for a in parts) or len(parts) < fn.required
-                            or len(parts) > max(fn.params, fn.required)):
-                        inputs = []
-                        break
-                    inputs.append((fn, args))
-                    continue
-                kind = literal_kind(text)
-                if kind is None or fn_name is None:
-                    inputs = []
-                    break
-                fn = functions[fn_name]
-                if fn.required != 1 or not _agrees(kind, fn.param_types[0] if fn.param_types
-                                                   else "", fn.type_params):
-                    inputs = []
-                    break
-                inputs.append((fn, text))
-            for fn, args in inputs:
+            for fn, args in _throwing_inputs(clause, m, functions, subject):
                 if (fn.name, args) not in seen and len(out) < MAX_THROWS:
                     seen.add((fn.name, args))
-                    out.append(Throw(function=fn.name, args=args, error=error,
-                                     text=f"{fn.name}({args}) throws {_article(error)} {error}"))
+                    out.append(Throw(function=fn.name, args=args, error=m.group(1),
+                                     text=f"{fn.name}({args}) throws "
+                                          f"{_article(m.group(1))} {m.group(1)}"))
     return out
+
+
+def _throwing_inputs(clause: str, throw: re.Match[str], functions: dict[str, Function],
+                     subject: Function | None) -> list[tuple[Function, str]]:
+    """The (function, arguments) a clause says throw; empty when any span in it is not one."""
+    spans = [s for s in _SPAN_RE.finditer(clause) if s.start() != throw.start(1) - 1]
+    if not spans:
+        empty = _EMPTY_RE.search(clause[:throw.start()])
+        literal = _EMPTY[empty.group(1).lower()] if empty else ""
+        return [(subject, literal)] if subject and literal and _takes(subject, literal) else []
+    if not _one_list(clause, spans, throw):
+        return []
+    inputs: list[tuple[Function, str]] = []
+    for span in spans:
+        text = span.group(1).strip()
+        call = _CALL_RE.match(text)
+        if call and call.group(1) in functions:
+            fn, args = functions[call.group(1)], call.group(2).strip()
+            parts = [a for a in _split_top(args) if a.strip()] if args else []
+            if (any(literal_kind(a) is None for a in parts) or len(parts) < fn.required
+                    or len(parts) > max(fn.params, fn.required)):
+                return []
+            inputs.append((fn, args))
+        elif subject is not None and _takes(subject, text):
+            inputs.append((subject, text))
+        else:
+            return []
+    return inputs
+
+
+def _takes(fn: Function, literal: str) -> bool:
+    """Whether ``literal`` alone can be ``fn``'s arguments: one required parameter, whose
+    declared type a value of the literal's kind fits."""
+    kind = literal_kind(literal)
+    return (kind is not None and fn.required == 1
+            and _agrees(kind, fn.param_types[0] if fn.param_types else "", fn.type_params))
 
 
 _LIST_GAP_RE = re.compile(r"^\s*(?:\([^()`]*\))?\s*(?:,|,?\s*(?:and|or)|/)?\s*$")

@@ -116,6 +116,8 @@ class Evidence(BaseModel):
     asserts_total: int = 0
     same_as_starter: bool = False
     unchanged: bool = False
+    # Names the original file exports and this candidate no longer does.
+    missing_exports: list[str] = Field(default_factory=list)
 
     @property
     def signature(self) -> tuple[str, ...]:
@@ -124,9 +126,11 @@ class Evidence(BaseModel):
 
     @property
     def passes_all(self) -> bool:
-        """Compiles, lint-clean, every assertion holds, and it does not act like the starter."""
+        """Compiles, lint-clean, keeps the original's exports, every assertion holds, and it
+        does not act like the starter."""
         return (self.compiles and not self.lint_errors and not self.unchanged
-                and not self.same_as_starter and self.asserts_passed == self.asserts_total)
+                and not self.missing_exports and not self.same_as_starter
+                and self.asserts_passed == self.asserts_total)
 
     def failed_checks(self) -> list[str]:
         """The names of the checks this candidate fails (empty when it passes everything)."""
@@ -137,6 +141,8 @@ class Evidence(BaseModel):
             out.append("tsc")
         if self.lint_errors:
             out.append("lint")
+        if self.missing_exports:
+            out.append("exports")
         if self.asserts_passed < self.asserts_total:
             out.append("asserts")
         if self.same_as_starter:
@@ -152,6 +158,10 @@ class Evidence(BaseModel):
             lines.append(f"tsc --strict: {d.render()}")
         for d in self.lint_errors[:limit]:
             lines.append(f"eslint: {d.render()}")
+        if self.missing_exports:
+            names = ", ".join(self.missing_exports)
+            lines.append(f"The file no longer exports {names}, which the original exported: "
+                         "keep every export (other files import them).")
         for p in self.probes:
             if p.status == "assert-failed":
                 lines.append(f"probe {p.probe} failed an assertion: {p.output[-300:]}")

@@ -107,7 +107,9 @@ class Verifier:
         with tempfile.TemporaryDirectory(prefix="logomesh-verify-") as tmp:
             work = Path(tmp)
             folders = self._write(work, batch, probes)
-            compile_errors = await asyncio.to_thread(self._compile, work, folders)
+            compile_errors, bad_probes = await asyncio.to_thread(self._compile, work, folders)
+            unparsed = [p for p in probes if p.id in bad_probes]
+            probes = [p for p in probes if p.id not in bad_probes]
             lint_errors: dict[int, list[Diagnostic]] = {}
             lint_ran = False
             if self.config.lint and self.checks is not None:
@@ -120,19 +122,27 @@ class Verifier:
                     return await self._run_probes(work / "build" / folder, probes)
 
             results = await asyncio.gather(*(run(f) for f in folders))
-            runs = {c.id: r for c, r in zip(batch, results, strict=True)}
+            # A probe that does not parse ran for no one; it says so on every candidate.
+            skipped = [ProbeRun(probe=p.id, status="not-run",
+                                output=f"the probe does not parse: {bad_probes[p.id]}")
+                       for p in unparsed]
+            runs = {c.id: [*r, *skipped] for c, r in zip(batch, results, strict=True)}
         self.seconds += loop.time() - t0
         self.runs += 1
         base = _evidence(starter, compile_errors[0], lint_errors.get(0, []), lint_ran,
                          runs[STARTER_ID], probes)
-        # Acting like the starter only damns a candidate when the starter itself compiles (for a
-        # type-safety task, the fixed code is meant to act like the starter).
-        starter_sig = base.signature if base.compiles and probes else None
+        # Acting like the starter only damns a candidate when the starter's fault can only be in
+        # what it does: it compiles, lints clean, and the task does not say the behaviour stays
+        # (for a type-safety or lint fix, or a refactor, the fixed code is meant to act alike).
+        starter_sig = (base.signature if base.compiles and probes and not base.lint_errors
+                       and not keeps_behaviour(self.task.instruction) else None)
+        keep = exported_names(self.task.starter) - _dropped_on_purpose(self.task.instruction)
         out: dict[str, Evidence] = {}
         for i, cand in enumerate(candidates, start=1):
             ev = _evidence(cand, compile_errors[i], lint_errors.get(i, []), lint_ran,
                            runs[cand.id], probes)
             ev.unchanged = cand.text.strip() == self.task.starter.strip()
+            ev.missing_exports = sorted(keep - exported_names(cand.text))
             ev.same_as_starter = (starter_sig is not None and ev.compiles
                                   and ev.signature == starter_sig and not ev.unchanged)
             out[cand.id] = ev
@@ -150,40 +160,78 @@ class Verifier:
             for p in probes:
                 (d / f"probe_{p.id}.ts").write_text(_probe_source(p), encoding="utf-8")
             folders.append(folder)
-        options = dict(COMPILER_OPTIONS)
         if self.config.with_types:
             (work / "node_modules").symlink_to(self.toolchain.node_modules,
                                                target_is_directory=True)
-        else:
+        self._tsconfig(work, folders)
+        return folders
+
+    def _tsconfig(self, work: Path, folders: list[str]) -> None:
+        options = dict(COMPILER_OPTIONS)
+        if not self.config.with_types:
             options["types"] = []
         (work / "tsconfig.json").write_text(json.dumps(
             {"compilerOptions": options, "include": [f"{f}/**/*.ts" for f in folders]
              + [f"{f}/**/*.tsx" for f in folders]}))
-        return folders
 
-    def _compile(self, work: Path, folders: list[str]) -> list[list[Diagnostic]]:
-        proc = subprocess.run([str(self.toolchain.tsc), "--pretty", "false", "-p", "tsconfig.json"],
-                              cwd=work, capture_output=True, text=True, timeout=TOOL_TIMEOUT_S)
-        diags = parse_diagnostics(proc.stdout + proc.stderr)
+    def _compile(self, work: Path, folders: list[str]
+                 ) -> tuple[list[list[Diagnostic]], dict[str, str]]:
+        """tsc's errors per folder, and the probes that do not parse (id: tsc's message).
+
+        tsc reports no type errors at all while any file of the program has a syntax error
+        (TS1xxx): one candidate or probe that does not parse would hide every other candidate's
+        type errors (found in a bench run: a tester's probe cut off mid-line let a candidate
+        with five strict-mode errors "compile"). So a folder whose candidate does not parse
+        keeps its syntax errors and leaves the program, a probe that does not parse is removed
+        from every folder, and tsc runs again on the rest.
+        """
         per: list[list[Diagnostic]] = [[] for _ in folders]
-        stray = []
-        for d in diags:
-            if d.category != "error":
-                continue
-            head, _, rest = d.file.partition("/")
-            if not head.startswith("c") or not head[1:].isdigit():
-                stray.append(d)
-                continue
-            # The probes' own type errors are the tester's, not the candidate's.
-            if Path(rest).name.startswith("probe_"):
-                continue
-            per[int(head[1:])].append(Diagnostic(tool="tsc", line=d.line, code=f"TS{d.code}",
-                                                 message=d.message))
-        for d in stray:
-            # A global diagnostic (bad option) cannot be pinned on one candidate: all fail.
-            for errs in per:
-                errs.append(Diagnostic(tool="tsc", code=f"TS{d.code}", message=d.message))
-        return per
+        bad_probes: dict[str, str] = {}
+        active = list(range(len(folders)))
+        for _ in range(3):
+            self._tsconfig(work, [folders[i] for i in active])
+            proc = subprocess.run([str(self.toolchain.tsc), "--pretty", "false", "-p",
+                                   "tsconfig.json"], cwd=work, capture_output=True, text=True,
+                                  timeout=TOOL_TIMEOUT_S)
+            found: dict[int, list[Diagnostic]] = {i: [] for i in active}
+            stray = []
+            unparsed: set[int] = set()
+            new_bad: dict[str, str] = {}
+            for d in parse_diagnostics(proc.stdout + proc.stderr):
+                if d.category != "error":
+                    continue
+                head, _, rest = d.file.partition("/")
+                if not head.startswith("c") or not head[1:].isdigit():
+                    stray.append(d)
+                    continue
+                syntax = 1000 <= d.code < 2000
+                name = Path(rest).name
+                if name.startswith("probe_"):
+                    # The probes' own type errors are the tester's, not the candidate's.
+                    if syntax:
+                        new_bad.setdefault(name.removeprefix("probe_").rsplit(".", 1)[0],
+                                           f"TS{d.code}: {d.message}")
+                    continue
+                found[int(head[1:])].append(Diagnostic(tool="tsc", line=d.line,
+                                                       code=f"TS{d.code}", message=d.message))
+                if syntax:
+                    unparsed.add(int(head[1:]))
+            for i in unparsed:
+                per[i] = found[i]
+            if not unparsed and not new_bad:
+                for i in active:
+                    per[i] = found[i] + [Diagnostic(tool="tsc", code=f"TS{d.code}",
+                                                    message=d.message) for d in stray]
+                break
+            bad_probes.update(new_bad)
+            for pid in new_bad:
+                for f in folders:
+                    (work / f / f"probe_{pid}.ts").unlink(missing_ok=True)
+            active = [i for i in active if i not in unparsed]
+            if not active:
+                break
+        self._tsconfig(work, folders)
+        return per, bad_probes
 
     def _lint(self, work: Path, folders: list[str]) -> tuple[dict[int, list[Diagnostic]], bool]:
         assert self.checks is not None
@@ -258,6 +306,59 @@ class Verifier:
             runs.append(ProbeRun(probe=p.id, status=status, output=detail))
             cut = True
         return runs
+
+
+_KEEPS_BEHAVIOUR_RE = re.compile(
+    r"\b(?:output|behaviou?r|results?|return values?)\b[^.;]{0,40}?\b(?:must|should|does|do|will)"
+    r"(?:\s+not|n't)\s+change|\b(?:same|unchanged|identical)\s+(?:output|behaviou?r|results?)"
+    r"|\bwithout\s+changing\s+(?:its\s+|the\s+|their\s+)?(?:output|behaviou?r|results?)"
+    r"|\b(?:output|behaviou?r|results?)\s+(?:stays?|remains?)\s+(?:the\s+same|unchanged)"
+    r"|\b(?:keep|keeps|keeping|preserve|preserves|preserving)\s+(?:its\s+|the\s+|their\s+)?"
+    r"(?:current\s+|existing\s+)?(?:output|behaviou?r|results?)\b",
+    re.I)
+
+
+def keeps_behaviour(instruction: str) -> bool:
+    """Whether the task says the code's behaviour stays as it is ("whose output must not
+    change", "without changing its behaviour", "keep its behaviour"): a refactor, where acting
+    like the starter is the point."""
+    return bool(_KEEPS_BEHAVIOUR_RE.search(" ".join(instruction.split())))
+
+
+_EXPORT_DECL_RE = re.compile(
+    r"^\s*export\s+(?:declare\s+)?(?:default\s+)?(?:async\s+)?(?:abstract\s+)?"
+    r"(?:function\s*\*?|const|let|var|class|interface|type|enum|namespace)\s+([A-Za-z_$][\w$]*)",
+    re.M)
+_EXPORT_LIST_RE = re.compile(r"^\s*export\s+(?:type\s+)?\{([^}]*)\}", re.M)
+_EXPORT_DEFAULT_RE = re.compile(r"^\s*export\s+default\b", re.M)
+
+
+def exported_names(source: str) -> set[str]:
+    """The names a TypeScript file exports, as far as its export statements say (``default``
+    for a default export)."""
+    names = set(_EXPORT_DECL_RE.findall(source))
+    for group in _EXPORT_LIST_RE.findall(source):
+        for item in group.split(","):
+            words = item.split()
+            if words:
+                names.add(words[-1] if len(words) >= 3 and words[-2] == "as" else words[-1]
+                          if words[0] == "type" else words[0])
+    if _EXPORT_DEFAULT_RE.search(source):
+        names.add("default")
+    return names
+
+
+_DROPPED_RE = re.compile(
+    r"\b(?:remove|rename|delete|drop|unexport|inline)\s+(?:the\s+)?(?:exported\s+|export\s+)?"
+    r"(?:function\s+|type\s+|interface\s+|const\s+|class\s+|helper\s+)?`([A-Za-z_$][\w$]*)`"
+    r"|`([A-Za-z_$][\w$]*)`\s+(?:is|are|can\s+be|may\s+be|should\s+be|must\s+be)\s+"
+    r"(?:removed|renamed|deleted|dropped|inlined|unexported)", re.I)
+
+
+def _dropped_on_purpose(instruction: str) -> set[str]:
+    """Names a task says to remove or rename ("remove the `legacyTotal` helper", "`x` is
+    renamed"): a candidate may stop exporting them."""
+    return {a or b for a, b in _DROPPED_RE.findall(" ".join(instruction.split()))}
 
 
 def _probe_source(probe: Probe) -> str:

@@ -16,7 +16,12 @@ from logomesh_tui.evidence.engine import EngineConfig, EvidenceEngine
 from logomesh_tui.evidence.rates import PassRates, Plan, plan_roles
 from logomesh_tui.evidence.select import select
 from logomesh_tui.evidence.types import Candidate, CodeTask, Evidence, Probe, ProbeRun
-from logomesh_tui.evidence.verifier import Verifier, VerifierConfig
+from logomesh_tui.evidence.verifier import (
+    Verifier,
+    VerifierConfig,
+    exported_names,
+    keeps_behaviour,
+)
 from logomesh_tui.pool.fake import FakeBackend
 
 pytestmark = pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
@@ -233,3 +238,71 @@ async def test_acting_like_the_starter_alone_is_not_sent_for_repair():
     assert result.evidence[result.chosen.id].failed_checks() == ["behaves-like-starter"]
     assert not [r for r in fake.requests if "Automatic checks ran" in r.messages[-1]["content"]]
     assert result.rounds == 0 and "nothing concrete to repair" in result.stopped
+
+
+def test_wording_that_keeps_behaviour():
+    for text in ("Use it from `invoiceText`, whose output must not change.",
+                 "Split the component without changing its behaviour.",
+                 "The results stay the same.", "Keep the same output for every input.",
+                 "Keep its behaviour and exports.", "Refactor it, preserving behavior."):
+        assert keeps_behaviour(text), text
+    for text in ("Fix `clamp`: it must return lo when x < lo.", "An unknown id returns the list "
+                 "unchanged (same array).", "`toggle` must be the same function on every render."):
+        assert not keeps_behaviour(text), text
+
+
+async def test_in_a_refactor_acting_like_the_starter_is_the_point():
+    task = CodeTask(instruction="Extract the bounds check of `clamp` into an exported `bound` "
+                                "function; the output of `clamp` must not change.",
+                    starter=TASK.starter)
+    refactored = ("export function bound(x: number): number {\n  return x;\n}\n"
+                  "export function clamp(x: number, lo: number, hi: number): number {\n"
+                  "  return bound(x);\n}\n")
+    probe = Probe(id="p1", code='import { clamp } from "./input";\nconsole.log(clamp(5, 0, 3));\n',
+                  author="tester")
+    cand = Candidate(id="C1", text=refactored, author="coder")
+    ev = await Verifier(task, config=VerifierConfig(lint=False)).verify([cand], [probe])
+    assert not ev["C1"].same_as_starter and ev["C1"].passes_all
+    # The same candidate for a behaviour fix acts like the buggy starter: that is damning.
+    ev = await Verifier(TASK, config=VerifierConfig(lint=False)).verify([cand], [probe])
+    assert ev["C1"].same_as_starter and not ev["C1"].passes_all
+
+
+async def test_a_file_that_does_not_parse_hides_no_other_type_error():
+    # tsc reports no type errors while any file has a syntax error: a probe cut off mid-line
+    # or one candidate that does not parse must not make the others "compile".
+    cut_off = Probe(id="p1", code='import { clamp } from "./input";\nconsole.log(clamp(1, 0,',
+                    author="tester")
+    fine = Probe(id="p2", code='import { clamp } from "./input";\nconsole.log(clamp(5, 0, 3));\n',
+                 author="tester")
+    unparsable = Candidate(id="C1", text="export function clamp(x: number {\n", author="coder")
+    typed_wrong = Candidate(id="C2", text=BROKEN, author="coder")
+    right = Candidate(id="C3", text=RIGHT, author="coder")
+    ev = await Verifier(TASK, config=VerifierConfig(lint=False)).verify(
+        [unparsable, typed_wrong, right], [cut_off, fine])
+    assert not ev["C1"].compiles and ev["C1"].compile_errors[0].code.startswith("TS1")
+    assert not ev["C2"].compiles and any(d.code == "TS2322" for d in ev["C2"].compile_errors)
+    assert ev["C3"].compiles
+    runs = {r.probe: r for r in ev["C3"].probes}
+    assert runs["p1"].status == "not-run" and "does not parse" in runs["p1"].output
+    assert runs["p2"].status == "ok" and runs["p2"].output == "3"
+
+
+def test_exported_names():
+    source = ("export function a() {}\nexport const b = 1;\nexport interface C {}\n"
+              "export type D = 1;\nexport { e, f as g };\nexport default function () {}\n"
+              "export async function k() {}\nfunction hidden() {}\n")
+    assert exported_names(source) == {"a", "b", "C", "D", "e", "g", "default", "k"}
+
+
+async def test_a_candidate_that_drops_an_export_fails_unless_the_task_says_so():
+    task = CodeTask(instruction=TASK.instruction, starter="export const LIMIT = 3;\n" + TASK.starter)
+    dropped = Candidate(id="C1", text=RIGHT, author="coder")
+    kept = Candidate(id="C2", text="export const LIMIT = 3;\n" + RIGHT, author="coder")
+    ev = await Verifier(task, config=VerifierConfig(lint=False)).verify([dropped, kept], [])
+    assert ev["C1"].missing_exports == ["LIMIT"] and "exports" in ev["C1"].failed_checks()
+    assert "no longer exports LIMIT" in ev["C1"].facts() and not ev["C1"].passes_all
+    assert ev["C2"].missing_exports == [] and ev["C2"].passes_all
+    told = task.model_copy(update={"instruction": task.instruction + " Remove the `LIMIT` constant."})
+    ev = await Verifier(told, config=VerifierConfig(lint=False)).verify([dropped], [])
+    assert ev["C1"].missing_exports == []
