@@ -190,7 +190,13 @@ class EvidenceEngine:
             code = [b for lang, b in fenced_blocks(reply) if b.strip()]
             if not code:
                 continue
-            probe = Probe(id=f"p{len(probes) + 1}", code=max(code, key=len), author=role,
+            # A script cut off at max_tokens ends mid-statement and would not parse: keep its
+            # complete statements (measured on the dev tasks: the 0.5B tester's lists of calls
+            # ran past 400 tokens on most tasks, and none of those probes ran).
+            complete = complete_statements(max(code, key=len))
+            if not complete.strip():
+                continue
+            probe = Probe(id=f"p{len(probes) + 1}", code=complete, author=role,
                           model_id=self.executors[role].model_id)
             probes.append(probe)
             self._emit("probe", probe)
@@ -303,6 +309,47 @@ class EvidenceEngine:
         else:
             result.stopped = "repair rounds spent: best-so-far kept"
         return result
+
+
+def complete_statements(code: str) -> str:
+    """``code`` up to its last complete top-level statement: the whole text when every bracket,
+    string and comment closes, else the lines up to the last one that ends a statement (``;``,
+    ``}`` or ``)``) with every bracket closed."""
+    depth, quote, block_comment = 0, "", False
+    last_end = 0
+    pos = 0
+    for line in code.splitlines(keepends=True):
+        i = 0
+        while i < len(line):
+            ch = line[i]
+            if block_comment:
+                if line.startswith("*/", i):
+                    block_comment, i = False, i + 1
+            elif quote:
+                if ch == "\\":
+                    i += 1
+                elif ch == quote:
+                    quote = ""
+            elif line.startswith("//", i):
+                break
+            elif line.startswith("/*", i):
+                block_comment, i = True, i + 1
+            elif ch in "\"'`":
+                quote = ch
+            elif ch in "([{":
+                depth += 1
+            elif ch in ")]}":
+                depth -= 1
+            i += 1
+        if quote in "\"'":
+            quote = ""  # a plain string does not span lines: the line was cut inside one
+        pos += len(line)
+        stripped = line.split("//", 1)[0].rstrip()
+        if depth == 0 and not quote and not block_comment and stripped.endswith((";", "}", ")")):
+            last_end = pos
+    if depth == 0 and not quote and not block_comment:
+        return code
+    return code[:last_end]
 
 
 def _part_of(task: CodeTask, text: str) -> str:

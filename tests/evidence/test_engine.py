@@ -12,7 +12,7 @@ import shutil
 import pytest
 
 from logomesh_tui.codepipe.executors import TokenLedger
-from logomesh_tui.evidence.engine import EngineConfig, EvidenceEngine
+from logomesh_tui.evidence.engine import EngineConfig, EvidenceEngine, complete_statements
 from logomesh_tui.evidence.rates import PassRates, Plan, plan_roles
 from logomesh_tui.evidence.select import select
 from logomesh_tui.evidence.types import Candidate, CodeTask, Evidence, Probe, ProbeRun
@@ -306,3 +306,22 @@ async def test_a_candidate_that_drops_an_export_fails_unless_the_task_says_so():
     told = task.model_copy(update={"instruction": task.instruction + " Remove the `LIMIT` constant."})
     ev = await Verifier(told, config=VerifierConfig(lint=False)).verify([dropped], [])
     assert ev["C1"].missing_exports == []
+
+
+def test_a_cut_off_probe_keeps_its_complete_statements():
+    cut = ('import { clamp } from "./input";\nconsole.log(clamp(5, 0, 3)); // 3\n'
+           "for (const x of [1, 2]) {\n  console.log(clamp(x, 0, 3));\n}\n"
+           'console.log(clamp({ kind: "square", side: 1.')
+    assert complete_statements(cut) == cut[:cut.index('console.log(clamp({')]
+    whole = "const s = 'a;b';\nif (s) {\n  console.log(`x\ny`)\n}\n"
+    assert complete_statements(whole) == whole
+    assert complete_statements("for (const x of xs) {\n  f(x);\n") == ""
+
+
+async def test_the_engine_runs_what_a_cut_off_probe_completed():
+    cut = PROBE + 'console.log(clamp(-5, 0, 3));\nconsole.log(clamp({ kind: "sq'
+    fake = backend({0.0: RIGHT}, probe=cut)
+    result = await engine(fake, samples=0, repair_rounds=0, early_stop_asserts=1).solve(TASK)
+    assert result.probes[0].code.rstrip().endswith("console.log(clamp(-5, 0, 3));")
+    run = result.evidence[result.candidates[0].id].probes[0]
+    assert run.status == "ok" and run.output.splitlines()[-1] == "0"
