@@ -14,7 +14,9 @@ One :meth:`EvidenceEngine.solve` call, for one :class:`CodeTask`:
    verifier's facts only (no free-text critique); the repair joins the candidates and selection
    runs again over everything seen, so the result is never worse than a candidate already seen;
    stop as soon as one passes everything or the token budget is spent, and do not repair when
-   the only fact is "acts like the starter" (nothing concrete to fix from).
+   the only fact is "acts like the starter" (nothing concrete to fix from). When what passes
+   is a weaker model's answer with no assertion behind it, the primary's greedy answer is
+   repaired from its facts once anyway, and on equal evidence the primary's answers win.
 
 Everything the engine does is reported through ``on_event`` as typed records (a candidate, a
 probe, evidence, a selection), so a conversation can post them as messages and a bench can store
@@ -212,7 +214,8 @@ class EvidenceEngine:
 
     def _select(self, result: EngineResult) -> Selection:
         greedy = next((c.id for c in result.candidates if c.origin == "greedy"), None)
-        sel = select(result.candidates, result.evidence, preferred=greedy)
+        primary = {c.id for c in result.candidates if c.author == self.plan.primary}
+        sel = select(result.candidates, result.evidence, preferred=greedy, stronger=primary)
         result.selection = sel
         result.chosen = next((c for c in result.candidates if c.id == sel.chosen), None)
         self._emit("selection", sel)
@@ -271,16 +274,23 @@ class EvidenceEngine:
         await self._judge(result, batch)
         self._select(result)
         for rnd in range(cfg.repair_rounds):
-            if self._passing(result) or result.chosen is None or self._budget_left() <= 0:
+            if result.chosen is None or self._budget_left() <= 0:
                 break
             base = result.chosen
+            if self._passing(result):
+                # A weaker model's answer that passes with no assertion behind it is weak
+                # evidence; when the strongest model's greedy answer failed on a concrete fact
+                # (a compiler error, say), that answer is repaired once too and both compete
+                # (measured on the dev tasks: a 0.5B answer "passed" a type-safety task's
+                # checks and failed its behaviour; the 1.5B's needed a type fix).
+                if (first is None or base.author == self.plan.primary or rnd > 0
+                        or result.evidence[base.id].asserts_total > 0
+                        or not _concrete(result.evidence[first.id])):
+                    break
+                base = first
             ev = result.evidence[base.id]
-            # Repair needs a concrete fact: a diagnostic, a failed assertion, a probe that threw.
-            # "Acts like the starter" alone is not one (measured on the dev tasks: after it the
-            # repairs never passed, and for type and refactor tasks acting alike is the point).
-            if not (set(ev.failed_checks()) - {"behaves-like-starter"}
-                    or any(r.status in ("assert-failed", "threw", "timed-out", "killed")
-                           for r in ev.probes)):
+            # Repair needs a concrete fact (see _concrete).
+            if not _concrete(ev):
                 result.stopped = "nothing concrete to repair: best-so-far kept"
                 break
             result.rounds = rnd + 1
@@ -309,6 +319,16 @@ class EvidenceEngine:
         else:
             result.stopped = "repair rounds spent: best-so-far kept"
         return result
+
+
+def _concrete(ev: Evidence) -> bool:
+    """Whether ``ev`` holds a fact a repair can work from: a diagnostic, a failed assertion, a
+    probe that threw. "Acts like the starter" alone is not one (measured on the dev tasks:
+    after it the repairs never passed, and for type and refactor tasks acting alike is the
+    point)."""
+    return bool(set(ev.failed_checks()) - {"behaves-like-starter"}
+                or any(r.status in ("assert-failed", "threw", "timed-out", "killed")
+                       for r in ev.probes))
 
 
 def complete_statements(code: str) -> str:

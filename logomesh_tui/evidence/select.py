@@ -6,8 +6,9 @@
 3. Rank each group by (its size) × (1 + assertions its members pass), then prefer a group whose
    members pass everything, then fewer lint findings.
 4. Within the winning group, prefer the member passing most assertions, then the preferred
-   candidate (the strongest model's greedy answer), then fewer lint findings, then the earliest;
-   whenever there is no evidence either way, the preferred candidate.
+   candidate (the strongest model's greedy answer), then fewer lint findings, then the
+   strongest model's other answers, then the earliest; whenever there is no evidence either
+   way, the preferred candidate. Groups with equal standing are ordered the same way.
 """
 
 from __future__ import annotations
@@ -30,14 +31,17 @@ class Selection(BaseModel):
 
 
 def select(candidates: list[Candidate], evidence: dict[str, Evidence],
-           preferred: str | None = None) -> Selection:
-    """Pick one candidate by execution evidence; see the module docstring for the rule."""
+           preferred: str | None = None, stronger: set[str] | None = None) -> Selection:
+    """Pick one candidate by execution evidence; see the module docstring for the rule.
+    ``preferred`` is the strongest model's greedy answer, ``stronger`` all of that model's
+    candidates: on equal evidence they come first, in that order."""
     if not candidates:
         return Selection(chosen=None, reason="no candidates")
     order = {c.id: i for i, c in enumerate(candidates)}
+    stronger = stronger or set()
 
     def tiebreak(cid: str) -> tuple[int, int]:
-        return (0 if cid == preferred else 1, order[cid])
+        return (0 if cid == preferred else 1 if cid in stronger else 2, order[cid])
 
     dropped: dict[str, str] = {}
     alive = []

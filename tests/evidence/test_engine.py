@@ -325,3 +325,25 @@ async def test_the_engine_runs_what_a_cut_off_probe_completed():
     assert result.probes[0].code.rstrip().endswith("console.log(clamp(-5, 0, 3));")
     run = result.evidence[result.candidates[0].id].probes[0]
     assert run.status == "ok" and run.output.splitlines()[-1] == "0"
+
+
+async def test_a_weak_pass_by_a_weaker_model_does_not_stop_the_primarys_repair():
+    # No assertion anywhere: the helper's answer passes tsc and lint, the primary's greedy
+    # answer has a type error. The primary's answer is repaired from its facts, and on equal
+    # evidence its repair is chosen over the weaker model's.
+    printing = 'import { clamp } from "./input";\nconsole.log(clamp(5, 0, 3));\n'
+    other_right = RIGHT.replace("Math.min(hi, Math.max(lo, x))", "x < lo ? lo : x > hi ? hi : x")
+    primary = backend({0.0: BROKEN, 0.7: BROKEN}, repair=RIGHT, probe=printing)
+    helper = FakeBackend("scripted-helper-0.5b", n_ctx=8192,
+                         responder=lambda req, _b: fenced(other_right))
+    eng = EvidenceEngine(executors={"coder": primary, "helper": helper},
+                         plan=Plan(primary="coder", extra_coders=("helper",), tester="coder"),
+                         verifier=Verifier(TASK, config=VerifierConfig(lint=False)),
+                         config=EngineConfig(samples=1, extra_coder_samples=1, repair_rounds=1),
+                         ledger=TokenLedger())
+    result = await eng.solve(TASK)
+    repair = next(c for c in result.candidates if c.origin == "repair")
+    assert repair.parent == result.candidates[0].id and repair.text == RIGHT
+    assert result.chosen is not None and result.chosen.id == repair.id
+    helper_answer = next(c for c in result.candidates if c.author == "helper")
+    assert result.evidence[helper_answer.id].passes_all  # it passed too, and lost the tie
