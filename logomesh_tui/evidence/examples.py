@@ -238,22 +238,27 @@ def _is_array_type(part: str) -> bool:
     return part.endswith("[]") or part.startswith(("Array<", "ReadonlyArray<", "["))
 
 
-def _one_line(para: str) -> str:
-    """A paragraph on one line: line breaks and their indents become one space; the spaces
-    inside a literal (`` `"   "` ``) stay as they are."""
-    return re.sub(r"[ \t]*\n\s*", " ", para.strip())
+def _paragraphs(instruction: str) -> list[str]:
+    """The paragraphs and bullets of ``instruction``, each on one line: line breaks and their
+    indents become one space; the spaces inside a literal (`` `"   "` ``) stay as they are."""
+    return [re.sub(r"[ \t]*\n\s*", " ", para.strip())
+            for para in re.split(r"\n\s*\n|\n(?=\s*[-*]\s)", instruction)]
+
+
+def _callable(source: str) -> dict[str, Function]:
+    """The exported functions a probe can call outside a component: not async, not hooks."""
+    return {n: f for n, f in exported_functions(source).items()
+            if not f.is_async and not _HOOK_RE.match(n)}
 
 
 def stated_examples(instruction: str, source: str) -> list[Example]:
     """The examples in ``instruction`` that can be checked against ``source``'s exports."""
-    functions = {n: f for n, f in exported_functions(source).items()
-                 if not f.is_async and not _HOOK_RE.match(n)}
+    functions = _callable(source)
     if not functions:
         return []
     out: list[Example] = []
     seen: set[tuple[str, str]] = set()
-    for para in re.split(r"\n\s*\n|\n(?=\s*[-*]\s)", instruction):
-        line = _one_line(para)
+    for line in _paragraphs(instruction):
         for m in _EXAMPLE_RE.finditer(line):
             lhs = m.group(1) or m.group(2)
             rhs = (m.group(4) or m.group(5)).strip()
@@ -335,14 +340,12 @@ def stated_throws(instruction: str, source: str) -> list[Throw]:
     clause unread. Bare literals go to the function the paragraph names (or the file's only
     one), which must take exactly one required parameter whose declared type the literal fits.
     """
-    functions = {n: f for n, f in exported_functions(source).items()
-                 if not f.is_async and not _HOOK_RE.match(n)}
+    functions = _callable(source)
     if not functions:
         return []
     out: list[Throw] = []
     seen: set[tuple[str, str]] = set()
-    for para in re.split(r"\n\s*\n|\n(?=\s*[-*]\s)", instruction):
-        line = _one_line(para)
+    for line in _paragraphs(instruction):
         named = [n for n in _NAME_RE.findall(line) if n in functions]
         subject = functions[named[-1]] if named else (
             next(iter(functions.values())) if len(functions) == 1 else None)
@@ -430,8 +433,8 @@ _INPUT_WORD_RE = re.compile(r"\b(?:input|argument|caller|array|list|object|state
 def states_no_mutation(instruction: str) -> bool:
     """Whether ``instruction`` says the inputs must not change ("Do not change the caller's
     array", "never mutates its input", "`obj` is not modified", "without mutation")."""
-    for para in re.split(r"\n\s*\n|\n(?=\s*[-*]\s)", instruction):
-        for clause in _clauses(_one_line(para)):
+    for line in _paragraphs(instruction):
+        for clause in _clauses(line):
             m = _NO_MUTATION_RE.search(clause)
             if m and (_INPUT_WORD_RE.search(clause) or "mutat" in m.group(0).lower()):
                 # "whose output must not change" is about results, not inputs.

@@ -188,7 +188,8 @@ class Verifier:
         per: list[list[Diagnostic]] = [[] for _ in folders]
         bad_probes: dict[str, str] = {}
         active = list(range(len(folders)))
-        for _ in range(3):
+        # Each pass that does not end the loop takes out a candidate or a probe: it ends.
+        while active:
             self._tsconfig(work, [folders[i] for i in active])
             proc = subprocess.run([str(self.toolchain.tsc), "--pretty", "false", "-p",
                                    "tsconfig.json"], cwd=work, capture_output=True, text=True,
@@ -228,8 +229,6 @@ class Verifier:
                 for f in folders:
                     (work / f / f"probe_{pid}.ts").unlink(missing_ok=True)
             active = [i for i in active if i not in unparsed]
-            if not active:
-                break
         self._tsconfig(work, folders)
         return per, bad_probes
 
