@@ -113,13 +113,14 @@ async def run_program_round(session: MultiModelSession, plan: RoundPlan,
         kind, obj = event
         if kind == "candidate":
             cand: Candidate = obj
-            temp = f", temperature {cand.temperature:g}" if cand.origin != "greedy" else ""
+            temp = (f", temperature {cand.temperature:g}" if cand.temperature > 0 else "") + (
+                f", framing {cand.framing}" if cand.framing not in ("", "direct") else "")
             parent = by_candidate.get(cand.parent or "")
             # Candidates written for the task prompt share it (the DPO export pairs them);
             # a repair's prompt carried its own facts and is not recorded.
             seen = None if cand.origin == "repair" else [
                 {"role": "system", "content": CODER_SYSTEM},
-                {"role": "user", "content": engine.task_prompt(task)}]
+                {"role": "user", "content": engine.task_prompt(task, cand.framing or None)}]
             msg = post(cand.author, LLMMessage(
                 from_role=cand.author, message_type=MessageType.PROPOSAL, confidence=0.5,
                 content=f"Candidate {cand.id}: a new {task.file_name} ({cand.origin}{temp})"

@@ -59,6 +59,8 @@ class Candidate(BaseModel):
     temperature: float = 0.0
     seed: int | None = None
     parent: str | None = Field(default=None, description="for a repair: the candidate it fixes")
+    framing: str = Field(default="", description="how the task prompt was put (engine.FRAMINGS); "
+                                                 "empty for a repair, whose prompt is its own")
 
     @property
     def digest(self) -> str:
@@ -118,6 +120,9 @@ class Evidence(BaseModel):
     unchanged: bool = False
     # Names the original file exports and this candidate no longer does.
     missing_exports: list[str] = Field(default_factory=list)
+    # Findings outside the rewritten part of a focused file that the original has too: not
+    # counted against the candidate (the rest of the file is not its work).
+    preexisting: int = 0
 
     @property
     def signature(self) -> tuple[str, ...]:
@@ -174,7 +179,9 @@ class Evidence(BaseModel):
 
     def summary(self) -> str:
         """One line: which checks pass or fail."""
+        rest = (f" (not counted: {self.preexisting} finding(s) the original already has outside "
+                "the rewritten part)" if self.preexisting else "")
         if self.passes_all:
             return (f"{self.candidate}: passes tsc, lint and {self.asserts_passed}/"
-                    f"{self.asserts_total} assertions on {len(self.probes)} probes")
-        return f"{self.candidate}: fails {', '.join(self.failed_checks())}"
+                    f"{self.asserts_total} assertions on {len(self.probes)} probes{rest}")
+        return f"{self.candidate}: fails {', '.join(self.failed_checks())}{rest}"

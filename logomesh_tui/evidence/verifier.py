@@ -139,8 +139,12 @@ class Verifier:
         keep = exported_names(self.task.starter) - _dropped_on_purpose(self.task.instruction)
         out: dict[str, Evidence] = {}
         for i, cand in enumerate(candidates, start=1):
-            ev = _evidence(cand, compile_errors[i], lint_errors.get(i, []), lint_ran,
-                           runs[cand.id], probes)
+            found = compile_errors[i], lint_errors.get(i, [])
+            kept = [_new_findings(self.task, cand.text, d, s)
+                    for d, s in zip(found, (compile_errors[0], lint_errors.get(0, [])),
+                                    strict=True)]
+            ev = _evidence(cand, kept[0], kept[1], lint_ran, runs[cand.id], probes)
+            ev.preexisting = sum(len(d) for d in found) - sum(len(d) for d in kept)
             ev.unchanged = cand.text.strip() == self.task.starter.strip()
             ev.missing_exports = sorted(keep - exported_names(cand.text))
             ev.same_as_starter = (starter_sig is not None and ev.compiles
@@ -358,6 +362,42 @@ def _dropped_on_purpose(instruction: str) -> set[str]:
     """Names a task says to remove or rename ("remove the `legacyTotal` helper", "`x` is
     renamed"): a candidate may stop exporting them."""
     return {a or b for a, b in _DROPPED_RE.findall(" ".join(instruction.split()))}
+
+
+def _new_findings(task: CodeTask, text: str, found: list[Diagnostic],
+                  original: list[Diagnostic]) -> list[Diagnostic]:
+    """The findings a candidate answers for.
+
+    Without a focus, all of them. With one (a file too big for a reply, where the models
+    rewrite one part), a finding outside the rewritten part that the original file has at the
+    same place (same tool, code, message, and line once the part's change in length is
+    allowed for) is the rest of the file's, not the candidate's: the candidate answers for
+    everything inside its part and anything new elsewhere (a name it renamed, a type it broke).
+    """
+    if task.focus is None or not original:
+        return found
+    a, b = task.focus
+    head, tail = task.starter[:a], task.starter[b:]
+    if not (text.startswith(head) and text.endswith(tail)) or len(text) < len(head) + len(tail):
+        return found
+    first = head.count("\n") + 1
+    last_old = task.starter[:b].count("\n") + 1
+    last_new = text[:len(text) - len(tail)].count("\n") + 1
+    known: dict[tuple[str, str, int, str], int] = {}
+    for d in original:
+        if d.line and not first <= d.line <= last_old:
+            key = (d.tool, d.code, d.line, d.message)
+            known[key] = known.get(key, 0) + 1
+    out = []
+    for d in found:
+        if d.line and (d.line < first or d.line > last_new):
+            line = d.line if d.line < first else d.line - (last_new - last_old)
+            key = (d.tool, d.code, line, d.message)
+            if known.get(key):
+                known[key] -= 1
+                continue
+        out.append(d)
+    return out
 
 
 def _probe_source(probe: Probe) -> str:

@@ -157,28 +157,32 @@ def verdicts(view: SessionView) -> dict[str, bool]:
 
 
 def evidence_pairs(view: SessionView) -> list[tuple[LLMMessage, LLMMessage, list[dict[str, str]]]]:
-    """(passing, failing, prompt) for every two code candidates answering the same prompt of
-    which the verifier passed one and failed the other."""
+    """(passing, failing, prompt) for every two code candidates of one evidence round (one
+    task) of which the verifier passed one and failed the other.
+
+    The prompt is the one the failing candidate was written for: the task, in the wording
+    (framing) that coder saw. Every framing asks for the same thing, the file in one code
+    block, so the passing file is a right answer to it too; repairs, whose prompt carried the
+    verifier's facts, are not paired."""
     passed = verdicts(view)
-    groups: dict[str, list[LLMMessage]] = defaultdict(list)
-    prompts: dict[str, list[dict[str, str]]] = {}
+    groups: dict[tuple[str, int], list[LLMMessage]] = defaultdict(list)
     for m in view.messages:
         if (m.message_type != MessageType.PROPOSAL or m.artifact is None or m.id not in passed
                 or not m.prompt_messages):
             continue
-        key = json.dumps(m.prompt_messages, sort_keys=True)
-        groups[key].append(m)
-        prompts[key] = [{"role": str(x.get("role", "user")), "content": str(x.get("content", ""))}
-                        for x in m.prompt_messages]
+        groups[(m.conversation_id, m.round)].append(m)
     pairs = []
-    for key, members in groups.items():
+    for members in groups.values():
         good = [m for m in members if passed[m.id]]
         bad = [m for m in members if not passed[m.id]]
-        for g in good:
-            for b in bad:
+        for b in bad:
+            assert b.prompt_messages is not None
+            prompt = [{"role": str(x.get("role", "user")), "content": str(x.get("content", ""))}
+                      for x in b.prompt_messages]
+            for g in good:
                 if g.artifact is not None and b.artifact is not None \
                         and g.artifact.text.strip() != b.artifact.text.strip():
-                    pairs.append((g, b, prompts[key]))
+                    pairs.append((g, b, prompt))
     return pairs
 
 

@@ -12,6 +12,7 @@ import shutil
 import pytest
 
 from logomesh_tui.codepipe.executors import TokenLedger
+from logomesh_tui.errors import LogoMeshError
 from logomesh_tui.evidence.engine import EngineConfig, EvidenceEngine, complete_statements
 from logomesh_tui.evidence.rates import PassRates, Plan, plan_roles
 from logomesh_tui.evidence.select import select
@@ -98,9 +99,28 @@ async def test_without_assertions_a_lone_greedy_answer_is_not_enough():
     # nothing says it is right, so samples are drawn and the agreeing group wins.
     printing = PROBE.split("assert(")[0]
     fake = backend({0.0: HALF, 0.7: RIGHT, 1.0: RIGHT}, probe=printing)
-    result = await engine(fake, samples=2, repair_rounds=0).solve(TASK)
+    result = await engine(fake, samples=2, repair_rounds=0, other_framings=(),
+                          stop_on_unasserted_pass=False).solve(TASK)
     assert len(result.candidates) == 3
     assert result.chosen is not None and result.chosen.text == RIGHT
+
+
+async def test_where_the_task_states_no_example_a_clean_greedy_answer_stops_the_loop():
+    printing = PROBE.split("assert(")[0]
+    fake = backend({0.0: HALF, 0.7: RIGHT, 1.0: RIGHT}, probe=printing)
+    task = TASK.model_copy(update={"instruction": "Fix `clamp(x, lo, hi)`."})
+    eng = engine(fake, samples=2, repair_rounds=0)
+    eng.verifier = Verifier(task, config=VerifierConfig(lint=False))
+    result = await eng.solve(task)
+    assert [c.text for c in result.candidates] == [HALF]
+    assert fake.calls == 2 and "greedy" in result.stopped
+    # A greedy answer that fails a check is not enough to stop.
+    fake = backend({0.0: BROKEN, 0.7: RIGHT, 1.0: RIGHT}, probe=printing)
+    eng = engine(fake, samples=2, repair_rounds=0, other_framings=())
+    eng.verifier = Verifier(task, config=VerifierConfig(lint=False))
+    result = await eng.solve(task)
+    assert len(result.candidates) == 3 and result.chosen is not None
+    assert result.chosen.text == RIGHT
 
 
 async def test_repair_works_from_verifier_facts_and_wins():
@@ -347,3 +367,57 @@ async def test_a_weak_pass_by_a_weaker_model_does_not_stop_the_primarys_repair()
     assert result.chosen is not None and result.chosen.id == repair.id
     helper_answer = next(c for c in result.candidates if c.author == "helper")
     assert result.evidence[helper_answer.id].passes_all  # it passed too, and lost the tie
+
+
+async def test_a_focused_candidate_answers_for_its_part_and_what_it_breaks_elsewhere():
+    # A file too big for a reply: the models rewrite one part. A type error elsewhere that the
+    # original already has is not the candidate's; one inside its part, or a new one elsewhere
+    # (here: a name the part stopped exporting that the rest uses), is.
+    head = "export function half(n: number): number {\n  return n / 2;\n}\n"
+    part = "export function twice(n: number): number {\n  const s: string = n;\n  return n * 2;\n}\n"
+    tail = "export function later(): number {\n  const t: string = 1;\n  return twice(half(4));\n}\n"
+    starter = head + part + tail
+    task = CodeTask(instruction="Fix the type error in `twice`. Keep its behaviour.",
+                    starter=starter, focus=(len(head), len(head) + len(part)))
+    fixed = task.compose("export function twice(n: number): number {\n"
+                         "  // doubled\n  const s: number = n;\n  return s * 2;\n}\n")
+    still = task.compose(part)
+    broke = task.compose("export function double(n: number): number {\n  return n * 2;\n}\n")
+    ev = await Verifier(task, config=VerifierConfig(lint=False)).verify(
+        [Candidate(id="C1", text=fixed, author="coder"),
+         Candidate(id="C2", text=still, author="coder"),
+         Candidate(id="C3", text=broke, author="coder")], [])
+    assert ev["C1"].compiles and ev["C1"].preexisting == 1 and ev["C1"].passes_all
+    assert "not counted: 1" in ev["C1"].summary()
+    # Unchanged text: its own part's error counts (and the file is unchanged).
+    assert not ev["C2"].compiles and [d.line for d in ev["C2"].compile_errors] == [5]
+    # The rest of the file calls `twice`, which the part no longer defines: a new error there.
+    assert not ev["C3"].compiles
+    assert any("twice" in d.message for d in ev["C3"].compile_errors)
+    # Without a focus every finding counts.
+    whole = task.model_copy(update={"focus": None})
+    ev = await Verifier(whole, config=VerifierConfig(lint=False)).verify(
+        [Candidate(id="C1", text=fixed, author="coder")], [])
+    assert not ev["C1"].compiles and ev["C1"].preexisting == 0
+
+
+async def test_a_second_framing_of_the_task_can_find_what_the_first_missed():
+    # The primary copies the file back when the task comes after the code (code-first) and
+    # fixes it when asked straight (direct): the second framing's answer is judged and wins.
+    def responder(req, _backend):
+        user = req.messages[-1]["content"]
+        if "careful tester" in req.messages[0]["content"]:
+            return fenced(PROBE)
+        return fenced(TASK.starter if "Task:" in user else RIGHT)
+    fake = FakeBackend("scripted-coder-1.5b", n_ctx=8192, responder=responder)
+    eng = engine(fake, repair_rounds=0)
+    assert eng.config.framing == "code-first" and eng.config.other_framings == ("direct",)
+    result = await eng.solve(TASK)
+    assert [(c.origin, c.framing) for c in result.candidates] == [
+        ("greedy", "code-first"), ("greedy-framed", "direct")]
+    assert result.chosen is not None and result.chosen.text == RIGHT
+    assert "unchanged" in result.evidence["C1"].failed_checks()
+    assert "Task:" in eng.task_prompt(TASK, "code-first")
+    assert "Task:" not in eng.task_prompt(TASK, "direct")
+    with pytest.raises(LogoMeshError, match="unknown framing"):
+        eng.task_prompt(TASK, "shout")

@@ -220,7 +220,8 @@ async def test_one_passing_example_is_not_enough_to_stop():
     fake = scripted({0.0: RIGHT})
     engine = EvidenceEngine(executors={"coder": fake}, plan=Plan(primary="coder", tester="coder"),
                             verifier=Verifier(task, config=VerifierConfig(lint=False)),
-                            config=EngineConfig(samples=1, repair_rounds=0), ledger=TokenLedger())
+                            config=EngineConfig(samples=1, repair_rounds=0, other_framings=()),
+                            ledger=TokenLedger())
     result = await engine.solve(task)
     assert fake.calls == 2 and "greedy" not in result.stopped
     assert result.chosen is not None and result.chosen.text == RIGHT

@@ -42,7 +42,9 @@ def responder(talk: str, votes_first: bool):
             return json.dumps(data)
         if "careful tester" in req.messages[0]["content"]:
             return f"```ts\n{PROBE}```"
-        code = HALF if req.temperature == 0.0 else RIGHT
+        # The coders copy a half fix when the task follows the code (the engine's first
+        # framing) and get it right when asked straight (its second).
+        code = HALF if "Task:" in req.messages[-1]["content"] else RIGHT
         return f"```ts\n{code}```"
     return reply
 
