@@ -35,8 +35,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--budget", type=int, help="quality: token budget per task and mode")
     p.add_argument("--no-lint", action="store_true", help="quality: verifier without eslint")
     p.add_argument("--samples", type=int,
-                   help="quality: extra samples the evidence engine draws after the greedy "
-                        "answer (default 1)")
+                   help="quality: extra temperature samples the evidence engine draws after "
+                        "the greedy answers (default 0)")
     p.add_argument("--calibrate-on",
                    help="quality: comma-separated task folders to calibrate on (default: the "
                         "tasks run; use a tuning split so the plan is not fitted to them)")

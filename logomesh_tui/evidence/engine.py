@@ -38,6 +38,7 @@ from ..codepipe.executors import StepFailed, TokenLedger, ask
 from ..codepipe.patches import extract_change, fenced_blocks
 from ..errors import LogoMeshError
 from .examples import example_probes
+from .fit import fit_part
 from .rates import Plan
 from .select import Selection, select
 from .types import Candidate, CodeTask, Evidence, Probe
@@ -198,6 +199,7 @@ class EvidenceEngine:
         text, _ = extract_change(reply, task.part)
         if text is None:
             return None
+        text = fit_part(task, text)
         cand = Candidate(id=f"C{n}", text=task.compose(text), author=role,
                          model_id=self.executors[role].model_id, origin=origin,
                          temperature=temperature, seed=seed, parent=parent, framing=framing)

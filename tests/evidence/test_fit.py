@@ -1,0 +1,43 @@
+"""Fitting a rewritten part of a big file back in: what the rest of the file has is not copied."""
+
+from __future__ import annotations
+
+from logomesh_tui.evidence.fit import fit_part
+from logomesh_tui.evidence.types import CodeTask
+
+HEAD = ('import { useState, useEffect } from "react";\n\n'
+        "export interface Filters {\n  region: string;\n}\n\n")
+PART = ("function FilterBar(props: any) {\n"
+        "  return <input value={props.filters.region} />;\n}\n\n")
+TAIL = ("export default function Dashboard() {\n"
+        '  const [filters] = useState<Filters>({ region: "all" });\n'
+        "  return <FilterBar filters={filters} />;\n}\n")
+TASK = CodeTask(instruction="Remove the `any`.", file_name="Dashboard.tsx",
+                starter=HEAD + PART + TAIL, focus=(len(HEAD), len(HEAD) + len(PART)))
+
+
+def test_a_part_that_repeats_the_files_imports_and_types_keeps_only_what_it_adds():
+    reply = ('import React, { useState, useMemo } from "react";\n'
+             'import { useEffect } from "react";\n\n'
+             "interface Filters {\n  region: string;\n  search: string;\n}\n\n"
+             "interface FilterBarProps {\n  filters: Filters;\n}\n\n"
+             "function FilterBar(props: FilterBarProps) {\n"
+             "  const region = useMemo(() => props.filters.region, [props.filters.region]);\n"
+             "  return <input value={region} />;\n}\n\n"
+             "export default function Dashboard() {\n  return null;\n}\n")
+    fitted = fit_part(TASK, reply)
+    assert 'import React, { useMemo } from "react";' in fitted
+    assert "useEffect" not in fitted and "useState" not in fitted
+    assert "interface Filters {" not in fitted  # the file's own Filters stays
+    assert "interface FilterBarProps" in fitted and "function FilterBar(props: FilterBarProps)" in fitted
+    assert "Dashboard" not in fitted  # declared in the rest of the file
+    whole = TASK.compose(fitted)
+    assert whole.count("interface Filters {") == 1 and whole.count("function Dashboard") == 1
+
+
+def test_a_part_without_copies_and_a_task_without_focus_are_left_alone():
+    reply = "function FilterBar(props: { filters: Filters }) {\n  return null;\n}\n"
+    assert fit_part(TASK, reply) == reply
+    whole = TASK.model_copy(update={"focus": None})
+    text = 'import { useState } from "react";\nexport const x = 1;\n'
+    assert fit_part(whole, text) == text
