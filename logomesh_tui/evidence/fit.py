@@ -7,8 +7,8 @@ candidate for one component of ``Dashboard.tsx`` re-imported ``useState`` and re
 ``Filters``, and failed tsc with "Duplicate identifier" for that alone). :func:`fit_part` keeps
 what the part adds and drops what the rest of the file already has:
 
-- an import of names the file already imports is dropped; an import that brings new names keeps
-  only those (an import declaration may stand anywhere at a module's top level);
+- an import of names the file already imports or declares is dropped; an import that brings
+  new names keeps only those (an import declaration may stand anywhere at a module's top level);
 - a type, interface, enum, function, class or constant declared outside the part, and not in the
   original part, is dropped from the reply (the file's own stays; changing it is not the
   part's job).
@@ -93,7 +93,9 @@ def fit_part(task: CodeTask, new_part: str) -> str:
     out = []
     for c in chunks:
         if c.kind == "imports":
-            out.append(_fit_imports(c.text, known_imports))
+            # A name the rest of the file declares is not imported either (a small model
+            # imports the file's own `Filters` type "from './types'").
+            out.append(_fit_imports(c.text, known_imports | declared_outside))
         elif c.name and c.name in declared_outside and c.name not in declared_inside:
             continue
         else:

@@ -18,7 +18,8 @@ TASK = CodeTask(instruction="Remove the `any`.", file_name="Dashboard.tsx",
 
 def test_a_part_that_repeats_the_files_imports_and_types_keeps_only_what_it_adds():
     reply = ('import React, { useState, useMemo } from "react";\n'
-             'import { useEffect } from "react";\n\n'
+             'import { useEffect } from "react";\n'
+             'import { Filters } from "./types";\n\n'
              "interface Filters {\n  region: string;\n  search: string;\n}\n\n"
              "interface FilterBarProps {\n  filters: Filters;\n}\n\n"
              "function FilterBar(props: FilterBarProps) {\n"
@@ -27,7 +28,7 @@ def test_a_part_that_repeats_the_files_imports_and_types_keeps_only_what_it_adds
              "export default function Dashboard() {\n  return null;\n}\n")
     fitted = fit_part(TASK, reply)
     assert 'import React, { useMemo } from "react";' in fitted
-    assert "useEffect" not in fitted and "useState" not in fitted
+    assert "useEffect" not in fitted and "useState" not in fitted and "./types" not in fitted
     assert "interface Filters {" not in fitted  # the file's own Filters stays
     assert "interface FilterBarProps" in fitted and "function FilterBar(props: FilterBarProps)" in fitted
     assert "Dashboard" not in fitted  # declared in the rest of the file
