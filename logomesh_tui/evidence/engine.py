@@ -75,7 +75,8 @@ class EngineConfig:
     # After the greedy answers (below), temperature samples from the primary and answers from
     # each extra coder. Measured on the 25 dev tasks (sixth session): the primary's sample at
     # 0.7 passed where no greedy answer did on one task of 25, the 0.5B's 1 of 50 answers, and
-    # each 1.5B call costs ~20 s on 2 cores; a second framing passed on 4 more (seventh).
+    # each 1.5B call costs ~20 s on 2 cores; the second framing (below) is the primary's
+    # extra answer instead.
     samples: int = 0
     temperatures: tuple[float, ...] = (0.7, 1.0, 0.5, 0.9)
     extra_coder_samples: int = 1

@@ -116,8 +116,9 @@ async def run_program_round(session: MultiModelSession, plan: RoundPlan,
             temp = (f", temperature {cand.temperature:g}" if cand.temperature > 0 else "") + (
                 f", framing {cand.framing}" if cand.framing not in ("", "direct") else "")
             parent = by_candidate.get(cand.parent or "")
-            # Candidates written for the task prompt share it (the DPO export pairs them);
-            # a repair's prompt carried its own facts and is not recorded.
+            # A candidate records the task prompt it was written for, in its framing (the DPO
+            # export pairs the round's candidates); a repair's prompt carried its own facts and
+            # is not recorded.
             seen = None if cand.origin == "repair" else [
                 {"role": "system", "content": CODER_SYSTEM},
                 {"role": "user", "content": engine.task_prompt(task, cand.framing or None)}]

@@ -23,6 +23,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -383,17 +384,14 @@ def _new_findings(task: CodeTask, text: str, found: list[Diagnostic],
     first = head.count("\n") + 1
     last_old = task.starter[:b].count("\n") + 1
     last_new = text[:len(text) - len(tail)].count("\n") + 1
-    known: dict[tuple[str, str, int, str], int] = {}
-    for d in original:
-        if d.line and not first <= d.line <= last_old:
-            key = (d.tool, d.code, d.line, d.message)
-            known[key] = known.get(key, 0) + 1
+    known = Counter((d.tool, d.code, d.line, d.message) for d in original
+                    if d.line and not first <= d.line <= last_old)
     out = []
     for d in found:
         if d.line and (d.line < first or d.line > last_new):
             line = d.line if d.line < first else d.line - (last_new - last_old)
             key = (d.tool, d.code, line, d.message)
-            if known.get(key):
+            if known[key]:
                 known[key] -= 1
                 continue
         out.append(d)
