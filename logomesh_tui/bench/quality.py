@@ -143,7 +143,8 @@ async def _self_repair(run: _Run) -> tuple[Candidate | None, list[Candidate], di
             break
         if best is None:
             best = cand
-        feedback = "\n".join(d.render() for d in ev.compile_errors[:8]) or (
+        src = cand.text.splitlines()
+        feedback = "\n".join(d.render(src) for d in ev.compile_errors[:8]) or (
             "The file is unchanged: the task is not done.")
         messages = [*messages[:2], {"role": "assistant", "content": f"```ts\n{cand.text}```"},
                     {"role": "user", "content": (

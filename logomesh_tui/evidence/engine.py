@@ -38,7 +38,7 @@ from ..codepipe.executors import StepFailed, TokenLedger, ask
 from ..codepipe.patches import extract_change, fenced_blocks
 from ..errors import LogoMeshError
 from .examples import example_probes
-from .fit import fit_part
+from .fit import fit_part, part_context
 from .rates import Plan
 from .select import Selection, select
 from .types import Candidate, CodeTask, Evidence, Probe
@@ -168,7 +168,9 @@ class EvidenceEngine:
             what = f"the complete new {task.file_name}"
         else:
             first = task.starter[:task.focus[0]].count("\n") + 1
-            code = [f"Part of {task.file_name} (from line {first}; the rest of the file stays "
+            context = part_context(task)
+            code = [*context, *([""] if context else []),
+                    f"Part of {task.file_name} (from line {first}; the rest of the file stays "
                     "as it is):", f"```ts\n{task.part.rstrip()}\n```"]
             what = "the complete new version of this part"
         if framing != "direct" and task.focus is None:
@@ -340,7 +342,7 @@ class EvidenceEngine:
                 result.stopped = "nothing concrete to repair: best-so-far kept"
                 break
             result.rounds = rnd + 1
-            facts = ev.facts()
+            facts = ev.facts(source=base.text)
             messages = [{"role": "system", "content": CODER_SYSTEM},
                         {"role": "user", "content": self.task_prompt(task)},
                         {"role": "assistant", "content": f"```ts\n{_part_of(task, base.text)}\n```"},

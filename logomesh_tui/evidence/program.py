@@ -145,7 +145,8 @@ async def run_program_round(session: MultiModelSession, plan: RoundPlan,
         elif kind == "evidence":
             verdict: Evidence = obj
             target = by_candidate.get(verdict.candidate)
-            facts = verdict.facts()
+            facts = verdict.facts(
+                source=target.artifact.text if target and target.artifact else None)
             post("verifier", LLMMessage(
                 from_role="verifier", message_type=MessageType.EVIDENCE, confidence=1.0,
                 content=(f"{target.short_id if target else verdict.candidate} "

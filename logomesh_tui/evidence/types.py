@@ -100,9 +100,13 @@ class Diagnostic(BaseModel):
     code: str = ""
     message: str
 
-    def render(self) -> str:
+    def render(self, source: list[str] | None = None) -> str:
+        """One line; with ``source`` (the file's lines), a second quoting the line it points at."""
         where = f"line {self.line}: " if self.line else ""
-        return f"{where}{self.tool} {self.code}: {self.message}"
+        at = ""
+        if source and 0 < self.line <= len(source) and source[self.line - 1].strip():
+            at = f"\n    at: {source[self.line - 1].strip()[:160]}"
+        return f"{where}{self.tool} {self.code}: {self.message}{at}"
 
 
 class Evidence(BaseModel):
@@ -154,15 +158,21 @@ class Evidence(BaseModel):
             out.append("behaves-like-starter")
         return out
 
-    def facts(self, limit: int = 6) -> str:
-        """The verifier's findings as plain lines, for a repair prompt or an evidence message."""
+    def facts(self, limit: int = 6, source: str | None = None) -> str:
+        """The verifier's findings as plain lines, for a repair prompt or an evidence message.
+
+        With ``source`` (the judged file's text), each diagnostic quotes the line it points at:
+        a small coder cannot count lines, and for a part of a file the numbers are the whole
+        file's."""
+        src = source.splitlines() if source is not None else None
         lines: list[str] = []
         if self.unchanged:
-            lines.append("The file is unchanged from the starter: the task is not done.")
+            lines.append("The file is unchanged from the starter: the task is not done. "
+                         "Change the code; do not copy it back.")
         for d in self.compile_errors[:limit]:
-            lines.append(f"tsc --strict: {d.render()}")
+            lines.append(f"tsc --strict: {d.render(src)}")
         for d in self.lint_errors[:limit]:
-            lines.append(f"eslint: {d.render()}")
+            lines.append(f"eslint: {d.render(src)}")
         if self.missing_exports:
             names = ", ".join(self.missing_exports)
             lines.append(f"The file no longer exports {names}, which the original exported: "

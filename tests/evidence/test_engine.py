@@ -130,6 +130,8 @@ async def test_repair_works_from_verifier_facts_and_wins():
                       if "Automatic checks ran" in r.messages[-1]["content"]]
     assert len(repair_prompts) == 1  # stopped once the repair passed
     assert "TS2322" in repair_prompts[0]
+    # The diagnostic quotes the line it points at, not only its number.
+    assert "at: const s: string = x;" in repair_prompts[0]
     assert result.chosen is not None and result.chosen.origin == "repair"
     assert result.evidence[result.chosen.id].passes_all
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from logomesh_tui.evidence.fit import fit_part
+from logomesh_tui.evidence.fit import fit_part, part_context
 from logomesh_tui.evidence.types import CodeTask
 
 HEAD = ('import { useState, useEffect } from "react";\n\n'
@@ -42,3 +42,29 @@ def test_a_part_without_copies_and_a_task_without_focus_are_left_alone():
     whole = TASK.model_copy(update={"focus": None})
     text = 'import { useState } from "react";\nexport const x = 1;\n'
     assert fit_part(whole, text) == text
+
+
+def test_a_part_is_shown_the_types_it_names_and_how_the_file_uses_it():
+    head = ('import { useState } from "react";\n\n'
+            'export type Region = "emea" | "apac";\n\n'
+            "export interface Filters {\n  region: Region;\n}\n\n"
+            "export interface Unrelated {\n  x: number;\n}\n\n")
+    tail = ("export default function Dashboard() {\n"
+            '  const [filters, setFilters] = useState<Filters>({ region: "emea" });\n'
+            "  const onPick = (r: Region) => setFilters({ region: r });\n"
+            "  return <FilterBar filters={filters} onPick={onPick} />;\n}\n")
+    part = ("function FilterBar(props: any) {\n"
+            "  const filters: Filters = props.filters;\n"
+            "  return <input value={filters.region} />;\n}\n\n")
+    task = CodeTask(instruction="Remove the `any`.", file_name="Dashboard.tsx",
+                    starter=head + part + tail, focus=(len(head), len(head) + len(part)))
+    shown = "\n".join(part_context(task))
+    assert "export interface Filters {" in shown and "region: Region;" in shown
+    assert 'export type Region = "emea" | "apac";' in shown  # named by Filters
+    assert "Unrelated" not in shown and "import" not in shown
+    assert "<FilterBar filters={filters} onPick={onPick} />" in shown  # the call site, numbered
+    assert "line 21: return <FilterBar" in shown
+    assert "const onPick = (r: Region) => setFilters({ region: r });" in shown
+    assert "const [filters, setFilters] = useState<Filters>" in shown
+    assert "const filters: Filters = props.filters;" not in shown  # the part's own line
+    assert part_context(CodeTask(instruction="x", starter=part)) == []
