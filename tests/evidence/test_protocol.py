@@ -139,3 +139,26 @@ def test_code_is_never_hollow_and_plain_talk_is_not_role_play():
     assert hollow_reason(_proposal("a", "I am a developer", artifact=True), []) is None
     assert hollow_reason(_proposal("a", "As the critic I suggest splitting the reducer."),
                          []) is None
+
+
+async def test_a_big_component_is_narrowed_to_a_part_with_its_findings_and_context():
+    from pathlib import Path
+
+    from logomesh_tui.evidence.engine import EvidenceEngine
+    from logomesh_tui.evidence.program import code_task_for
+    from logomesh_tui.evidence.rates import Plan
+    from logomesh_tui.evidence.verifier import Verifier
+
+    text = (Path(__file__).resolve().parents[2] / "examples" / "Dashboard.tsx").read_text()
+    task = await code_task_for("Remove the `any` types.", {"Dashboard.tsx": text})
+    assert task is not None and task.focus is not None
+    assert "function FilterBar(props: any)" in task.part
+    # The findings that chose the part, quoted, are in the instruction the coders get ...
+    assert "no-explicit-any" in task.instruction
+    assert "at: function FilterBar(props: any) {" in task.instruction
+    # ... and the prompt shows the types the part names and how the file calls it.
+    fake = FakeBackend("scripted-coder-1.5b", n_ctx=8192)
+    eng = EvidenceEngine(executors={"c": fake}, plan=Plan(primary="c"), verifier=Verifier(task))
+    prompt = eng.task_prompt(task)
+    assert "export interface Filters {" in prompt
+    assert "<FilterBar filters={filters}" in prompt
