@@ -321,10 +321,20 @@ class EvidenceEngine:
                     batch.append(c)
         await self._judge(result, batch)
         self._select(result)
+        last_repair: Candidate | None = None
         for rnd in range(cfg.repair_rounds):
             if result.chosen is None or self._budget_left() <= 0:
                 break
             base = result.chosen
+            # A later round goes on from the last repair when it changed something (it fixed
+            # its parent's facts and may have made new ones: measured on the seed scenario, the
+            # repair removed `any` and then failed tsc on a string where a union was wanted);
+            # selection still runs over everything seen, so the result never gets worse.
+            if (last_repair is not None and not self._passing(result)
+                    and _concrete(result.evidence[last_repair.id])
+                    and last_repair.text not in {c.text for c in result.candidates
+                                                 if c is not last_repair}):
+                base = last_repair
             if self._passing(result):
                 # A weaker model's answer that passes with no assertion behind it is weak
                 # evidence; when the strongest model's greedy answer failed on a concrete fact
@@ -356,6 +366,7 @@ class EvidenceEngine:
                               messages=messages, parent=base.id)
             if c is None:
                 break
+            last_repair = c
             await self._judge(result, [c])
             self._select(result)
         if self._passing(result):

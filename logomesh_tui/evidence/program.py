@@ -34,6 +34,8 @@ if TYPE_CHECKING:
     from .types import CodeTask
 
 PART_TOKENS = 600
+#: Repair rounds in a conversation's evidence round (the benchmark's default is one).
+CONVERSATION_REPAIR_ROUNDS = 3
 _TS_SUFFIXES = (".ts", ".tsx", ".mts", ".cts")
 
 
@@ -93,7 +95,7 @@ async def run_program_round(session: MultiModelSession, plan: RoundPlan,
     """Run ``plan`` with its program; see the module docstring."""
     if plan.program != "evidence":
         raise LogoMeshError(f"unknown program round {plan.program!r}: only 'evidence' exists")
-    from .engine import CODER_SYSTEM, EvidenceEngine
+    from .engine import CODER_SYSTEM, EngineConfig, EvidenceEngine
     from .rates import PassRates, plan_roles
     from .types import Candidate, Evidence, Probe
     from .verifier import Verifier, VerifierConfig
@@ -171,8 +173,11 @@ async def run_program_round(session: MultiModelSession, plan: RoundPlan,
                 chosen_message=chosen.id if chosen else None, groups=obj.groups,
                 scores=obj.scores, dropped=obj.dropped))
 
+    # A conversation is watched, not timed per task like the benchmark: it may repair a few
+    # rounds more (each stops as soon as a candidate passes).
     engine = EvidenceEngine(executors=executors, plan=roles,
                             verifier=Verifier(task, config=VerifierConfig(with_types=True)),
+                            config=EngineConfig(repair_rounds=CONVERSATION_REPAIR_ROUNDS),
                             on_event=on_event)
     result = await engine.solve(task)
     session.total_tokens += engine.ledger.total_tokens

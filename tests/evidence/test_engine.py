@@ -423,3 +423,26 @@ async def test_a_second_framing_of_the_task_can_find_what_the_first_missed():
     assert "Task:" not in eng.task_prompt(TASK, "direct")
     with pytest.raises(LogoMeshError, match="unknown framing"):
         eng.task_prompt(TASK, "shout")
+
+
+async def test_a_later_repair_round_goes_on_from_the_last_repair():
+    # The greedy answer compiles and fails the stated example; its repair fixes the behaviour
+    # but breaks the types; only a repair of that repair passes. Repairing the selected answer
+    # (the greedy one, which compiles) again would give the same broken repair.
+    step = ("export function clamp(x: number, lo: number, hi: number): number {\n"
+            "  const s: string = Math.min(hi, Math.max(lo, x));\n  return Number(s);\n}\n")
+
+    def responder(req, _backend):
+        if "careful tester" in req.messages[0]["content"]:
+            return fenced(PROBE)
+        if "Automatic checks ran" in req.messages[-1]["content"]:
+            repaired = req.messages[-2]["content"]
+            return fenced(RIGHT if "const s: string" in repaired else step)
+        return fenced(HALF)
+
+    fake = FakeBackend("scripted-coder-1.5b", n_ctx=8192, responder=responder)
+    result = await engine(fake, repair_rounds=2, other_framings=()).solve(TASK)
+    repairs = [c for c in result.candidates if c.origin == "repair"]
+    assert [c.text for c in repairs] == [step, RIGHT]
+    assert repairs[1].parent == repairs[0].id
+    assert result.chosen is repairs[1] and result.evidence[repairs[1].id].passes_all
