@@ -333,7 +333,7 @@ class EvidenceEngine:
             if (last_repair is not None and not self._passing(result)
                     and _concrete(result.evidence[last_repair.id])
                     and last_repair.text not in {c.text for c in result.candidates
-                                                 if c is not last_repair}):
+                                                 if c.id == last_repair.parent}):
                 base = last_repair
             if self._passing(result):
                 # A weaker model's answer that passes with no assertion behind it is weak
