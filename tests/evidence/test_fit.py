@@ -68,3 +68,18 @@ def test_a_part_is_shown_the_types_it_names_and_how_the_file_uses_it():
     assert "const [filters, setFilters] = useState<Filters>" in shown
     assert "const filters: Filters = props.filters;" not in shown  # the part's own line
     assert part_context(CodeTask(instruction="x", starter=part)) == []
+
+
+def test_a_common_strict_finding_comes_with_a_hint_and_its_line():
+    from logomesh_tui.evidence.types import Diagnostic, hint_for
+
+    d = Diagnostic(tool="tsc", line=2, code="TS2322",
+                   message="Type 'string' is not assignable to type '\"all\" | Region'.")
+    shown = d.render(["const a = 1;", "  region: e.target.value,"])
+    assert "at: region: e.target.value," in shown and "value as TheType" in shown
+    # The same code for a non-literal target gets no literal-union hint.
+    assert hint_for("TS2322", "Type 'string' is not assignable to type 'number'.") == ""
+    assert "let" in hint_for("TS2588", "Cannot assign to 'key' because it is a constant.")
+    assert "undefined" in hint_for("TS2345", "Argument of type 'V | undefined' is not "
+                                   "assignable to parameter of type 'V'.")
+    assert "hint" not in d.render()  # an evidence line without its source stays one line
