@@ -101,7 +101,11 @@ def fit_part(task: CodeTask, new_part: str) -> str:
         else:
             out.append(c.text)
     fitted = "".join(out)
-    return fitted if fitted.strip() else new_part
+    if not fitted.strip():
+        return new_part
+    # The blank lines that ended the original part (before the next declaration) stay.
+    trailing = original[len(original.rstrip("\n")):] or "\n"
+    return fitted.rstrip("\n") + trailing
 
 
 _IDENT_RE = re.compile(r"[A-Za-z_$][\w$]*")

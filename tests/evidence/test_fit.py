@@ -34,11 +34,13 @@ def test_a_part_that_repeats_the_files_imports_and_types_keeps_only_what_it_adds
     assert "Dashboard" not in fitted  # declared in the rest of the file
     whole = TASK.compose(fitted)
     assert whole.count("interface Filters {") == 1 and whole.count("function Dashboard") == 1
+    assert "}\n\nexport default function Dashboard" in whole  # the blank line between stays
 
 
 def test_a_part_without_copies_and_a_task_without_focus_are_left_alone():
     reply = "function FilterBar(props: { filters: Filters }) {\n  return null;\n}\n"
-    assert fit_part(TASK, reply) == reply
+    # Only the blank line that separated the original part from what follows is restored.
+    assert fit_part(TASK, reply) == reply + "\n"
     whole = TASK.model_copy(update={"focus": None})
     text = 'import { useState } from "react";\nexport const x = 1;\n'
     assert fit_part(whole, text) == text
