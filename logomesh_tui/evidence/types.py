@@ -93,6 +93,10 @@ class ProbeRun(BaseModel):
     output: str = ""
 
 
+_LITERAL = ("a plain string is not one of those literal values: check it against them, or write "
+            "`value as TheType` where it can only be one of them")
+_UNDEFINED = "the value may be undefined here: check it first, or give a default with ??"
+
 #: What a common strict-mode finding asks for, in a line a small coder can act on: general
 #: TypeScript knowledge keyed by diagnostic code (and, where one code covers several cases, by
 #: its message), never anything from a task. Measured on the seed scenario and the dev tasks:
@@ -101,17 +105,13 @@ class ProbeRun(BaseModel):
 #: it kept the const.
 HINTS: tuple[tuple[str, str, str], ...] = (
     ("TS2322", r"^Type 'string' is not assignable to type '(?:\"|[^']*\")",
-     "a plain string is not one of those literal values: check it against them, or write "
-     "`value as TheType` where it can only be one of them"),
+     _LITERAL),
     ("TS2345", r"^Argument of type 'string' is not assignable to parameter of type '(?:\"|[^']*\")",
-     "a plain string is not one of those literal values: check it against them, or write "
-     "`value as TheType` where it can only be one of them"),
-    ("TS2532", "", "the value may be undefined here: check it first, or give a default with ??"),
-    ("TS18048", "", "the value may be undefined here: check it first, or give a default with ??"),
-    ("TS2345", "undefined", "the value may be undefined here: check it first, or give a default "
-     "with ??"),
-    ("TS2322", "undefined", "the value may be undefined here: check it first, or give a default "
-     "with ??"),
+     _LITERAL),
+    ("TS2532", "", _UNDEFINED),
+    ("TS18048", "", _UNDEFINED),
+    ("TS2345", "undefined", _UNDEFINED),
+    ("TS2322", "undefined", _UNDEFINED),
     ("TS2588", "", "declare it with let instead of const, or compute a new const"),
     ("TS7006", "", "give the parameter an explicit type"),
     ("TS7031", "", "give the destructured parameter an explicit type"),
