@@ -330,10 +330,11 @@ class EvidenceEngine:
             # its parent's facts and may have made new ones: measured on the seed scenario, the
             # repair removed `any` and then failed tsc on a string where a union was wanted);
             # selection still runs over everything seen, so the result never gets worse.
+            parent = next((c for c in result.candidates
+                           if last_repair is not None and c.id == last_repair.parent), None)
             if (last_repair is not None and not self._passing(result)
                     and _concrete(result.evidence[last_repair.id])
-                    and last_repair.text not in {c.text for c in result.candidates
-                                                 if c.id == last_repair.parent}):
+                    and (parent is None or last_repair.text != parent.text)):
                 base = last_repair
             if self._passing(result):
                 # A weaker model's answer that passes with no assertion behind it is weak

@@ -151,8 +151,8 @@ def part_context(task: CodeTask, max_lines: int = 40) -> list[str]:
     last_line = first_line + part.count("\n")
     uses: list[str] = []
     passed_in: list[str] = []
-    for no, line in enumerate(starter.splitlines(), 1):
-        if first_line <= no <= last_line or not inside:
+    for no, line in enumerate(starter.splitlines() if inside else [], 1):
+        if first_line <= no <= last_line:
             continue
         names = set(_IDENT_RE.findall(line))
         if not names & inside or re.match(r"\s*(import|export\s*\{)", line):

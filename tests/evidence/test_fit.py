@@ -12,8 +12,15 @@ PART = ("function FilterBar(props: any) {\n"
 TAIL = ("export default function Dashboard() {\n"
         '  const [filters] = useState<Filters>({ region: "all" });\n'
         "  return <FilterBar filters={filters} />;\n}\n")
-TASK = CodeTask(instruction="Remove the `any`.", file_name="Dashboard.tsx",
-                starter=HEAD + PART + TAIL, focus=(len(HEAD), len(HEAD) + len(PART)))
+
+
+def focused(head: str, part: str, tail: str) -> CodeTask:
+    """A Dashboard.tsx task narrowed to ``part``."""
+    return CodeTask(instruction="Remove the `any`.", file_name="Dashboard.tsx",
+                    starter=head + part + tail, focus=(len(head), len(head) + len(part)))
+
+
+TASK = focused(HEAD, PART, TAIL)
 
 
 def test_a_part_that_repeats_the_files_imports_and_types_keeps_only_what_it_adds():
@@ -58,9 +65,7 @@ def test_a_part_is_shown_the_types_it_names_and_how_the_file_uses_it():
     part = ("function FilterBar(props: any) {\n"
             "  const filters: Filters = props.filters;\n"
             "  return <input value={filters.region} />;\n}\n\n")
-    task = CodeTask(instruction="Remove the `any`.", file_name="Dashboard.tsx",
-                    starter=head + part + tail, focus=(len(head), len(head) + len(part)))
-    shown = "\n".join(part_context(task))
+    shown = "\n".join(part_context(focused(head, part, tail)))
     assert "export interface Filters {" in shown and "region: Region;" in shown
     assert 'export type Region = "emea" | "apac";' in shown  # named by Filters
     assert "Unrelated" not in shown and "import" not in shown
