@@ -49,6 +49,15 @@ _CALL_RE = re.compile(r"^(\w+)\s*\((.*)\)$", re.S)
 _NAME_RE = re.compile(r"`(\w+)\s*(?:\(|`)")
 #: What may come right before an example's input on its line.
 _LEAD_RE = re.compile(r"(?:^|[:,;(.]|^\s*[-*]|e\.g\.)\s*$", re.I)
+#: "The line `a,b,,c` gives ...": an input shown as raw text (not a JavaScript literal) after a
+#: noun that says it is one string.
+_RAW_LEAD_RE = re.compile(r"\b(?:the|a|an)\s+(?:line|string|text|input)\s*$", re.I)
+#: "an empty line gives `[""]`": the input named in words.
+_EMPTY_EXAMPLE_RE = re.compile(
+    r"(?:^|[:,;(.]\s|^\s*[-*]\s)\s*(?:an?|the)\s+empty\s+(string|line|text|array|list|object)"
+    rf"{_ARROW}`([^`\n]+)`", re.I)
+_EMPTY_INPUT = {"string": '""', "line": '""', "text": '""', "array": "[]", "list": "[]",
+                "object": "{}"}
 
 
 @dataclass(frozen=True)
@@ -262,37 +271,60 @@ def stated_examples(instruction: str, source: str) -> list[Example]:
         for m in _EXAMPLE_RE.finditer(line):
             lhs = m.group(1) or m.group(2)
             rhs = (m.group(4) or m.group(5)).strip()
+            # Raw text after "the line" / "the string" is one string argument, quoted here.
+            raw = (m.group(1) is not None and literal_kind(lhs) is None
+                   and bool(_RAW_LEAD_RE.search(line[:m.start()])))
             # A bare number only before an arrow: "3 returns `undefined`" in a sentence about
             # a sequence of renders is not an example.
-            if not _LEAD_RE.search(line[:m.start()]) or (m.group(2) and m.group(3).isalpha()):
+            if not (raw or _LEAD_RE.search(line[:m.start()])) or (
+                    m.group(2) and m.group(3).isalpha()):
                 continue
-            call = _CALL_RE.match(lhs.strip())
-            if call and call.group(1) in functions:
+            call = None if raw else _CALL_RE.match(lhs.strip())
+            if raw:
+                fn_or_none = _subject(line[:m.start()], functions)
+                if fn_or_none is None or not _takes(fn_or_none, '""'):
+                    continue
+                fn, args = fn_or_none, json.dumps(lhs)
+                arg_parts = [args]
+            elif call and call.group(1) in functions:
                 fn, args = functions[call.group(1)], call.group(2).strip()
                 arg_parts = [a for a in _split_top(args) if a.strip()] if args else []
                 if any(literal_kind(a) is None for a in arg_parts):
                     continue
             else:
-                if literal_kind(lhs) is None:
+                subject = _subject(line[:m.start()], functions)
+                if literal_kind(lhs) is None or subject is None:
                     continue
-                named = [n for n in _NAME_RE.findall(line[:m.start()]) if n in functions]
-                if named:
-                    fn = functions[named[-1]]
-                elif len(functions) == 1:
-                    fn = next(iter(functions.values()))
-                else:
-                    continue
-                args, arg_parts = lhs.strip(), [lhs]
-            kind = literal_kind(rhs)
-            if (kind is None or not _agrees(kind, fn.returns, fn.type_params)
-                    or len(arg_parts) < fn.required
-                    or len(arg_parts) > max(fn.params, fn.required)):
-                continue
-            if (fn.name, args) in seen:
-                continue
-            seen.add((fn.name, args))
-            out.append(Example(function=fn.name, args=args, expected=rhs, text=m.group(0)))
+                fn, args, arg_parts = subject, lhs.strip(), [lhs]
+            _add(out, seen, fn, args, len(arg_parts), rhs, m.group(0))
+        for m in _EMPTY_EXAMPLE_RE.finditer(line):
+            fn_or_none = _subject(line[:m.start()], functions)
+            literal = _EMPTY_INPUT[m.group(1).lower()]
+            if fn_or_none is not None and _takes(fn_or_none, literal):
+                _add(out, seen, fn_or_none, literal, 1, m.group(3).strip(),
+                     m.group(0).lstrip(":,;(.-* \t"))
     return out
+
+
+def _subject(before: str, functions: dict[str, Function]) -> Function | None:
+    """The function an example's sentence is about: the last one named before it, else the
+    file's only one."""
+    named = [n for n in _NAME_RE.findall(before) if n in functions]
+    if named:
+        return functions[named[-1]]
+    return next(iter(functions.values())) if len(functions) == 1 else None
+
+
+def _add(out: list[Example], seen: set[tuple[str, str]], fn: Function, args: str, n_args: int,
+         expected: str, text: str) -> None:
+    """Append the example when its expected value fits ``fn``'s return type and the argument
+    count fits its parameters, once per (function, arguments)."""
+    kind = literal_kind(expected)
+    if (kind is None or not _agrees(kind, fn.returns, fn.type_params) or n_args < fn.required
+            or n_args > max(fn.params, fn.required) or (fn.name, args) in seen):
+        return
+    seen.add((fn.name, args))
+    out.append(Example(function=fn.name, args=args, expected=expected, text=text))
 
 
 @dataclass(frozen=True)

@@ -160,3 +160,26 @@ def test_loading_a_missing_or_empty_folder_is_a_clear_error(tmp_path):
     (tmp_path / "t1" / "task.md").write_text("x")
     with pytest.raises(TaskError, match="input.ts"):
         load_tasks(tmp_path)
+
+
+async def test_every_reference_passes_the_facts_a_program_reads_from_its_task(tasks):
+    """The examples and throws the verifier reads from a task's text (evidence/examples.py) hold
+    for its reference: a misread example would damn right answers in every loop."""
+    from logomesh_tui.bench.quality import code_task
+    from logomesh_tui.evidence.examples import example_probes
+    from logomesh_tui.evidence.types import Candidate
+    from logomesh_tui.evidence.verifier import Verifier, VerifierConfig
+
+    checked = 0
+    for t in tasks:
+        task = code_task(t)
+        probes = example_probes(task)
+        if not probes:
+            continue
+        ev = (await Verifier(task, config=VerifierConfig(lint=False)).verify(
+            [Candidate(id="R", text=t.reference or "", author="reference", origin="greedy")],
+            probes))["R"]
+        assert ev.asserts_total == len(probes), t.name
+        assert ev.asserts_passed == ev.asserts_total, (t.name, ev.facts())
+        checked += 1
+    assert checked >= 8

@@ -55,6 +55,21 @@ def test_the_function_comes_from_the_sentence_when_a_file_exports_several():
     assert found(text, TWO) == [("pack", '"aab"', '"a2b"'), ("unpack", '"a2b"', '"aab"')]
 
 
+def test_raw_text_after_the_line_and_empty_inputs_in_words_are_read():
+    split = "export function cells(line: string): string[] {\n  return [line];\n}\n"
+    text = ('Lines are shown raw. The line `a,b,,c` gives `["a", "b", "", "c"]`; an empty line '
+            'gives `[""]`; the line `"x,y",z` gives `["x,y", "z"]`.')
+    assert found(text, split) == [("cells", '"a,b,,c"', '["a", "b", "", "c"]'),
+                                  ("cells", '"\\"x,y\\",z"', '["x,y", "z"]'),
+                                  ("cells", '""', '[""]')]
+    # Raw text with no noun saying it is one string, or for a function that takes a number,
+    # or a count in words before "empty": not read.
+    assert found('Then `a,b` gives `["a", "b"]`.', split) == []
+    digits = "export function digits(n: number): string[] {\n  return [];\n}\n"
+    assert found('The input `1 2` gives `["1", "2"]`; an empty string gives `[]`.', digits) == []
+    assert found('ten empty lines give `[""]`', split) == []
+
+
 def test_hooks_async_functions_and_missing_arguments_are_skipped():
     hook = "export function useCount(start: number): number {\n  return start;\n}\n"
     assert found("Examples: 3 → 3.", hook) == []
