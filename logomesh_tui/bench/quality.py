@@ -299,14 +299,14 @@ async def calibrate(executors_by_role: Mapping[str, TurnExecutor], tasks_dir: Pa
                        toolchain, DEFAULT_TOKEN_BUDGET, max_tokens, False)
             cand, _, _ = await _single(run)
             if cand is None:
-                rates.record(model, False)
+                rates.record(model, False, task.name)
             else:
                 answers.append((model, task, cand.text))
             if on_progress:
                 on_progress(f"calibrate {model} {task.name}")
-    for (model, _, _), out in zip(answers, check_answers(
+    for (model, task, _), out in zip(answers, check_answers(
             toolchain, [(t, a) for _, t, a in answers]), strict=True):
-        rates.record(model, out.passed)
+        rates.record(model, out.passed, task.name)
     return {m: [rates.counts[m]["passed"], rates.counts[m]["attempts"]] for m in by_model}
 
 

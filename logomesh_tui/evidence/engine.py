@@ -149,9 +149,10 @@ class EvidenceEngine:
             return None
         return result.text
 
-    def task_prompt(self, task: CodeTask, framing: str | None = None) -> str:
+    def task_prompt(self, task: CodeTask, framing: str | None = None, findings: str = "") -> str:
         """What a coder is told: the task, the other files' exports, the file, in one of
-        :data:`FRAMINGS` (the engine's configured one by default)."""
+        :data:`FRAMINGS` (the engine's configured one by default); ``findings`` (the
+        verifier's facts on an earlier answer) go right before the closing request."""
         framing = framing or self.config.framing
         if framing not in FRAMINGS:
             raise LogoMeshError(f"unknown framing {framing!r}; choose one of: "
@@ -176,14 +177,16 @@ class EvidenceEngine:
         if framing != "direct" and task.focus is None:
             code[0] = (f"The current {task.file_name} (it does not do what the task "
                        f"{'below ' if framing == 'code-first' else ''}asks yet):")
+        found = ["An earlier answer was checked automatically (the compiler, the linter, test "
+                 f"scripts under node). The checks report:\n{findings.strip()}", ""] if findings else []
         if framing == "plan":
-            return "\n".join([task.instruction.strip(), "", *support, *code,
+            return "\n".join([task.instruction.strip(), "", *support, *code, *found,
                               "First say in one short sentence what is wrong and what you will "
                               f"change. Then reply with {what} in one ```ts block."])
         if framing == "code-first":
-            return "\n".join([*support, *code, "", "Task:", task.instruction.strip(), "",
+            return "\n".join([*support, *code, "", "Task:", task.instruction.strip(), "", *found,
                               f"Reply with {what} in one ```ts block."])
-        return "\n".join([task.instruction.strip(), "", *support, *code,
+        return "\n".join([task.instruction.strip(), "", *support, *code, *found,
                           f"Reply with {what} in one ```ts block."])
 
     async def propose(self, task: CodeTask, role: str, origin: str, temperature: float,
@@ -354,15 +357,25 @@ class EvidenceEngine:
                 break
             result.rounds = rnd + 1
             facts = ev.facts(source=base.text)
-            messages = [{"role": "system", "content": CODER_SYSTEM},
-                        {"role": "user", "content": self.task_prompt(task)},
-                        {"role": "assistant", "content": f"```ts\n{_part_of(task, base.text)}\n```"},
-                        {"role": "user", "content": (
-                            "Automatic checks ran on your file (the compiler, the linter, and "
-                            "test scripts run under node). They report:\n"
-                            f"{facts}\n\n"
-                            f"Fix {task.file_name} so these checks pass and the task is done. "
-                            f"Reply with the complete corrected {task.file_name} in one ```ts block.")}]
+            if ev.unchanged:
+                # The answer was the file copied back: shown it again as the model's own turn,
+                # the model copies it again (measured on the dev tasks: every repair of a
+                # copied file was the same copy). Instead the task is put afresh in the "plan"
+                # framing (the one that copied least, see FRAMINGS) with the facts in it.
+                messages = [{"role": "system", "content": CODER_SYSTEM},
+                            {"role": "user",
+                             "content": self.task_prompt(task, "plan", findings=facts)}]
+            else:
+                messages = [
+                    {"role": "system", "content": CODER_SYSTEM},
+                    {"role": "user", "content": self.task_prompt(task)},
+                    {"role": "assistant", "content": f"```ts\n{_part_of(task, base.text)}\n```"},
+                    {"role": "user", "content": (
+                        "Automatic checks ran on your file (the compiler, the linter, and "
+                        "test scripts run under node). They report:\n"
+                        f"{facts}\n\n"
+                        f"Fix {task.file_name} so these checks pass and the task is done. "
+                        f"Reply with the complete corrected {task.file_name} in one ```ts block.")}]
             c = await add(self.plan.primary, "repair", 0.2 * rnd, cfg.seed + 200 + rnd,
                               messages=messages, parent=base.id)
             if c is None:

@@ -39,6 +39,8 @@ class PassRates:
     """Attempts and passes per model id."""
 
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    # Per model, each measured task's outcome (task name -> passed).
+    tasks: dict[str, dict[str, bool]] = field(default_factory=dict)
     path: Path | None = None
 
     @classmethod
@@ -51,15 +53,31 @@ class PassRates:
             except (OSError, ValueError):
                 continue
             if isinstance(data, dict):
+                models = {m: v for m, v in data.get("models", {}).items() if isinstance(v, dict)}
                 counts = {m: {"attempts": int(v.get("attempts", 0)), "passed": int(v.get("passed", 0))}
-                          for m, v in data.get("models", {}).items() if isinstance(v, dict)}
-                return cls(counts=counts, path=path)
+                          for m, v in models.items()}
+                tasks = {m: {str(t): bool(ok) for t, ok in v["tasks"].items()}
+                         for m, v in models.items() if isinstance(v.get("tasks"), dict)}
+                return cls(counts=counts, tasks=tasks, path=path)
         return cls(path=path)
 
-    def record(self, model_id: str, passed: bool) -> None:
+    def record(self, model_id: str, passed: bool, task: str | None = None) -> None:
+        """One attempt; with ``task`` (its name), the outcome is kept per task too (the latest
+        attempt's), so models can be compared task by task (:meth:`rescues`)."""
         c = self.counts.setdefault(model_id, {"attempts": 0, "passed": 0})
         c["attempts"] += 1
         c["passed"] += int(passed)
+        if task is not None:
+            self.tasks.setdefault(model_id, {})[task] = passed
+
+    def rescues(self, model_id: str, over: str) -> int | None:
+        """On the tasks both were measured on, how many ``model_id`` passed and ``over``
+        failed; None when they share no measured task."""
+        mine, theirs = self.tasks.get(model_id, {}), self.tasks.get(over, {})
+        common = set(mine) & set(theirs)
+        if not common:
+            return None
+        return sum(1 for t in common if mine[t] and not theirs[t])
 
     def rate(self, model_id: str) -> float | None:
         """Laplace-smoothed pass rate, or None when never measured."""
@@ -71,7 +89,9 @@ class PassRates:
     def save(self, path: Path | None = None) -> Path:
         dest = path or self.path or default_store()
         dest.parent.mkdir(parents=True, exist_ok=True)
-        dest.write_text(json.dumps({"models": self.counts}, indent=2, sort_keys=True))
+        models = {m: {**c, **({"tasks": self.tasks[m]} if self.tasks.get(m) else {})}
+                  for m, c in self.counts.items()}
+        dest.write_text(json.dumps({"models": models}, indent=2, sort_keys=True))
         return dest
 
     def ranked(self, model_ids: list[str]) -> list[str]:
@@ -98,10 +118,13 @@ class Plan:
 
 def plan_roles(executors: Mapping[str, TurnExecutor], rates: PassRates, *,
                min_share: float = 0.5) -> Plan:
-    """The best-measured model codes; others code too only if their measured rate is at least
-    ``min_share`` of the best's (weaker models only where they pay off); the tester is the
-    next-best measured model when it clears the same bar (a second opinion on behaviour), else
-    the primary."""
+    """The best-measured model codes; the tester is the next-best measured model whose rate is
+    at least ``min_share`` of the best's (a second opinion on behaviour, cheaper than the
+    primary), else the primary. Others code too only where they pay off: their rate clears the
+    same bar and, where both were measured task by task, they passed at least one task the best
+    model failed (a weaker model that passes only what the best one passes adds calls, never
+    passes: measured in the pool on the dev tasks, the 0.5B's answers passed none of the tasks
+    the 1.5B's greedy answer failed, 0 of 14 in two runs)."""
     if not executors:
         raise ValueError("no executors given")
     by_model: dict[str, list[str]] = {}
@@ -110,13 +133,14 @@ def plan_roles(executors: Mapping[str, TurnExecutor], rates: PassRates, *,
     order = rates.ranked(list(by_model))
     primary = by_model[order[0]][0]
     best = rates.rate(order[0])
-    extras: list[str] = []
+    clears: list[str] = []
     if best is not None:
         for m in order[1:]:
             r = rates.rate(m)
             # A model that never passed does not pay, however the smoothing rounds its rate
             # (0 of 2 smooths to 0.25, half of 1 of 2's 0.5).
             if r is not None and rates.counts[m]["passed"] > 0 and r >= min_share * best:
-                extras.append(by_model[m][0])
-    tester = extras[0] if extras else primary
+                clears.append(m)
+    extras = [by_model[m][0] for m in clears if rates.rescues(m, order[0]) != 0]
+    tester = by_model[clears[0]][0] if clears else primary
     return Plan(primary=primary, extra_coders=tuple(extras), tester=tester)

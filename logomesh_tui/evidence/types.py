@@ -124,6 +124,33 @@ HINTS: tuple[tuple[str, str, str], ...] = (
 )
 
 
+#: Messages that say "Object" where they mean the expression at the column (TS2532, TS2531,
+#: TS18047/18049 "Object is possibly 'null'"): a small coder guards the wrong operand.
+_UNNAMED_RE = re.compile(r"^Object is possibly")
+_EXPR_RE = re.compile(r"[A-Za-z_$][\w$]*(?:\??\.[A-Za-z_$][\w$]*|\[[^\[\]\n]*\])*")
+
+
+def _expression_at(line: str, column: int) -> str:
+    """The member chain starting at 1-based ``column`` of ``line``, with the call that ends it
+    (``totals.get(order.customer)``), or "" when none starts there."""
+    if column <= 0 or column > len(line):
+        return ""
+    m = _EXPR_RE.match(line, column - 1)
+    if not m:
+        return ""
+    end = m.end()
+    if line[end:end + 1] == "(":
+        depth = 0
+        for i in range(end, len(line)):
+            depth += {"(": 1, ")": -1}.get(line[i], 0)
+            if depth == 0:
+                end = i + 1
+                break
+        else:
+            return ""
+    return line[m.start():end][:120]
+
+
 def hint_for(code: str, message: str) -> str:
     """The :data:`HINTS` line for a finding, or ""."""
     for c, pattern, hint in HINTS:
@@ -137,15 +164,20 @@ class Diagnostic(BaseModel):
 
     tool: str = Field(description="tsc | eslint")
     line: int = 0
+    column: int = 0
     code: str = ""
     message: str
 
     def render(self, source: list[str] | None = None) -> str:
-        """One line; with ``source`` (the file's lines), a second quoting the line it points at."""
+        """One line; with ``source`` (the file's lines), a second quoting the line it points at
+        (and, where the message does not name it, the expression the column points at)."""
         where = f"line {self.line}: " if self.line else ""
         at = ""
         if source and 0 < self.line <= len(source) and source[self.line - 1].strip():
             at = f"\n    at: {source[self.line - 1].strip()[:160]}"
+            expr = _expression_at(source[self.line - 1], self.column)
+            if expr and _UNNAMED_RE.match(self.message):
+                at += f"\n    the expression: {expr}"
         hint = hint_for(self.code, self.message)
         if source is not None and hint:
             at += f"\n    hint: {hint}"

@@ -218,7 +218,7 @@ class Verifier:
                         new_bad.setdefault(name.removeprefix("probe_").rsplit(".", 1)[0],
                                            f"TS{d.code}: {d.message}")
                     continue
-                found[int(head[1:])].append(Diagnostic(tool="tsc", line=d.line,
+                found[int(head[1:])].append(Diagnostic(tool="tsc", line=d.line, column=d.col,
                                                        code=f"TS{d.code}", message=d.message))
                 if syntax:
                     unparsed.add(int(head[1:]))
@@ -265,7 +265,8 @@ class Verifier:
                 # Parse errors repeat what tsc says; keep the rules' findings only.
                 if m.get("severity") == 2 and m.get("ruleId"):
                     out.setdefault(idx, []).append(Diagnostic(
-                        tool="eslint", line=m.get("line", 0), code=m["ruleId"],
+                        tool="eslint", line=m.get("line", 0), column=m.get("column", 0),
+                        code=m["ruleId"],
                         message=m.get("message", "")))
         return out, True
 

@@ -234,6 +234,31 @@ def test_plan_follows_measured_rates_not_names():
     assert unmeasured.primary == "a"  # no measurements: the largest model
 
 
+def test_a_weaker_model_codes_only_where_it_passed_what_the_best_failed(tmp_path):
+    class Ex:
+        def __init__(self, model_id):
+            self.model_id = model_id
+            self.n_ctx = 2048
+
+    executors = {"a": Ex("big-1.5b"), "b": Ex("small-0.5b")}
+    rates = PassRates(path=tmp_path / "rates.json")
+    for task, big, small in (("t1", True, True), ("t2", True, False), ("t3", False, False),
+                             ("t4", True, True)):
+        rates.record("big-1.5b", big, task)
+        rates.record("small-0.5b", small, task)
+    assert rates.rescues("small-0.5b", "big-1.5b") == 0
+    plan = plan_roles(executors, rates)
+    # Half the best rate and more, but nothing the best model missed: it tests, it does not code.
+    assert (plan.primary, plan.extra_coders, plan.tester) == ("a", (), "b")
+    rates.record("small-0.5b", True, "t3")  # now it passes one the best failed
+    assert rates.rescues("small-0.5b", "big-1.5b") == 1
+    assert plan_roles(executors, rates).extra_coders == ("b",)
+    # The per-task outcomes survive a save and load; without them the rate rule alone decides.
+    loaded = PassRates.load(rates.save())
+    assert loaded.tasks == rates.tasks and loaded.rescues("small-0.5b", "big-1.5b") == 1
+    assert PassRates(counts=rates.counts).rescues("small-0.5b", "big-1.5b") is None
+
+
 async def test_a_probe_that_forgot_its_import_still_tests_each_candidate():
     # Small testers call the function without importing it: the runner offers the file's
     # exports as globals, so the probe judges candidates instead of throwing for all alike.
@@ -446,3 +471,24 @@ async def test_a_later_repair_round_goes_on_from_the_last_repair():
     assert [c.text for c in repairs] == [step, RIGHT]
     assert repairs[1].parent == repairs[0].id
     assert result.chosen is repairs[1] and result.evidence[repairs[1].id].passes_all
+
+
+async def test_a_copied_back_answer_is_repaired_from_a_fresh_prompt_not_its_own_copy():
+    # The primary copies the file back when shown its own copy; asked afresh, with the facts
+    # in the task prompt, it changes the code.
+    def responder(req, _backend):
+        if "careful tester" in req.messages[0]["content"]:
+            return fenced(PROBE)
+        if "An earlier answer was checked" in req.messages[-1]["content"]:
+            return fenced(RIGHT)
+        return fenced(TASK.starter)
+
+    fake = FakeBackend("scripted-coder-1.5b", n_ctx=8192, responder=responder)
+    result = await engine(fake, repair_rounds=1, other_framings=()).solve(TASK)
+    repair_request = fake.requests[-1]
+    assert [m["role"] for m in repair_request.messages] == ["system", "user"]
+    prompt = repair_request.messages[-1]["content"]
+    assert "unchanged from the starter" in prompt and "First say in one short sentence" in prompt
+    assert prompt.index("unchanged from the starter") < prompt.index("First say")
+    assert result.chosen is not None and result.chosen.origin == "repair"
+    assert result.chosen.text == RIGHT and result.evidence[result.chosen.id].passes_all

@@ -90,3 +90,16 @@ def test_a_common_strict_finding_comes_with_a_hint_and_its_line():
     assert "undefined" in hint_for("TS2345", "Argument of type 'V | undefined' is not "
                                    "assignable to parameter of type 'V'.")
     assert "hint" not in d.render()  # an evidence line without its source stays one line
+
+
+def test_an_unnamed_possibly_undefined_object_is_named_from_its_column():
+    from logomesh_tui.evidence.types import Diagnostic
+
+    line = "    totals.set(order.customer, totals.get(order.customer) + order.amount);"
+    d = Diagnostic(tool="tsc", line=1, column=line.index("totals.get") + 1, code="TS2532",
+                   message="Object is possibly 'undefined'.")
+    assert "the expression: totals.get(order.customer)\n" in d.render([line])
+    # A message that names its value, or a column at no expression, adds nothing.
+    named = d.model_copy(update={"code": "TS18048", "message": "'x' is possibly 'undefined'."})
+    assert "the expression" not in named.render([line])
+    assert "the expression" not in d.model_copy(update={"column": 5 + len(line)}).render([line])
