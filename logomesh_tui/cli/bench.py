@@ -181,7 +181,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         name = "calibration" if part == "quality" and args.calibrate_only else part
         (out / f"{name}.json").write_text(json.dumps(result, indent=2))
         if not args.json:
-            if part == "quality":
+            if part == "quality" and not args.calibrate_only:
                 from ..bench.quality import format_table
 
                 console.print(format_table(result))

@@ -16,7 +16,9 @@ One :meth:`EvidenceEngine.solve` call, for one :class:`CodeTask`:
    verifier's facts only (no free-text critique); the repair joins the candidates and selection
    runs again over everything seen, so the result is never worse than a candidate already seen;
    stop as soon as one passes everything or the token budget is spent, and do not repair when
-   the only fact is "acts like the starter" (nothing concrete to fix from). When what passes
+   the only fact is "acts like the starter" (nothing concrete to fix from). A file copied back
+   unchanged is not shown to the model again as its own answer: the task is put afresh, in
+   another framing, with the facts in it. When what passes
    is a weaker model's answer with no assertion behind it, the primary's greedy answer is
    repaired from its facts once anyway, and on equal evidence the primary's answers win.
 
@@ -81,7 +83,11 @@ class EngineConfig:
     temperatures: tuple[float, ...] = (0.7, 1.0, 0.5, 0.9)
     extra_coder_samples: int = 1
     probes: int = 1
-    repair_rounds: int = 1
+    # Two rounds: the second repairs the first repair where it changed the file and left a
+    # concrete fact (a copied-back file asked afresh, then its new compile error; a fixed type
+    # and a still-failing stated example). The calls saved by leaving out extra coders that
+    # never pass what the primary fails (see rates.plan_roles) pay for it.
+    repair_rounds: int = 2
     max_tokens: int = 700
     probe_max_tokens: int = 400
     token_budget: int = 12000

@@ -1,13 +1,16 @@
 """Measured pass rates per model, stored, so who codes and who tests follows measurements.
 
 ``bench quality`` records, for every model, how many of its one-shot answers passed a task's
-check. The engine's :func:`plan_roles` ranks the loaded models by those rates; a model with no
-measurement is ranked after the measured ones by its parameter count (the only prior there is).
+check, and (calibration) which tasks they passed. The engine's :func:`plan_roles` ranks the
+loaded models by those rates; a model with no measurement is ranked after the measured ones by
+its parameter count (the only prior there is); a weaker model codes beside the best only where
+it passed a task the best one failed.
 The store is a JSON file: ``$LOGOMESH_PASS_RATES``, else ``<user cache>/logomesh-tui/pass_rates.json``;
 the numbers shipped with the package (``pass_rates.json`` beside this module: one-shot answers
 on the 25 tasks of bench/tasks' tune split, 2 cores, `bench quality --calibrate-only
---calibrate-split tune`: qwen2.5-coder-1.5b 10/25, qwen2.5-coder-0.5b 7/25, gemma-3-270m and
-smollm2-135m 0/25) apply until the user has measurements of their own.
+--calibrate-split tune`, ninth session, task by task: qwen2.5-coder-1.5b 8/25,
+qwen2.5-coder-0.5b 6/25, one of them a task the 1.5B failed; gemma-3-270m and smollm2-135m
+0/25, an earlier run) apply until the user has measurements of their own.
 """
 
 from __future__ import annotations

@@ -207,3 +207,6 @@ def test_a_calibration_is_written_beside_the_quality_results_not_over_them(tmp_p
     assert json.loads((tmp_path / "calibration.json").read_text())["calibration"] == {"m": [1, 2]}
     assert json.loads((tmp_path / "quality.json").read_text()) == {"modes": {}}
     assert json.loads(capsys.readouterr().out)["tasks"] == "all"
+    # Without --json the calibration prints as a table, not as a quality run's table.
+    assert main(["bench", "quality", "--calibrate-only", "--out", str(tmp_path)]) == 0
+    assert "calibration" in capsys.readouterr().out
