@@ -55,7 +55,7 @@ _RAW_LEAD_RE = re.compile(r"\b(?:the|a|an)\s+(?:line|string|text|input)\s*$", re
 #: "an empty line gives `[""]`": the input named in words.
 _EMPTY_EXAMPLE_RE = re.compile(
     r"(?:^|[:,;(.]\s|^\s*[-*]\s)\s*(?:an?|the)\s+empty\s+(string|line|text|array|list|object)"
-    rf"{_ARROW}`([^`\n]+)`", re.I)
+    rf"{_ARROW}(?:`([^`\n]+)`|{_NUMBER})", re.I)
 _EMPTY_INPUT = {"string": '""', "line": '""', "text": '""', "array": "[]", "list": "[]",
                 "object": "{}"}
 
@@ -301,7 +301,7 @@ def stated_examples(instruction: str, source: str) -> list[Example]:
             fn_or_none = _subject(line[:m.start()], functions)
             literal = _EMPTY_INPUT[m.group(1).lower()]
             if fn_or_none is not None and _takes(fn_or_none, literal):
-                _add(out, seen, fn_or_none, literal, 1, m.group(3).strip(),
+                _add(out, seen, fn_or_none, literal, 1, (m.group(3) or m.group(4)).strip(),
                      m.group(0).lstrip(":,;(.-* \t"))
     return out
 

@@ -68,6 +68,8 @@ def test_raw_text_after_the_line_and_empty_inputs_in_words_are_read():
     digits = "export function digits(n: number): string[] {\n  return [];\n}\n"
     assert found('The input `1 2` gives `["1", "2"]`; an empty string gives `[]`.', digits) == []
     assert found('ten empty lines give `[""]`', split) == []
+    total = "export function total(prices: readonly string[]): number {\n  return 1;\n}\n"
+    assert found("- An empty list gives 0.", total) == [("total", "[]", "0")]
 
 
 def test_hooks_async_functions_and_missing_arguments_are_skipped():
