@@ -83,11 +83,11 @@ class EngineConfig:
     temperatures: tuple[float, ...] = (0.7, 1.0, 0.5, 0.9)
     extra_coder_samples: int = 1
     probes: int = 1
-    # Two rounds: the second repairs the first repair where it changed the file and left a
-    # concrete fact (a copied-back file asked afresh, then its new compile error; a fixed type
-    # and a still-failing stated example). The calls saved by leaving out extra coders that
-    # never pass what the primary fails (see rates.plan_roles) pay for it.
-    repair_rounds: int = 2
+    # One round in the bench's modes. Measured on the 25 dev tasks (ninth session): a second
+    # round (the first repair repaired again, or the same answer asked afresh and sampled at
+    # 0.7) passed no task of the 10 it ran on and cost 2.2 s/task on average; the dashboard's
+    # conversation, with no per-task time target, runs more (CONVERSATION_REPAIR_ROUNDS).
+    repair_rounds: int = 1
     max_tokens: int = 700
     probe_max_tokens: int = 400
     token_budget: int = 12000
@@ -331,6 +331,7 @@ class EvidenceEngine:
         await self._judge(result, batch)
         self._select(result)
         last_repair: Candidate | None = None
+        repaired: set[str] = set()
         for rnd in range(cfg.repair_rounds):
             if result.chosen is None or self._budget_left() <= 0:
                 break
@@ -363,11 +364,16 @@ class EvidenceEngine:
                 break
             result.rounds = rnd + 1
             facts = ev.facts(source=base.text)
-            if ev.unchanged:
+            again = base.id in repaired
+            repaired.add(base.id)
+            temperature = 0.7 if again else 0.0
+            if ev.unchanged or again:
                 # The answer was the file copied back: shown it again as the model's own turn,
                 # the model copies it again (measured on the dev tasks: every repair of a
                 # copied file was the same copy). Instead the task is put afresh in the "plan"
-                # framing (the one that copied least, see FRAMINGS) with the facts in it.
+                # framing (the one that copied least, see FRAMINGS) with the facts in it. So is
+                # an answer repaired before, and sampled: asked the same way again, the 1.5B
+                # gave the same repair on 5 of 5 dev tasks.
                 messages = [{"role": "system", "content": CODER_SYSTEM},
                             {"role": "user",
                              "content": self.task_prompt(task, "plan", findings=facts)}]
@@ -382,7 +388,7 @@ class EvidenceEngine:
                         f"{facts}\n\n"
                         f"Fix {task.file_name} so these checks pass and the task is done. "
                         f"Reply with the complete corrected {task.file_name} in one ```ts block.")}]
-            c = await add(self.plan.primary, "repair", 0.2 * rnd, cfg.seed + 200 + rnd,
+            c = await add(self.plan.primary, "repair", temperature, cfg.seed + 200 + rnd,
                               messages=messages, parent=base.id)
             if c is None:
                 break

@@ -492,3 +492,24 @@ async def test_a_copied_back_answer_is_repaired_from_a_fresh_prompt_not_its_own_
     assert prompt.index("unchanged from the starter") < prompt.index("First say")
     assert result.chosen is not None and result.chosen.origin == "repair"
     assert result.chosen.text == RIGHT and result.evidence[result.chosen.id].passes_all
+
+
+async def test_an_answer_repaired_before_is_asked_afresh_and_sampled_the_next_time():
+    # Asked to repair the same answer the same way, the model gives the same repair; the
+    # second time it gets the task afresh with the facts, sampled, and that answer passes.
+    def responder(req, _backend):
+        if "careful tester" in req.messages[0]["content"]:
+            return fenced(PROBE)
+        if "An earlier answer was checked" in req.messages[-1]["content"]:
+            return fenced(RIGHT if req.temperature > 0 else HALF)
+        return fenced(HALF)
+
+    fake = FakeBackend("scripted-coder-1.5b", n_ctx=8192, responder=responder)
+    result = await engine(fake, repair_rounds=2, other_framings=()).solve(TASK)
+    repairs = [c for c in result.candidates if c.origin == "repair"]
+    assert [c.parent for c in repairs] == ["C1", "C1"]
+    assert [c.temperature for c in repairs] == [0.0, 0.7]
+    last = fake.requests[-1]
+    assert [m["role"] for m in last.messages] == ["system", "user"]
+    assert "An earlier answer was checked" in last.messages[-1]["content"]
+    assert result.chosen is repairs[1] and result.chosen.text == RIGHT
