@@ -12,7 +12,10 @@ it more reliably than a small model does. This module finds them, conservatively
   (so ``ten thousand times `"0.01"` → 10000`` is not read as ``f("0.01") === 10000``);
 - both sides are JavaScript literals (strings, numbers, booleans, null, arrays and objects of
   them) and the expected value's kind agrees with the return type the starter declares;
-- async functions and functions of classes are left to the tester.
+- async functions and functions of classes are left to the tester;
+- raw text after "the line" / "the string" (``The line `a,b,,c` gives [...]``) is one string
+  argument, for a function of one string parameter; an empty input named in words ("an empty
+  line gives `[""]`", "An empty list gives 0") is ``""``, ``[]`` or ``{}``.
 
 Each example becomes one probe (one assertion, so a candidate passing three of four examples
 ranks above one passing two); it prints the value it got, so candidates are also grouped by it.
@@ -378,9 +381,7 @@ def stated_throws(instruction: str, source: str) -> list[Throw]:
     out: list[Throw] = []
     seen: set[tuple[str, str]] = set()
     for line in _paragraphs(instruction):
-        named = [n for n in _NAME_RE.findall(line) if n in functions]
-        subject = functions[named[-1]] if named else (
-            next(iter(functions.values())) if len(functions) == 1 else None)
+        subject = _subject(line, functions)
         for clause in _clauses(line):
             m = _THROW_RE.search(clause)
             if not m or _NEGATED_RE.search(clause[:m.start()]):
