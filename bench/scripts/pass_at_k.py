@@ -36,8 +36,9 @@ async def main(args: argparse.Namespace) -> dict:
     temps = EvidenceConfig().temperatures
     rows = []
     t0 = time.perf_counter()
-    async with HotSwapEngine(EngineConfig(n_ctx=4096, max_concurrent_turns=1, n_threads=os.cpu_count() or 1,
-                                          turn_timeout_s=900, worker_nice=0)) as engine:
+    pool_config = EngineConfig(n_ctx=4096, n_threads=os.cpu_count() or 1, max_concurrent_turns=1,
+                               turn_timeout_s=900, worker_nice=0)
+    async with HotSwapEngine(pool_config) as engine:
         await engine.load_model(args.model, "coder")
         executors = {"coder": engine.executor("coder")}
         for task in tasks:
@@ -45,8 +46,8 @@ async def main(args: argparse.Namespace) -> dict:
                        DEFAULT_TOKEN_BUDGET * 4, DEFAULT_MAX_TOKENS, False)
             texts = []
             for i in range(args.samples):
-                cand = await run.engine.propose(run.ctask, "coder", "sample", temps[i % len(temps)],
-                                                8 + i, n=i + 1)
+                cand = await run.engine.propose(run.ctask, "coder", "sample",
+                                                temps[i % len(temps)], 8 + i, n=i + 1)
                 texts.append(cand.text if cand else None)
             outs = check_answers(toolchain, [(task, t) for t in texts if t is not None])
             passed = [o.passed for o in outs]

@@ -18,9 +18,9 @@ One :meth:`EvidenceEngine.solve` call, for one :class:`CodeTask`:
    stop as soon as one passes everything or the token budget is spent, and do not repair when
    the only fact is "acts like the starter" (nothing concrete to fix from). A file copied back
    unchanged is not shown to the model again as its own answer: the task is put afresh, in
-   another framing, with the facts in it. When what passes
-   is a weaker model's answer with no assertion behind it, the primary's greedy answer is
-   repaired from its facts once anyway, and on equal evidence the primary's answers win.
+   another framing, with the facts in it. When what passes is a weaker model's answer with no
+   assertion behind it, the primary's greedy answer is repaired from its facts once anyway,
+   and on equal evidence the primary's answers win.
 
 Everything the engine does is reported through ``on_event`` as typed records (a candidate, a
 probe, evidence, a selection), so a conversation can post them as messages and a bench can store
@@ -183,8 +183,9 @@ class EvidenceEngine:
         if framing != "direct" and task.focus is None:
             code[0] = (f"The current {task.file_name} (it does not do what the task "
                        f"{'below ' if framing == 'code-first' else ''}asks yet):")
-        found = ["An earlier answer was checked automatically (the compiler, the linter, test "
-                 f"scripts under node). The checks report:\n{findings.strip()}", ""] if findings else []
+        found = [] if not findings else [
+            "An earlier answer was checked automatically (the compiler, the linter, test "
+            f"scripts under node). The checks report:\n{findings.strip()}", ""]
         if framing == "plan":
             return "\n".join([task.instruction.strip(), "", *support, *code, *found,
                               "First say in one short sentence what is wrong and what you will "

@@ -175,8 +175,9 @@ class Diagnostic(BaseModel):
         at = ""
         if source and 0 < self.line <= len(source) and source[self.line - 1].strip():
             at = f"\n    at: {source[self.line - 1].strip()[:160]}"
-            expr = _expression_at(source[self.line - 1], self.column)
-            if expr and _UNNAMED_RE.match(self.message):
+            expr = (_expression_at(source[self.line - 1], self.column)
+                    if _UNNAMED_RE.match(self.message) else "")
+            if expr:
                 at += f"\n    the expression: {expr}"
         hint = hint_for(self.code, self.message)
         if source is not None and hint:
