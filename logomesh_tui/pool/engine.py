@@ -10,11 +10,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import inspect
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 import psutil
 
@@ -30,8 +28,11 @@ from ..errors import (
     UnknownRoleError,
     WorkerCrashedError,
 )
+from .idle import IdleReaper
 from .local import LocalBackend, WorkerPool, WorkerSettings
+from .memory import MemoryPlanner
 from .remote import RemoteBackend
+from .slots import RoleSlot
 from .types import (
     Backend,
     GenerationRequest,
@@ -46,10 +47,6 @@ from .types import (
 
 log = logging.getLogger(__name__)
 Listener = Callable[[PoolEvent], None]
-
-
-def _fmt_bytes(n: int) -> str:
-    return f"{n / 1e9:.2f} GB" if n >= 1e9 else f"{n / 1e6:.0f} MB"
 
 
 @functools.cache
@@ -126,29 +123,6 @@ class DefaultBackendFactory:
                             turn_timeout_s=config.turn_timeout_s)
 
 
-@dataclass
-class _Slot:
-    role: str
-    model_id: str
-    backend: Backend | None = None
-    status: ModelStatus = ModelStatus.LOADING
-    pinned: bool = False
-    priority: int = 0
-    reserved: int = 0
-    #: Estimated device (GPU) bytes of the role's model, held while it is loaded or loading.
-    device: int = 0
-    #: Unload after this many idle seconds (None: never); it reloads on the next turn.
-    ttl_s: float | None = None
-    idle_unloaded: bool = False
-    last_used: float = field(default_factory=time.monotonic)
-    last_response_s: float | None = None
-    tokens_per_s: float | None = None
-    load_s: float | None = None
-    error: str | None = None
-    inflight: int = 0
-    turn_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-
-
 class RoleExecutor:
     """A stable handle on a role that follows hot-swaps: what the orchestrator talks to."""
 
@@ -190,22 +164,21 @@ class HotSwapEngine:
         self.config = config or EngineConfig()
         self.catalog = catalog or Catalog.from_config(self.config)
         self.backend_factory = backend_factory or DefaultBackendFactory(self.config, self.catalog)
-        self._slots: dict[str, _Slot] = {}
+        self._slots: dict[str, RoleSlot] = {}
+        self.memory = MemoryPlanner(self.config, self._slots, lambda: self.backend_factory,
+                                    self._evict)
         self._loads: dict[tuple[str, str], asyncio.Future] = {}
         self._admit = asyncio.Lock()
         self._listeners: list[Listener] = []
         self._executors: dict[str, RoleExecutor] = {}
         self._tasks: set[asyncio.Task] = set()
         self._restarts: dict[str, asyncio.Task] = {}
-        self._reaper: asyncio.Task | None = None
         self._closed = False
+        self._idle = IdleReaper(self._slots, self._evict, lambda: self._closed)
         if self.config.metrics_port:
             from ..metrics import serve_metrics
 
             serve_metrics(self, self.config.metrics_port)
-        est = getattr(self.backend_factory, "estimate", None)
-        self._estimate_takes_config = est is not None and len(
-            inspect.signature(est).parameters) >= 2
 
     # -- context manager ---------------------------------------------------------------------
     async def __aenter__(self) -> HotSwapEngine:
@@ -234,7 +207,7 @@ class HotSwapEngine:
     def roles(self) -> list[str]:
         return list(self._slots)
 
-    def _slot(self, role: str) -> _Slot:
+    def _slot(self, role: str) -> RoleSlot:
         slot = self._slots.get(role)
         if slot is None:
             known = ", ".join(self._slots) or "none loaded"
@@ -252,83 +225,8 @@ class HotSwapEngine:
         self._slot(role).pinned = pinned
         self._emit("pinned" if pinned else "unpinned", role, self._slots[role].model_id)
 
-    def set_priority(self, role: str, priority: int) -> None:
-        self._slot(role).priority = priority
-
     # -- memory ------------------------------------------------------------------------------
-    def _estimate(self, model_id: str, role: str) -> MemoryEstimate:
-        est = getattr(self.backend_factory, "estimate", None)
-        if est is None:
-            return MemoryEstimate(ram=0)
-        out = est(model_id, self.config.for_role(role)) if self._estimate_takes_config \
-            else est(model_id)
-        return out if isinstance(out, MemoryEstimate) else MemoryEstimate(ram=int(out))
-
-    def _used_device(self) -> int:
-        return sum(s.device for s in self._slots.values())
-
-    def _used(self, exclude: frozenset[str] = frozenset()) -> int:
-        used = 0
-        for role, slot in self._slots.items():
-            if role in exclude:
-                continue
-            rss = slot.backend.rss_bytes() if slot.backend else 0
-            used += max(rss or 0, slot.reserved)
-        return used
-
-    async def _make_room(self, estimate: MemoryEstimate, for_role: str, keep: set[str]) -> None:
-        """Evict least-recently-used idle unpinned roles until the model fits both budgets (RAM
-        and, when set, device memory), or refuse."""
-        budget, need = self.config.memory_budget, estimate.ram
-        device_budget = self.config.device_memory_budget
-        if need > budget:
-            raise MemoryBudgetError(
-                f"model needs about {_fmt_bytes(need)} but the whole memory budget is "
-                f"{_fmt_bytes(budget)}; raise LOGOMESH_MEMORY_BUDGET or pick a smaller model")
-        if device_budget is not None and estimate.device > device_budget:
-            raise MemoryBudgetError(
-                f"model needs about {_fmt_bytes(estimate.device)} of GPU memory but the device "
-                f"budget is {_fmt_bytes(device_budget)}; offload fewer layers (n_gpu_layers) or "
-                f"raise LOGOMESH_DEVICE_MEMORY_BUDGET")
-
-        def device_short() -> bool:
-            return device_budget is not None and estimate.device > 0 and \
-                self._used_device() + estimate.device > device_budget
-
-        while self._used() + need > budget or device_short():
-            on_device = device_short() and self._used() + need <= budget
-            victims = sorted(
-                (s for r, s in self._slots.items()
-                 if r not in keep and not s.pinned and s.inflight == 0
-                 and s.status == ModelStatus.READY and not (s.backend and s.backend.is_remote)
-                 and (s.device > 0 or not on_device)),
-                key=lambda s: (s.priority, s.last_used))
-            if not victims:
-                if on_device:
-                    raise MemoryBudgetError(
-                        f"not enough GPU memory for {for_role}: needs "
-                        f"{_fmt_bytes(estimate.device)}, device budget "
-                        f"{_fmt_bytes(device_budget or 0)} is held by "
-                        f"{self._holders(for_role, device=True)}; unload or unpin a role")
-                raise MemoryBudgetError(
-                    f"not enough memory for {for_role}: needs {_fmt_bytes(need)}, budget "
-                    f"{_fmt_bytes(budget)} is held by {self._holders(for_role)}; unload or "
-                    f"unpin a role")
-            victim = victims[0]
-            await self._evict(victim)
-
-    def _holders(self, for_role: str, device: bool = False) -> str:
-        def size(s: _Slot) -> int:
-            if device:
-                return s.device
-            return max(s.backend.rss_bytes() or 0, s.reserved) if s.backend else s.reserved
-
-        return ", ".join(
-            f"{r} ({s.model_id}, {_fmt_bytes(size(s))}"
-            f"{', pinned' if s.pinned else ''}{', busy' if s.inflight else ''})"
-            for r, s in self._slots.items() if r != for_role) or "nothing"
-
-    async def _evict(self, slot: _Slot,
+    async def _evict(self, slot: RoleSlot,
                      detail: str = "least recently used, to free memory") -> None:
         backend, slot.backend = slot.backend, None
         slot.status = ModelStatus.UNLOADED
@@ -336,34 +234,6 @@ class HotSwapEngine:
         if backend:
             await backend.close()
         self._emit("evicted", slot.role, slot.model_id, detail=detail)
-
-    # -- idle unload (ttl) -----------------------------------------------------------------
-    def _ensure_reaper(self) -> None:
-        if self._reaper is None and not self._closed and any(
-                s.ttl_s for s in self._slots.values()):
-            self._reaper = asyncio.get_running_loop().create_task(self._reap_idle())
-
-    async def _reap_idle(self) -> None:
-        """Unload roles idle for longer than their ttl; they reload on their next turn."""
-        try:
-            while not self._closed:
-                ttls = [s.ttl_s for s in self._slots.values() if s.ttl_s]
-                if not ttls:
-                    return
-                await asyncio.sleep(min(5.0, max(0.05, min(ttls) / 4)))
-                now = time.monotonic()
-                for slot in list(self._slots.values()):
-                    if (slot.ttl_s and slot.status == ModelStatus.READY and slot.inflight == 0
-                            and not slot.pinned and not slot.turn_lock.locked()
-                            and now - slot.last_used >= slot.ttl_s
-                            and not (slot.backend and slot.backend.is_remote)):
-                        async with slot.turn_lock:
-                            if slot.status != ModelStatus.READY or slot.inflight:
-                                continue
-                            await self._evict(slot, detail=f"idle for {slot.ttl_s:g} s (ttl)")
-                            slot.idle_unloaded = True
-        finally:
-            self._reaper = None
 
     def get_memory_usage(self) -> MemoryStats:
         per_role = {}
@@ -375,7 +245,7 @@ class HotSwapEngine:
                            budget=self.config.memory_budget, system_available=vm.available,
                            system_total=vm.total,
                            device_per_role={r: s.device for r, s in self._slots.items()},
-                           device_total=self._used_device(),
+                           device_total=self.memory.used_device(),
                            device_budget=self.config.device_memory_budget)
 
     def get_active_models(self) -> list[ModelInfo]:
@@ -400,7 +270,7 @@ class HotSwapEngine:
                 kv_state_bytes=b.state_bytes() if b else None))
         return out
 
-    def _mark_failed(self, slot: _Slot, reason: str) -> None:
+    def _mark_failed(self, slot: RoleSlot, reason: str) -> None:
         if slot.status == ModelStatus.FAILED:
             return
         slot.status = ModelStatus.FAILED
@@ -440,7 +310,7 @@ class HotSwapEngine:
             existing.pinned = existing.pinned or pinned
             if ttl_s is not None:
                 existing.ttl_s = ttl_s
-                self._ensure_reaper()
+                self._idle.ensure()
             return self._info(role)
         key = (role, model_id)
         if key in self._loads:
@@ -464,17 +334,17 @@ class HotSwapEngine:
                               ttl_s: float | None = None) -> None:
         # raises for unknown ids and bad files, before any process; reading GGUF metadata takes
         # seconds for large vocabularies, so it runs off the event loop (the dashboard shares it)
-        need = await asyncio.to_thread(self._estimate, model_id, role)
+        need = await asyncio.to_thread(self.memory.estimate, model_id, role)
         async with self._admit:
             old = self._slots.get(role)
             if old and old.backend:
                 await old.backend.close()
-            slot = _Slot(role=role, model_id=model_id, pinned=pinned or bool(old and old.pinned),
+            slot = RoleSlot(role=role, model_id=model_id, pinned=pinned or bool(old and old.pinned),
                          priority=priority,
                          ttl_s=ttl_s if ttl_s is not None else self.config.for_role(role).ttl_s)
             self._slots[role] = slot
             try:
-                await self._make_room(need, role, keep={role})
+                await self.memory.make_room(need, role, keep={role})
                 slot.reserved, slot.device = need.ram, need.device
             except LogoMeshError as exc:
                 slot.status = ModelStatus.FAILED
@@ -498,7 +368,7 @@ class HotSwapEngine:
                                 f"unload of {role}; see the registry for what it serves now")
         self._attach(slot, backend)
         self._emit("loaded", role, model_id, seconds=slot.load_s)
-        self._ensure_reaper()
+        self._idle.ensure()
 
     async def _start_backend(self, model_id: str, role: str) -> Backend:
         backend = self.backend_factory(model_id, self.config.for_role(role))
@@ -512,7 +382,7 @@ class HotSwapEngine:
         backend.load_s = load_s
         return backend
 
-    def _attach(self, slot: _Slot, backend: Backend) -> None:
+    def _attach(self, slot: RoleSlot, backend: Backend) -> None:
         slot.backend = backend
         slot.model_id = backend.model_id
         slot.status = ModelStatus.READY
@@ -523,7 +393,7 @@ class HotSwapEngine:
         slot.last_used = time.monotonic()
         backend.on_exit = lambda reason, s=slot, b=backend: self._on_worker_exit(s, b, reason)
 
-    def _on_worker_exit(self, slot: _Slot, backend: Backend, reason: str) -> None:
+    def _on_worker_exit(self, slot: RoleSlot, backend: Backend, reason: str) -> None:
         if slot.backend is backend:
             self._mark_failed(slot, reason)
 
@@ -545,12 +415,12 @@ class HotSwapEngine:
         slot = self._slot(role)
         old_id = slot.model_id
         t0 = time.perf_counter()
-        need = await asyncio.to_thread(self._estimate, new_model_id, role)
+        need = await asyncio.to_thread(self.memory.estimate, new_model_id, role)
         self._emit("swap_started", role, new_model_id, old_model_id=old_id)
         side_by_side = True
         async with self._admit:
             try:
-                await self._make_room(need, role, keep={role})
+                await self.memory.make_room(need, role, keep={role})
             except MemoryBudgetError:
                 side_by_side = False
         try:
@@ -579,7 +449,7 @@ class HotSwapEngine:
                     if old:
                         await old.close()
                     async with self._admit:
-                        await self._make_room(need, role, keep={role})
+                        await self.memory.make_room(need, role, keep={role})
                         slot.reserved, slot.device = need.ram, need.device
                     try:
                         backend = await self._start_backend(new_model_id, role)
@@ -616,7 +486,7 @@ class HotSwapEngine:
         # holds the role now (an unloaded role raises UnknownRoleError).
         return await self.generate(role, request, on_token)
 
-    async def _turn(self, slot: _Slot, request: GenerationRequest,
+    async def _turn(self, slot: RoleSlot, request: GenerationRequest,
                     on_token: TokenCallback | None) -> GenerationResult:
         """Run one request on ``slot``; the caller holds its turn lock."""
         role = slot.role
@@ -652,10 +522,10 @@ class HotSwapEngine:
                    time_to_first_token_s=result.timings.time_to_first_token_s)
         return result
 
-    async def _reload_evicted(self, slot: _Slot) -> None:
-        need = await asyncio.to_thread(self._estimate, slot.model_id, slot.role)
+    async def _reload_evicted(self, slot: RoleSlot) -> None:
+        need = await asyncio.to_thread(self.memory.estimate, slot.model_id, slot.role)
         async with self._admit:
-            await self._make_room(need, slot.role, keep={slot.role})
+            await self.memory.make_room(need, slot.role, keep={slot.role})
             slot.reserved, slot.device = need.ram, need.device
         why = "idle unload" if slot.idle_unloaded else "eviction"
         slot.status = ModelStatus.LOADING
@@ -667,10 +537,10 @@ class HotSwapEngine:
             raise
         self._attach(slot, backend)
         self._emit("loaded", slot.role, slot.model_id, seconds=slot.load_s)
-        self._ensure_reaper()
+        self._idle.ensure()
 
     @staticmethod
-    def _no_working_model(slot: _Slot) -> WorkerCrashedError:
+    def _no_working_model(slot: RoleSlot) -> WorkerCrashedError:
         return WorkerCrashedError(f"{slot.role} has no working model ({slot.error or slot.status}); "
                                   f'reload it with llm.registry.load("{slot.model_id}", "{slot.role}")')
 
@@ -701,7 +571,7 @@ class HotSwapEngine:
     async def close(self) -> None:
         """Unload every role and end every worker."""
         self._closed = True
-        for t in list(self._tasks) + ([self._reaper] if self._reaper else []):
+        for t in list(self._tasks) + ([self._idle.task] if self._idle.task else []):
             t.cancel()
         slots = list(self._slots.values())
         self._slots.clear()

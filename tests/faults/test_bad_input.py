@@ -196,7 +196,7 @@ async def test_memory_budget_too_small_for_any_model(tmp_path):
             with pytest.raises(MemoryBudgetError) as exc:
                 await engine.load_model(name, "r")
             text = one_line(exc.value)
-            assert "10 MB" in text and "LOGOMESH_MEMORY_BUDGET" in text
+            assert "10.0 MB" in text and "LOGOMESH_MEMORY_BUDGET" in text
             assert child_pids() == before
         assert [m.status for m in engine.get_active_models()] == [ModelStatus.FAILED]
 
