@@ -60,11 +60,27 @@ rebuild_llama() {
   echo "$WANT" > "$STAMP"
 }
 
+# bubblewrap makes the sandbox's outer wall (namespaces, read-only binds); without it the
+# sandbox falls back to unshare or to node's permission model and the preload alone.
+apt_install() {
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    (apt-get update -qq && apt-get install -y -qq "$@") >/dev/null 2>&1
+  elif command -v sudo >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+    (sudo -n apt-get update -qq && sudo -n apt-get install -y -qq "$@") >/dev/null 2>&1
+  else
+    return 1
+  fi
+}
+if ! command -v bwrap >/dev/null 2>&1; then
+  apt_install bubblewrap || echo "warning: could not install bubblewrap; model code runs behind" \
+    "unshare or node's permission model only (install the bubblewrap package)" >&2
+fi
+
 if [ "${1:-}" = "--test" ]; then
   "$PY" -m pip install -q -e '.[test,train]'
   rebuild_llama
   if ! command -v tmux >/dev/null 2>&1; then
-    (apt-get update -qq && apt-get install -y -qq tmux) >/dev/null 2>&1 || echo "warning: could not install tmux; the tmux test will fail" >&2
+    apt_install tmux || echo "warning: could not install tmux; the tmux test will fail" >&2
   fi
   "$PY" -m logomesh_tui.codepipe.toolchain
   "$PY" -m logomesh_tui models pull smollm2-135m gemma-3-270m qwen2.5-coder-0.5b

@@ -108,6 +108,7 @@ def safe_relpath(name: str) -> Path:
 
 def run_tsc(toolchain: Toolchain, cwd: Path, args: list[str]) -> tuple[int, str, float]:
     """Run the toolchain's tsc in ``cwd``; return (exit code, stdout+stderr, seconds)."""
+    toolchain.check_intact()
     t0 = time.perf_counter()
     try:
         proc = subprocess.run([str(toolchain.tsc), "--pretty", "false", *args], cwd=cwd,

@@ -120,6 +120,7 @@ def lint_sources(files: dict[str, str], *, checks: CheckToolchain | None = None
             dest = root / safe_relpath(name)
             dest.parent.mkdir(parents=True, exist_ok=True)
             dest.write_text(text, encoding="utf-8")
+        checks.check_intact()
         try:
             proc = subprocess.run(
                 [checks.node, str(checks.eslint), "--format", "json", "--no-warn-ignored",

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import fcntl
+import hashlib
 import json
 import os
 import shutil
@@ -47,6 +48,8 @@ CHECK_PACKAGES: dict[str, str] = {
     "@types/react-dom": "19.3.0",
 }
 INSTALL_TIMEOUT_S = 300
+# Written beside node_modules after an install: every file's size, mtime and content hash.
+SEAL_NAME = ".logomesh-seal.json"
 
 
 class ToolchainError(LogoMeshError):
@@ -66,6 +69,11 @@ class Toolchain:
     def node_modules(self) -> Path:
         return self.root / "node_modules"
 
+    def check_intact(self) -> None:
+        """Raise :class:`ToolchainError` when a file changed since the install (see
+        :func:`check_seal`); called before each unconfined run of the compiler."""
+        check_seal(self.root)
+
 
 @dataclass(frozen=True)
 class CheckToolchain:
@@ -81,6 +89,74 @@ class CheckToolchain:
     @property
     def eslint(self) -> Path:
         return self.node_modules / "eslint" / "bin" / "eslint.js"
+
+    def check_intact(self) -> None:
+        """Raise :class:`ToolchainError` when a file changed since the install; called before
+        each unconfined run of the linter, whose packages the sandbox reads."""
+        check_seal(self.root)
+
+
+def _walk(folder: Path) -> dict[str, os.stat_result]:
+    """Every file and link under ``folder`` (links not followed), by path relative to it."""
+    out: dict[str, os.stat_result] = {}
+    cut = len(str(folder)) + 1
+    stack = [str(folder)]
+    while stack:
+        d = stack.pop()
+        try:
+            entries = list(os.scandir(d))
+        except OSError:
+            continue
+        for e in entries:
+            if e.is_dir(follow_symlinks=False):
+                stack.append(e.path)
+            else:
+                out[e.path[cut:]] = e.stat(follow_symlinks=False)
+    return out
+
+
+def _digest(path: Path, st: os.stat_result) -> str:
+    if os.path.islink(path):
+        return "link:" + os.readlink(path)
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def seal(root: Path) -> None:
+    """Record every file of ``root/node_modules`` (size, mtime, content hash) in ``SEAL_NAME``."""
+    nm = root / "node_modules"
+    files = {rel: [st.st_size, st.st_mtime_ns, _digest(nm / rel, st)]
+             for rel, st in _walk(nm).items()}
+    tmp = root / (SEAL_NAME + ".tmp")
+    tmp.write_text(json.dumps({"files": files}))
+    tmp.replace(root / SEAL_NAME)
+
+
+def check_seal(root: Path) -> None:
+    """Raise :class:`ToolchainError` when a file of ``root/node_modules`` was added, removed or
+    changed since :func:`seal`. Files whose size and mtime match are taken as they are; any
+    other is hashed, so a changed file is found even when its mtime was put back."""
+    try:
+        sealed = json.loads((root / SEAL_NAME).read_text())["files"]
+    except (OSError, ValueError, KeyError) as exc:
+        raise ToolchainError(f"{root} has no seal of its files: reinstall it with "
+                             "`python -m logomesh_tui.codepipe.toolchain --reinstall`") from exc
+    nm = root / "node_modules"
+    now = _walk(nm)
+    changed = sorted(set(now) ^ set(sealed))
+    for rel, st in now.items():
+        if changed:
+            break
+        size, mtime, digest = sealed[rel]
+        if (st.st_size, st.st_mtime_ns) != (size, mtime) and _digest(nm / rel, st) != digest:
+            changed.append(rel)
+    if changed:
+        raise ToolchainError(f"{nm / changed[0]} changed since the toolchain was installed, so "
+                             "it is not run: reinstall with "
+                             "`python -m logomesh_tui.codepipe.toolchain --reinstall`")
 
 
 def default_toolchain_dir() -> Path:
@@ -153,6 +229,7 @@ def ensure_tsc(root: Path | str | None = None, *, install: bool = True) -> Toolc
         with _install_lock(root):
             if not _complete(root):
                 _npm_install(npm, root)
+    _ensure_seal(root)
     tsc = root / "node_modules" / ".bin" / "tsc"
     if not tsc.exists():
         raise ToolchainError(f"npm finished but {tsc} is missing: delete {root} and run again")
@@ -174,7 +251,17 @@ def ensure_checks(root: Path | str | None = None, *, install: bool = True) -> Ch
         with _install_lock(root):
             if not _checks_complete(root):
                 _npm_install(npm, root, CHECK_PACKAGES, "logomesh-tui-checks")
+    _ensure_seal(root)
     return CheckToolchain(root=root, node=node)
+
+
+def _ensure_seal(root: Path) -> None:
+    """Seal an install that has none yet (made before seals were written), then check it."""
+    if not (root / SEAL_NAME).exists():
+        with _install_lock(root):
+            if not (root / SEAL_NAME).exists():
+                seal(root)
+    check_seal(root)
 
 
 def _native_tsc(root: Path) -> Path | None:
@@ -205,6 +292,16 @@ def _npm_install(npm: str, root: Path, packages: dict[str, str] | None = None,
         raise ToolchainError(
             f"npm install into {root} failed ({last[0]}): check "
             "access to the npm registry")
+    seal(root)
+
+
+def reinstall(root: Path, packages: dict[str, str], name: str) -> None:
+    """Remove ``root/node_modules`` and install ``packages`` afresh (a changed toolchain)."""
+    npm = find_npm()
+    with _install_lock(root):
+        shutil.rmtree(root / "node_modules", ignore_errors=True)
+        (root / SEAL_NAME).unlink(missing_ok=True)
+        _npm_install(npm, root, packages, name)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -214,8 +311,15 @@ def main(argv: list[str] | None = None) -> int:
                     "lint/behaviour-check packages (eslint, typescript-eslint, jsdom, react) with npm.")
     parser.add_argument("--dir", help="install folder (default: $LOGOMESH_TS_DIR or the user cache)")
     parser.add_argument("--check", action="store_true", help="only check; do not install")
+    parser.add_argument("--reinstall", action="store_true",
+                        help="remove both installs and install them afresh (after a seal check "
+                             "failed)")
     args = parser.parse_args(argv)
     try:
+        if args.reinstall:
+            base = Path(args.dir) if args.dir else default_toolchain_dir()
+            reinstall(base, TOOLCHAIN_PACKAGES, "logomesh-tui-ts")
+            reinstall(base / "checks", CHECK_PACKAGES, "logomesh-tui-checks")
         tc = ensure_tsc(args.dir, install=not args.check)
         checks = ensure_checks(Path(args.dir) / "checks" if args.dir else None,
                                install=not args.check)

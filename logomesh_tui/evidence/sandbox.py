@@ -1,21 +1,27 @@
 """Run model-written JavaScript under node, confined: the only way model code is executed.
 
-A :class:`Sandbox` is a temporary folder. ``run_node`` starts node in it with
+A :class:`Sandbox` is a temporary folder. ``run_node`` starts node in it behind three walls:
 
-- node's permission model (``--experimental-permission``): reads only from the folder, the
-  ``read_paths`` given and the network-blocking preload; writes only inside the folder; no child
-  processes, no worker threads, no native addons;
-- no network: a ``--require`` preload replaces the net/tls/http/https/http2/dgram/dns entry points,
-  ``fetch`` and ``WebSocket`` with functions that throw, and, where ``unshare -n`` works, the
-  process gets an empty network namespace as well;
-- limits: a wall-clock timeout after which the whole process group is killed, a V8 heap cap
-  (``--max-old-space-size``) plus an ``RLIMIT_DATA`` cap for memory outside the heap, a file-size
-  cap, and stdout/stderr truncated at ``output_bytes``;
-- a minimal environment (``PATH``, ``HOME`` = the folder, ``TZ=UTC``, ``LANG=C``), so none of the
-  user's variables, and so none of their secrets, reach the script.
+1. **Kernel namespaces** (the outer wall), where the machine allows them: bubblewrap
+   (``bwrap --unshare-all``) gives the run empty network, PID, IPC and mount namespaces, the
+   system, node and every read path bound read-only, and the run's folder as the one writable
+   place; without bubblewrap, ``unshare --net --pid --fork --mount-proc`` gives network and PID
+   namespaces. Either way a signal reaches only the run's own processes and no socket reaches
+   anything.
+2. **Node's permission model** (``--experimental-permission``): reads only from the folder, the
+   read paths and the preload; writes only inside the folder (its real, resolved path); no child
+   processes, worker threads or native addons. Links to read paths (``link``) live beside the
+   folder, never inside it, so a write through one falls outside the writable path.
+3. **A preload** (``--require preload.cjs``) that closes every socket-making API (net, tls, http,
+   http2, dgram, dns and its resolvers, ``fetch``, ``WebSocket``), signals to other processes,
+   the inspector of other processes and child-process internals, and that records every refusal,
+   its own and the permission model's, on stderr even when the script catches it.
 
-Every refusal (a write outside, a spawn, a connect) is reported as ``denied`` even when the script
-catches the exception, because the preload writes a marker to stderr first.
+Limits: a wall-clock timeout after which the whole process group is killed, a V8 heap cap plus an
+``RLIMIT_DATA`` cap, a file-size cap, and stdout/stderr truncated at ``output_bytes``. The
+environment is minimal (``PATH``, ``HOME`` = the folder, ``TZ=UTC``, ``LANG=C``), so none of the
+user's variables, and none of their secrets, reach the script. The result says which walls were
+in force (``walls``) and what was refused (``refusals``). docs/sandbox.md is the threat model.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ import concurrent.futures
 import contextlib
 import functools
 import os
+import re
 import resource
 import shutil
 import signal
@@ -40,12 +47,21 @@ from ..errors import LogoMeshError
 
 PRELOAD = Path(__file__).resolve().with_name("preload.cjs")
 DENIED_MARK = "LOGOMESH_SANDBOX_DENIED"
+_DENIED_LINE_RE = re.compile(re.escape(DENIED_MARK) + r": ([^\n]{0,200})")
 # What V8 and node print when an allocation cannot be served under the caps.
 _MEMORY_SIGNS = ("JavaScript heap out of memory", "Reached heap limit", "Allocation failed",
                  "Array buffer allocation failed", "Cannot allocate memory")
 # Node itself (code, ICU, libuv) needs this much data segment beyond the JS heap.
 _NODE_BASE_DATA_MB = 256
 _MAX_FILE_MB = 64
+_MAX_REFUSALS_KEPT = 50
+# The system folders a run sees, read-only, under bubblewrap.
+_SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+
+WALL_BWRAP = "namespaces (bwrap)"
+WALL_UNSHARE = "namespaces (unshare)"
+WALL_PERMISSION = "node permission model"
+WALL_PRELOAD = "preload"
 
 
 class SandboxError(LogoMeshError):
@@ -72,6 +88,10 @@ class SandboxResult:
     memory_exceeded: bool
     denied: bool
     wall_s: float
+    # The walls that were in force, outermost first (``WALL_*``).
+    walls: tuple[str, ...] = ()
+    # What the preload and the permission model refused, in order (at most 50 kept).
+    refusals: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -86,25 +106,52 @@ class SandboxResult:
         if self.memory_exceeded:
             return "ran out of memory"
         if self.denied:
-            return "tried something the sandbox refuses (file write outside, process, network)"
+            what = f" ({self.refusals[0]})" if self.refusals else ""
+            return f"tried something the sandbox refuses{what}"
         if self.exit_code != 0:
             return f"exited with {self.exit_code}"
         return ""
 
 
+def _works(cmd: list[str]) -> bool:
+    try:
+        return subprocess.run(cmd, capture_output=True, timeout=10).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+@functools.cache
+def _bwrap() -> str | None:
+    """bubblewrap's path when it exists and may create namespaces here."""
+    exe = shutil.which("bwrap")
+    if exe is None:
+        return None
+    probe = [exe, "--unshare-all", "--die-with-parent", *_system_binds(), "--proc", "/proc",
+             "--dev", "/dev", "--", "/bin/true"]
+    return exe if _works(probe) else None
+
+
 @functools.cache
 def _unshare_prefix() -> tuple[str, ...]:
-    """``unshare -n`` when it exists and this user may create a network namespace."""
+    """``unshare`` with network and PID namespaces, when this user may create them."""
     exe = shutil.which("unshare")
     if exe is None:
         return ()
-    for cmd in ([exe, "-n", "true"], [exe, "-r", "-n", "true"]):
-        try:
-            if subprocess.run(cmd, capture_output=True, timeout=5).returncode == 0:
-                return tuple(cmd[:-1])
-        except (OSError, subprocess.TimeoutExpired):
-            continue
+    for cmd in ([exe, "--net", "--pid", "--fork", "--mount-proc"],
+                [exe, "--map-root-user", "--net", "--pid", "--fork", "--mount-proc"]):
+        if _works([*cmd, "true"]):
+            return tuple(cmd)
     return ()
+
+
+def _system_binds() -> list[str]:
+    args: list[str] = []
+    for d in _SYSTEM_DIRS:
+        if os.path.islink(d):
+            args += ["--symlink", os.readlink(d), d]
+        elif os.path.isdir(d):
+            args += ["--ro-bind", d, d]
+    return args
 
 
 def _find_node() -> str:
@@ -115,42 +162,63 @@ def _find_node() -> str:
     return node
 
 
+def kernel_walls() -> str | None:
+    """The outer wall this machine gives (``WALL_BWRAP`` or ``WALL_UNSHARE``), or None."""
+    if _bwrap():
+        return WALL_BWRAP
+    if _unshare_prefix():
+        return WALL_UNSHARE
+    return None
+
+
 class Sandbox:
     """A temporary folder in which node runs model-written JavaScript.
 
     ``with Sandbox(read_paths=[node_modules_dir]) as sb:`` creates the folder; leaving removes it.
+    ``namespaces=False`` runs behind the inner walls only (node's permission model and the
+    preload), as on a machine where namespaces cannot be made.
     """
 
     root: Path
 
     def __init__(self, *, read_paths: Sequence[Path] = (),
-                 limits: SandboxLimits = SandboxLimits()) -> None:
+                 limits: SandboxLimits = SandboxLimits(), namespaces: bool = True) -> None:
         self.read_paths = [Path(p).resolve() for p in read_paths]
         self.limits = limits
+        self.namespaces = namespaces
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        self._base: Path | None = None
 
     def __enter__(self) -> Sandbox:
         self._tmp = tempfile.TemporaryDirectory(prefix="logomesh-sandbox-")
-        self.root = Path(self._tmp.name).resolve()
+        # The run's folder is one level down: what ``link`` places beside it is readable and
+        # found by node's module resolution, but outside the one writable path.
+        self._base = Path(self._tmp.name).resolve()
+        self.root = self._base / "run"
+        self.root.mkdir()
         return self
 
     def __exit__(self, *exc: object) -> None:
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None
+            self._base = None
 
-    def _inside(self, relpath: str) -> Path:
+    def _under(self, base: Path, relpath: str) -> Path:
         if self._tmp is None:
             raise SandboxError("the sandbox is not open: use `with Sandbox() as sb:`")
         p = Path(relpath)
         if not relpath or p.is_absolute() or ".." in p.parts:
             raise SandboxError(f"file name {relpath!r} leaves the sandbox folder: use a relative "
                                "path without '..'")
-        dest = (self.root / p).resolve()
-        if not dest.is_relative_to(self.root):
+        dest = (base / p).resolve()
+        if not dest.is_relative_to(base):
             raise SandboxError(f"file name {relpath!r} leaves the sandbox folder through a link: "
                                "use a plain relative path")
         return dest
+
+    def _inside(self, relpath: str) -> Path:
+        return self._under(self.root, relpath)
 
     def write(self, relpath: str, text: str) -> Path:
         """Write ``text`` to ``relpath`` inside the folder; refuse a path that leaves it."""
@@ -159,22 +227,30 @@ class Sandbox:
         dest.write_text(text, encoding="utf-8")
         return dest
 
-    def link(self, relpath: str, target: Path) -> Path:
-        """A symlink inside the folder to ``target`` (e.g. ``node_modules``); the target must be
-        one of ``read_paths`` or inside one, so the permission model lets node read it."""
+    def link(self, name: str, target: Path) -> Path:
+        """A read-only view of ``target`` (e.g. ``node_modules``) beside the folder, where node's
+        module resolution finds it from every script in the folder. The target must be one of
+        ``read_paths`` or inside one; the run can read it and never write it."""
         target = Path(target).resolve()
         if not any(target == r or target.is_relative_to(r) for r in self.read_paths):
             raise SandboxError(f"{target} is not among the sandbox's read paths: pass it in "
                                "read_paths")
-        dest = self._inside(relpath)
-        dest.parent.mkdir(parents=True, exist_ok=True)
+        assert self._base is not None or self._tmp is None
+        if "/" in name or name in ("run", ".", ".."):
+            raise SandboxError(f"link name {name!r} must be one plain name, such as node_modules")
+        dest = self._under(self._base or self.root, name)
         dest.symlink_to(target, target_is_directory=target.is_dir())
         return dest
 
-    def _command(self, entry: str, args: Sequence[str], limits: SandboxLimits) -> list[str]:
-        script = self._inside(entry)
-        reads = [str(self.root), str(PRELOAD), *map(str, self.read_paths)]
-        return [*_unshare_prefix(), _find_node(),
+    def walls(self) -> tuple[str, ...]:
+        """The walls a run of this sandbox gets, outermost first."""
+        outer = kernel_walls() if self.namespaces else None
+        return (*((outer,) if outer else ()), WALL_PERMISSION, WALL_PRELOAD)
+
+    def _node_argv(self, script: Path, args: Sequence[str], limits: SandboxLimits) -> list[str]:
+        assert self._base is not None
+        reads = [str(self._base), str(PRELOAD), *map(str, self.read_paths)]
+        return [_find_node(),
                 "--experimental-permission",
                 # One flag per path: Node 20.20 does not split a comma-separated list.
                 *(f"--allow-fs-read={r}" for r in reads),
@@ -183,6 +259,28 @@ class Sandbox:
                 f"--max-old-space-size={limits.memory_mb}",
                 "--require", str(PRELOAD),
                 str(script), *args]
+
+    def _bwrap_argv(self, exe: str) -> list[str]:
+        assert self._base is not None
+        node = Path(_find_node()).resolve()
+        binds = [*_system_binds(), "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+        ro = [self._base, PRELOAD.parent, node.parent, *self.read_paths]
+        for path in dict.fromkeys(ro):
+            binds += ["--ro-bind", str(path), str(path)]
+        binds += ["--bind", str(self.root), str(self.root)]
+        return [exe, "--unshare-all", "--die-with-parent", "--new-session",
+                "--hostname", "sandbox", *binds, "--chdir", str(self.root), "--"]
+
+    def _command(self, entry: str, args: Sequence[str], limits: SandboxLimits) -> list[str]:
+        argv = self._node_argv(self._inside(entry), args, limits)
+        outer = kernel_walls() if self.namespaces else None
+        if outer == WALL_BWRAP:
+            exe = _bwrap()
+            assert exe is not None
+            return [*self._bwrap_argv(exe), *argv]
+        if outer == WALL_UNSHARE:
+            return [*_unshare_prefix(), *argv]
+        return argv
 
     def _env(self) -> dict[str, str]:
         node_dir = str(Path(_find_node()).parent)
@@ -195,6 +293,7 @@ class Sandbox:
         does (a crash, a loop, a refusal all come back in the result)."""
         limits = limits or self.limits
         cmd = self._command(entry, args, limits)
+        walls = self.walls()
         data_bytes = (limits.memory_mb + _NODE_BASE_DATA_MB) * 2**20
 
         def confine() -> None:
@@ -220,19 +319,19 @@ class Sandbox:
         except TimeoutError:
             timed_out = True
         finally:
-            # Also on cancellation: nothing the script started may outlive the run.
+            # Also on cancellation: nothing the script started may outlive the run. Under
+            # bwrap, killing it takes its namespace (and every process in it) down with it.
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(proc.pid, signal.SIGKILL)
             if proc.returncode is None:
                 await proc.wait()
-        stdout, stderr = await out_task, await err_task
+        (stdout, _), (stderr, refusals) = await out_task, await err_task
         wall = time.perf_counter() - t0
         code = None if timed_out else proc.returncode
         memory = any(sign in stderr for sign in _MEMORY_SIGNS)
-        denied = DENIED_MARK in stderr or "ERR_ACCESS_DENIED" in stderr
         return SandboxResult(exit_code=code, stdout=stdout, stderr=stderr, timed_out=timed_out,
-                             memory_exceeded=memory and not timed_out, denied=denied,
-                             wall_s=round(wall, 3))
+                             memory_exceeded=memory and not timed_out, denied=bool(refusals),
+                             wall_s=round(wall, 3), walls=walls, refusals=tuple(refusals))
 
     def run_node_sync(self, entry: str, **kw: Any) -> SandboxResult:
         """:meth:`run_node` for synchronous callers (also from inside a running event loop)."""
@@ -244,18 +343,41 @@ class Sandbox:
             return pool.submit(asyncio.run, self.run_node(entry, **kw)).result()
 
 
-async def _read_capped(stream: asyncio.StreamReader, cap: int) -> str:
+async def _read_capped(stream: asyncio.StreamReader, cap: int) -> tuple[str, list[str]]:
     """Read a stream to its end, keeping the first ``cap`` bytes (the rest is drained, so the
-    child never blocks on a full pipe)."""
+    child never blocks on a full pipe), and every refusal the preload recorded in it, also in
+    the part that is cut (output flooded before a refusal cannot hide it)."""
     kept = bytearray()
     dropped = 0
+    refusals: list[str] = []
+    pending = b""
     while chunk := await stream.read(65536):
         room = cap - len(kept)
         if room > 0:
             kept += chunk[:room]
         dropped += max(0, len(chunk) - max(room, 0))
+        pending += chunk
+        lines = pending.split(b"\n")
+        pending = lines.pop()[-4096:]
+        _collect(lines, refusals)
+    _collect([pending], refusals)
     text = kept.decode("utf-8", errors="replace")
     if dropped:
         text += f"\n[... {dropped} more bytes cut by the sandbox]"
-    return text
+    return text, refusals
 
+
+def _collect(lines: list[bytes], refusals: list[str]) -> None:
+    for line in lines:
+        if DENIED_MARK.encode() in line:
+            m = _DENIED_LINE_RE.search(line.decode("utf-8", errors="replace"))
+            what = m.group(1).strip() if m else "refused"
+        elif b"ERR_ACCESS_DENIED" in line:
+            # node's own report of a refusal nothing caught.
+            what = "permission model"
+        else:
+            continue
+        if len(refusals) < _MAX_REFUSALS_KEPT:
+            refusals.append(what)
+        elif refusals[-1] != "...":
+            refusals.append("...")

@@ -196,6 +196,8 @@ class Verifier:
         # Each pass that does not end the loop takes out a candidate or a probe: it ends.
         while active:
             self._tsconfig(work, [folders[i] for i in active])
+            # tsc runs outside the sandbox: only from files that are as they were installed.
+            self.toolchain.check_intact()
             proc = subprocess.run([str(self.toolchain.tsc), "--pretty", "false", "-p",
                                    "tsconfig.json"], cwd=work, capture_output=True, text=True,
                                   timeout=TOOL_TIMEOUT_S)
@@ -250,6 +252,8 @@ class Verifier:
             f"  rules: {json.dumps(LINT_RULES)} }}];\n")
         (work / "eslint.config.mjs").write_text(config)
         files = [f"{f}/{self.task.file_name}" for f in folders]
+        # eslint runs outside the sandbox, from the packages the sandbox reads: check them first.
+        self.checks.check_intact()
         try:
             proc = subprocess.run([self.checks.node, str(self.checks.eslint), "--no-config-lookup",
                                    "-c", "eslint.config.mjs", "-f", "json", *files], cwd=work,
