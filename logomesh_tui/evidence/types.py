@@ -11,6 +11,8 @@ import re
 
 from pydantic import BaseModel, Field
 
+from ..codepipe.lexer import match_bracket, tokenize
+
 
 class CodeTask(BaseModel):
     """What the models are asked to do to one file, and everything the checks may see.
@@ -99,10 +101,8 @@ _UNDEFINED = "the value may be undefined here: check it first, or give a default
 
 #: What a common strict-mode finding asks for, in a line a small coder can act on: general
 #: TypeScript knowledge keyed by diagnostic code (and, where one code covers several cases, by
-#: its message), never anything from a task. Measured on the seed scenario and the dev tasks:
-#: shown "Type 'string' is not assignable to type '"all" | Region'" with the line, the 1.5B
-#: copied the line back three times; shown "Cannot assign to 'key' because it is a constant",
-#: it kept the const.
+#: its message), never anything from a task. Shown the bare diagnostic with its line, a small
+#: model tends to copy the line back unchanged.
 HINTS: tuple[tuple[str, str, str], ...] = (
     ("TS2322", r"^Type 'string' is not assignable to type '(?:\"|[^']*\")",
      _LITERAL),
@@ -140,14 +140,11 @@ def _expression_at(line: str, column: int) -> str:
         return ""
     end = m.end()
     if line[end:end + 1] == "(":
-        depth = 0
-        for i in range(end, len(line)):
-            depth += {"(": 1, ")": -1}.get(line[i], 0)
-            if depth == 0:
-                end = i + 1
-                break
-        else:
+        toks = tokenize(line[end:])
+        close = match_bracket(toks, 0)
+        if close == 0 or not toks[close].is_(")") or toks[close].depth != toks[0].depth:
             return ""
+        end += toks[close].end
     return line[m.start():end][:120]
 
 
@@ -203,6 +200,9 @@ class Evidence(BaseModel):
     # Findings outside the rewritten part of a focused file that the original has too: not
     # counted against the candidate (the rest of the file is not its work).
     preexisting: int = 0
+    # What the sandbox refused while the probes ran this candidate (a write outside its
+    # folder, a process, the network): code that tries is never a pass.
+    refused: list[str] = Field(default_factory=list)
 
     @property
     def signature(self) -> tuple[str, ...]:
@@ -212,10 +212,10 @@ class Evidence(BaseModel):
     @property
     def passes_all(self) -> bool:
         """Compiles, lint-clean, keeps the original's exports, every assertion holds, and it
-        does not act like the starter."""
+        does not act like the starter, and the sandbox refused nothing it tried."""
         return (self.compiles and not self.lint_errors and not self.unchanged
                 and not self.missing_exports and not self.same_as_starter
-                and self.asserts_passed == self.asserts_total)
+                and not self.refused and self.asserts_passed == self.asserts_total)
 
     def failed_checks(self) -> list[str]:
         """The names of the checks this candidate fails (empty when it passes everything)."""
@@ -232,6 +232,8 @@ class Evidence(BaseModel):
             out.append("asserts")
         if self.same_as_starter:
             out.append("behaves-like-starter")
+        if self.refused:
+            out.append("sandbox")
         return out
 
     def facts(self, limit: int = 6, source: str | None = None) -> str:
@@ -261,6 +263,9 @@ class Evidence(BaseModel):
         if self.same_as_starter:
             lines.append("On every probe it prints exactly what the original (buggy) code "
                          "prints: the bug is probably still there.")
+        if self.refused:
+            lines.append(f"The code tried something the sandbox refuses ({self.refused[0]}): "
+                         "do not write files, start processes, send signals or use the network.")
         return "\n".join(lines)
 
     def summary(self) -> str:

@@ -118,11 +118,13 @@ class Verifier:
             # Two sandboxes at a time: the machine may have only two cores.
             gate = asyncio.Semaphore(2)
 
-            async def run(folder: str) -> list[ProbeRun]:
+            async def run(folder: str) -> tuple[list[ProbeRun], tuple[str, ...]]:
                 async with gate:
                     return await self._run_probes(work / "build" / folder, probes)
 
-            results = await asyncio.gather(*(run(f) for f in folders))
+            done = await asyncio.gather(*(run(f) for f in folders))
+            results = [r for r, _ in done]
+            refused = {c.id: list(why) for c, (_, why) in zip(batch, done, strict=True)}
             # A probe that does not parse ran for no one; it says so on every candidate.
             skipped = [ProbeRun(probe=p.id, status="not-run",
                                 output=f"the probe does not parse: {bad_probes[p.id]}")
@@ -148,6 +150,7 @@ class Verifier:
             ev.preexisting = sum(len(d) for d in found) - sum(len(d) for d in kept)
             ev.unchanged = cand.text.strip() == self.task.starter.strip()
             ev.missing_exports = sorted(keep - exported_names(cand.text))
+            ev.refused = refused[cand.id]
             ev.same_as_starter = (starter_sig is not None and ev.compiles
                                   and ev.signature == starter_sig and not ev.unchanged)
             out[cand.id] = ev
@@ -274,12 +277,14 @@ class Verifier:
                         message=m.get("message", "")))
         return out, True
 
-    async def _run_probes(self, build: Path, probes: list[Probe]) -> list[ProbeRun]:
+    async def _run_probes(self, build: Path, probes: list[Probe]
+                          ) -> tuple[list[ProbeRun], tuple[str, ...]]:
+        """Each probe's run against one candidate's build, and what the sandbox refused."""
         if not probes:
-            return []
+            return [], ()
         if not build.is_dir():
             return [ProbeRun(probe=p.id, status="not-run", output="no JavaScript was emitted")
-                    for p in probes]
+                    for p in probes], ()
         with Sandbox(limits=self.config.limits,
                      read_paths=[self.checks.node_modules] if self.checks else []) as sb:
             for js in build.rglob("*.js"):
@@ -314,7 +319,7 @@ class Verifier:
             detail = result.reason() or result.stderr[-300:]
             runs.append(ProbeRun(probe=p.id, status=status, output=detail))
             cut = True
-        return runs
+        return runs, result.refusals
 
 
 _KEEPS_BEHAVIOUR_RE = re.compile(
