@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 from ..codepipe.executors import TokenLedger
 from ..codepipe.toolchain import Toolchain, ensure_tsc
 from ..evidence.engine import CODER_SYSTEM, EngineConfig, EvidenceEngine
-from ..evidence.rates import PassRates, Plan, plan_roles
+from ..evidence.rates import PassRates, Plan, plan_roles, task_set_name
 from ..evidence.types import Candidate, CodeTask
 from ..evidence.verifier import Verifier, VerifierConfig
 from ..pool.types import GenerationRequest, GenerationResult, TokenCallback
@@ -182,12 +182,18 @@ async def run_quality(executors_by_role: Mapping[str, TurnExecutor], tasks_dir: 
                       max_tokens: int = DEFAULT_MAX_TOKENS, toolchain: Toolchain | None = None,
                       limit: int | None = None, only: list[str] | None = None,
                       split: str | None = None,
-                      rates: PassRates | None = None, lint: bool = True,
-                      engine_config: EngineConfig | None = None,
+                      rates: PassRates | None = None, record: bool = False,
+                      task_set: str | None = None, plan_task_set: str | None = None,
+                      lint: bool = True, engine_config: EngineConfig | None = None,
                       on_progress: Callable[[str], None] | None = None,
                       on_row: Callable[[dict], None] | None = None) -> dict:
     """Run the quality benchmark; return pass rates, pass@k, tokens, calls and wall time per
-    mode, and every candidate with its verdict."""
+    mode, and every candidate with its verdict.
+
+    The pool's plan is made from ``rates`` (the figures of ``plan_task_set``, else of the set
+    :func:`plan_roles` picks). With ``record``, the one-shot greedy answers of the ``single``
+    mode are recorded in ``rates`` under ``task_set`` (default: :func:`task_set_name` of the
+    folder and split); without it ``rates`` is left as it was."""
     unknown = [m for m in modes if m not in _RUNNERS]
     if unknown:
         raise ValueError(f"unknown mode(s) {unknown}; choose from {list(MODES)}")
@@ -196,7 +202,7 @@ async def run_quality(executors_by_role: Mapping[str, TurnExecutor], tasks_dir: 
     tasks = _pick(load_tasks(tasks_dir), only, limit, tasks_dir, split)
     toolchain = toolchain or ensure_tsc()
     rates = rates if rates is not None else PassRates.load()
-    pool_plan = plan_roles(executors_by_role, rates)
+    pool_plan = plan_roles(executors_by_role, rates, task_set=plan_task_set)
     primary = pool_plan.primary
     solo_plan = Plan(primary=primary, tester=primary)
     per_task: dict[str, dict] = {t.name: {"task": t.name} for t in tasks}
@@ -261,17 +267,22 @@ async def run_quality(executors_by_role: Mapping[str, TurnExecutor], tasks_dir: 
             "total_tokens": t.total_tokens, "calls": t.calls, "wall_s": round(walls[mode], 2),
             "s_per_task": round(walls[mode] / max(1, len(tasks)), 1)}
     models = _per_model(all_cands, verdict)
-    if "single" in modes:
-        # The one-shot greedy answers are the measurement the next run's plan is made from.
+    recorded = None
+    if record and "single" in modes:
+        # The one-shot greedy answers are a measurement a later plan can be made from, kept
+        # apart from other task sets' (a harder set lowers every rate).
+        recorded = task_set or task_set_name(tasks_dir, split)
+        store = rates.on(recorded)
         for mode, tname, _, c in all_cands:
             if mode == "single" and c.origin == "greedy":
-                rates.record(c.model_id, verdict[(mode, tname, c.id)]["passed"])
+                store.record(c.model_id, verdict[(mode, tname, c.id)]["passed"], tname)
     return {"tasks_dir": str(tasks_dir), "n_tasks": len(tasks),
             "task_names": [t.name for t in tasks],
             "roles": {r: e.model_id for r, e in executors_by_role.items()},
             "best_model": executors_by_role[primary].model_id,
             "pool_plan": pool_plan.describe(executors_by_role),
-            "rates_used": {m: rates.rate(m) for m in {e.model_id for e in executors_by_role.values()}},
+            "rates_used": pool_plan.describe(executors_by_role)["rates"],
+            "recorded_task_set": recorded,
             "token_budget_per_task": token_budget, "max_tokens_per_reply": max_tokens,
             "typescript_version": toolchain.version, "lint": lint, "modes": summary,
             "per_model": models, "differences": _differences(per_task, modes),
@@ -284,9 +295,12 @@ async def calibrate(executors_by_role: Mapping[str, TurnExecutor], tasks_dir: Pa
                     rates: PassRates, toolchain: Toolchain | None = None,
                     limit: int | None = None, only: list[str] | None = None,
                     split: str | None = None, max_tokens: int = DEFAULT_MAX_TOKENS,
+                    task_set: str | None = None,
                     on_progress: Callable[[str], None] | None = None) -> dict:
     """Measure every loaded model's one-shot pass rate on the tasks and record it in ``rates``
-    (what :func:`plan_roles` decides from). Returns {model: [passed, attempts]}."""
+    (what :func:`plan_roles` decides from) under ``task_set`` (default: :func:`task_set_name`
+    of the folder and split). Returns {model: [passed, attempts]}."""
+    rates = rates.on(task_set or task_set_name(tasks_dir, split))
     tasks = _pick(load_tasks(tasks_dir), only, limit, tasks_dir, split)
     toolchain = toolchain or ensure_tsc()
     by_model: dict[str, str] = {}

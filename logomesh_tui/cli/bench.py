@@ -44,10 +44,18 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="quality: threads per model worker (default: all cores; 1 is faster "
                         "when other work shares the cores)")
     p.add_argument("--calibrate-only", action="store_true",
-                   help="quality: only measure and store the models' one-shot pass rates")
+                   help="quality: only measure the models' one-shot pass rates (stored with "
+                        "--record)")
     p.add_argument("--calibrate", action="store_true",
                    help="quality: first measure every model's one-shot pass rate on the tasks "
-                        "and store it (the pool's plan is made from these rates)")
+                        "(this run's pool plan is made from these rates)")
+    p.add_argument("--record", action="store_true",
+                   help="quality: record the measured one-shot pass rates in the rate store "
+                        "(under the task set's name), which later plans choose coders from; "
+                        "without it the store is left as it is")
+    p.add_argument("--task-set",
+                   help="quality: the name to record the rates under (default: the tasks "
+                        "folder's name and split, e.g. tasks:dev)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--out", default="bench/results", help="folder for the JSON results")
     p.set_defaults(func=cmd_bench)
@@ -76,7 +84,6 @@ async def _run_part(part: str, args: argparse.Namespace) -> dict:
 
 
 async def _quality(args: argparse.Namespace, models: list[str] | None) -> dict:
-    from ..bench.quality import DEFAULT_TOKEN_BUDGET, MODES, calibrate, run_quality
     from ..bench.speed import DEFAULT_POOL
     from ..config import EngineConfig
     from ..conversation.roles import SEED_ROLES
@@ -95,53 +102,66 @@ async def _quality(args: argparse.Namespace, models: list[str] | None) -> dict:
         for role, model in zip(roles, models, strict=False):
             await engine.load_model(model, role)
             executors[role] = engine.executor(role)
-        from ..evidence.rates import PassRates
+        return await _quality_run(args, executors, tasks)
 
-        modes = tuple(args.modes.split(",")) if args.modes else MODES
-        bad = [m for m in modes if m not in MODES]
-        if bad:
-            raise SystemExit(f"error: unknown quality mode(s) {', '.join(bad)}: choose from "
-                             f"{', '.join(MODES)}")
-        only = args.only.split(",") if args.only else None
-        rates = PassRates.load()
 
-        # A full run takes long on a laptop: say where it is, on stderr (stdout stays the result).
-        def progress(line: str) -> None:
-            print(line, file=sys.stderr, flush=True)
+async def _quality_run(args: argparse.Namespace, executors: dict, tasks: Path) -> dict:
+    """`bench quality` on loaded ``executors``: the rate store is written only with --record."""
+    from ..bench.quality import DEFAULT_TOKEN_BUDGET, MODES, calibrate, run_quality
+    from ..evidence.engine import EngineConfig as EvidenceConfig
+    from ..evidence.rates import PassRates, task_set_name
 
-        calibrated = None
-        if args.calibrate or args.calibrate_only:
-            on = args.calibrate_on.split(",") if args.calibrate_on else only
-            cal_split = args.calibrate_split or (None if args.calibrate_on else args.split)
-            calibrated = await calibrate(executors, tasks, rates=rates, limit=args.limit,
-                                         only=on, split=cal_split, on_progress=progress)
+    modes = tuple(args.modes.split(",")) if args.modes else MODES
+    bad = [m for m in modes if m not in MODES]
+    if bad:
+        raise SystemExit(f"error: unknown quality mode(s) {', '.join(bad)}: choose from "
+                         f"{', '.join(MODES)}")
+    only = args.only.split(",") if args.only else None
+    rates = PassRates.load()
+
+    # A full run takes long on a laptop: say where it is, on stderr (stdout stays the result).
+    def progress(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
+    calibrated = None
+    cal_set = None
+    if args.calibrate or args.calibrate_only:
+        on = args.calibrate_on.split(",") if args.calibrate_on else only
+        cal_split = args.calibrate_split or (None if args.calibrate_on else args.split)
+        cal_set = args.task_set or task_set_name(tasks, cal_split)
+        calibrated = await calibrate(executors, tasks, rates=rates, limit=args.limit,
+                                     only=on, split=cal_split, task_set=cal_set,
+                                     on_progress=progress)
+        if args.record:
             rates.save()
-        if args.calibrate_only:
-            return {"calibration": calibrated, "tasks": only or "all", "rates_file":
-                    str(rates.path)}
-        from ..evidence.engine import EngineConfig as EvidenceConfig
+    if args.calibrate_only:
+        return {"calibration": calibrated, "task_set": cal_set, "tasks": only or "all",
+                "rates_file": str(rates.path) if args.record else None,
+                "recorded": bool(args.record)}
 
-        out = Path(args.out)
-        out.mkdir(parents=True, exist_ok=True)
-        partial = out / "quality.partial.jsonl"
-        partial.write_text("")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    partial = out / "quality.partial.jsonl"
+    partial.write_text("")
 
-        def keep(row: dict) -> None:
-            # Each finished (task, mode) at once: a long run cut short keeps what it did.
-            with partial.open("a") as fh:
-                fh.write(json.dumps(row) + "\n")
+    def keep(row: dict) -> None:
+        # Each finished (task, mode) at once: a long run cut short keeps what it did.
+        with partial.open("a") as fh:
+            fh.write(json.dumps(row) + "\n")
 
-        engine_config = EvidenceConfig(**({"samples": args.samples} if args.samples is not None
-                                          else {}))
-        result = await run_quality(executors, tasks, modes=modes, limit=args.limit, only=only,
-                                   split=args.split,
-                                   rates=rates, lint=not args.no_lint, on_progress=progress,
-                                   token_budget=args.budget or DEFAULT_TOKEN_BUDGET,
-                                   engine_config=engine_config, on_row=keep)
+    engine_config = EvidenceConfig(**({"samples": args.samples} if args.samples is not None
+                                      else {}))
+    result = await run_quality(executors, tasks, modes=modes, limit=args.limit, only=only,
+                               split=args.split, rates=rates, record=args.record,
+                               task_set=args.task_set, plan_task_set=cal_set,
+                               lint=not args.no_lint, on_progress=progress,
+                               token_budget=args.budget or DEFAULT_TOKEN_BUDGET,
+                               engine_config=engine_config, on_row=keep)
+    if args.record:
         rates.save()
-        if calibrated is not None:
-            result["calibration"] = calibrated
-        return result
+    if calibrated is not None:
+        result["calibration"] = calibrated
+    return result
 
 
 def _print_table(result: dict, console: Console) -> None:

@@ -2,7 +2,7 @@
 
 The point of these tests is the benchmark's honesty: the hidden check never reaches a prompt,
 every candidate is stored with its verdict, pass@k is computed from them, and the modes differ
-only in what the issue says they differ in.
+only in what each mode is defined to change.
 """
 
 from __future__ import annotations
