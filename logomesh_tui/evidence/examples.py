@@ -1,45 +1,53 @@
-"""Assertions from the examples a task states, written by a program rather than a model.
+"""Facts a task states about its functions, read by a program and asserted as probes.
 
-Task texts often give examples: ``Examples: `"1h30m"` → 5400``, ``1536 → `"1.5 KB"` ``,
-``` `wrapText("abcdefg h", 3)` → `["abc", "def", "g h"]` ```, ```` `""` gives `""` ````. Each such
-example is a fact the task states, so it may be asserted (the tester's rule), and a program reads
-it more reliably than a small model does. This module finds them, conservatively:
+A task text may state what a call of one of the starter's exported functions returns or throws.
+Each such statement is a fact (the tester's rule: what the task states may be asserted), and a
+program reads it more reliably than a small model does. Only statements in this grammar are
+read; the full description, with examples, is docs/task-facts.md::
 
-- the input is a call of an exported function (``name(args)``), or literals passed to the one
-  exported function the sentence (or the whole file) is about, which must then take no more
-  required parameters than the example gives;
-- the input follows the start of a line, a bullet, ``:``, ``,``, ``;``, ``(``, ``.`` or "e.g."
-  (so ``ten thousand times `"0.01"` → 10000`` is not read as ``f("0.01") === 10000``);
-- both sides are JavaScript literals (strings, numbers, booleans, null, arrays and objects of
-  them) and the expected value's kind agrees with the return type the starter declares;
-- async functions and functions of classes are left to the tester;
-- raw text after "the line" / "the string" (``The line `a,b,,c` gives [...]``) is one string
-  argument, for a function of one string parameter; an empty input named in words ("an empty
-  line gives `[""]`", "An empty list gives 0") is ``""``, ``[]`` or ``{}``.
+    fact     := call arrow value | call throws [error]
+    call     := NAME "(" literal, ... ")"          NAME: an exported function of the starter
+    arrow    := "->" | "=>" | "==>" | "→" | "===" | [should|must|will] (returns | gives
+                | evaluates to)
+    throws   := [should|must|will] ("throws" | "throw") [a | an]
+    error    := an identifier ending in "Error", or "error" ("Error": any error will do)
+    value    := a JavaScript literal: string, number, boolean, null, undefined, NaN,
+                Infinity, and arrays and objects of them
 
-Each example becomes one probe (one assertion, so a candidate passing three of four examples
-ranks above one passing two); it prints the value it got, so candidates are also grouped by it.
+- A fact is written on a line of its own, in a list item, in a sentence or in a code block;
+  the call, the value, or the whole fact may be in backticks (`` `f(1)` -> `2` ``,
+  `` `f(1) => 2` ``, ``f(1) returns 2``).
+- In code, the arrow may follow a comment: ``f(1); // returns 2``, ``f(1) // => 2``,
+  ``f(1) // throws RangeError``; inside a JSDoc ``@example`` block the arrow may be left out
+  (``f(1) // 2``), the TypeScript convention.
+- After the value only an end comes: the end of the text, ``.``, ``,``, ``;``, ``:``, ``)``, a
+  parenthesis, a comment, "and" or a dash. ``f(1) returns 2 or 3`` and ``f(1) returns 2 when
+  ...`` are not facts.
+- Text that describes old or wrong behaviour is never read as a required result: a sentence or
+  list item holding one of :data:`OLD_WORDS` ("before", "currently", "old", "previously", "used
+  to", "wrong", "bug", "incorrectly", "instead of", ...), the list items and code blocks after
+  such an introduction ending in ``:``, a section under such a heading, code after such a
+  comment line, and a JSDoc comment holding such a word.
+- The call's arguments and the value must be literals, the arguments' count must fit the
+  function's parameters and the value's kind its declared return type; async functions, hooks
+  and functions of classes are left to the tester.
 
-Two more kinds of stated fact become probes the same way: inputs the task says throw
-(:func:`stated_throws`: `` `NaN`, `Infinity` and `-Infinity` throw a `RangeError` ``, "An empty
-array throws a `RangeError`"), and, when the task says the inputs must not change
-(:func:`states_no_mutation`), each example's array and object arguments compared with a copy
-taken before the call.
+Precision comes first: a fact that could be wrong is not asserted. Each fact becomes one probe
+(one assertion, so a candidate passing three of four facts ranks above one passing two); it
+prints the value it got, so candidates are also grouped by it. When the task says the inputs
+must not change (:func:`states_no_mutation`), each fact's array and object arguments are also
+compared with a copy taken before the call.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from .types import CodeTask, Probe
 
-_ARROW = r"\s*(→|->|=>|gives|returns)\s*"
-_BACKTICK = r"`([^`\n]+)`"
-_NUMBER = r"(-?\d+(?:\.\d+)?)(?!\w|\.\d)"
-_EXAMPLE_RE = re.compile(rf"(?:{_BACKTICK}|{_NUMBER}){_ARROW}(?:{_BACKTICK}|{_NUMBER})")
 _FUNC_RE = re.compile(
     r"^export\s+(async\s+)?function\s*\*?\s*(\w+)\s*(?:<([^>]*)>)?\s*\(([^)]*)\)\s*"
     r"(?::\s*([^{;]+))?", re.M)
@@ -48,19 +56,6 @@ _ARROW_FUNC_RE = re.compile(
     r"(?::\s*([^=]+?))?\s*=>", re.M)
 #: React hooks run only inside a component's render: a bare call proves nothing.
 _HOOK_RE = re.compile(r"^use[A-Z0-9]")
-_CALL_RE = re.compile(r"^(\w+)\s*\((.*)\)$", re.S)
-_NAME_RE = re.compile(r"`(\w+)\s*(?:\(|`)")
-#: What may come right before an example's input on its line.
-_LEAD_RE = re.compile(r"(?:^|[:,;(.]|^\s*[-*]|e\.g\.)\s*$", re.I)
-#: "The line `a,b,,c` gives ...": an input shown as raw text (not a JavaScript literal) after a
-#: noun that says it is one string.
-_RAW_LEAD_RE = re.compile(r"\b(?:the|a|an)\s+(?:line|string|text|input)\s*$", re.I)
-#: "an empty line gives `[""]`": the input named in words.
-_EMPTY_EXAMPLE_RE = re.compile(
-    r"(?:^|[:,;(.]\s|^\s*[-*]\s)\s*(?:an?|the)\s+empty\s+(string|line|text|array|list|object)"
-    rf"{_ARROW}(?:`([^`\n]+)`|{_NUMBER})", re.I)
-_EMPTY_INPUT = {"string": '""', "line": '""', "text": '""', "array": "[]", "list": "[]",
-                "object": "{}"}
 
 
 @dataclass(frozen=True)
@@ -250,84 +245,10 @@ def _is_array_type(part: str) -> bool:
     return part.endswith("[]") or part.startswith(("Array<", "ReadonlyArray<", "["))
 
 
-def _paragraphs(instruction: str) -> list[str]:
-    """The paragraphs and bullets of ``instruction``, each on one line: line breaks and their
-    indents become one space; the spaces inside a literal (`` `"   "` ``) stay as they are."""
-    return [re.sub(r"[ \t]*\n\s*", " ", para.strip())
-            for para in re.split(r"\n\s*\n|\n(?=\s*[-*]\s)", instruction)]
-
-
 def _callable(source: str) -> dict[str, Function]:
     """The exported functions a probe can call outside a component: not async, not hooks."""
     return {n: f for n, f in exported_functions(source).items()
             if not f.is_async and not _HOOK_RE.match(n)}
-
-
-def stated_examples(instruction: str, source: str) -> list[Example]:
-    """The examples in ``instruction`` that can be checked against ``source``'s exports."""
-    functions = _callable(source)
-    if not functions:
-        return []
-    out: list[Example] = []
-    seen: set[tuple[str, str]] = set()
-    for line in _paragraphs(instruction):
-        for m in _EXAMPLE_RE.finditer(line):
-            lhs = m.group(1) or m.group(2)
-            rhs = (m.group(4) or m.group(5)).strip()
-            # Raw text after "the line" / "the string" is one string argument, quoted here.
-            raw = (m.group(1) is not None and literal_kind(lhs) is None
-                   and bool(_RAW_LEAD_RE.search(line[:m.start()])))
-            # A bare number only before an arrow: "3 returns `undefined`" in a sentence about
-            # a sequence of renders is not an example.
-            if not (raw or _LEAD_RE.search(line[:m.start()])) or (
-                    m.group(2) and m.group(3).isalpha()):
-                continue
-            call = None if raw else _CALL_RE.match(lhs.strip())
-            if raw:
-                fn_or_none = _subject(line[:m.start()], functions)
-                if fn_or_none is None or not _takes(fn_or_none, '""'):
-                    continue
-                fn, args = fn_or_none, json.dumps(lhs)
-                arg_parts = [args]
-            elif call and call.group(1) in functions:
-                fn, args = functions[call.group(1)], call.group(2).strip()
-                arg_parts = [a for a in _split_top(args) if a.strip()] if args else []
-                if any(literal_kind(a) is None for a in arg_parts):
-                    continue
-            else:
-                subject = _subject(line[:m.start()], functions)
-                if literal_kind(lhs) is None or subject is None:
-                    continue
-                fn, args, arg_parts = subject, lhs.strip(), [lhs]
-            _add(out, seen, fn, args, len(arg_parts), rhs, m.group(0))
-        for m in _EMPTY_EXAMPLE_RE.finditer(line):
-            fn_or_none = _subject(line[:m.start()], functions)
-            literal = _EMPTY_INPUT[m.group(1).lower()]
-            if fn_or_none is not None and _takes(fn_or_none, literal):
-                _add(out, seen, fn_or_none, literal, 1, (m.group(3) or m.group(4)).strip(),
-                     m.group(0).lstrip(":,;(.-* \t"))
-    return out
-
-
-def _subject(before: str, functions: dict[str, Function]) -> Function | None:
-    """The function an example's sentence is about: the last one named before it, else the
-    file's only one."""
-    named = [n for n in _NAME_RE.findall(before) if n in functions]
-    if named:
-        return functions[named[-1]]
-    return next(iter(functions.values())) if len(functions) == 1 else None
-
-
-def _add(out: list[Example], seen: set[tuple[str, str]], fn: Function, args: str, n_args: int,
-         expected: str, text: str) -> None:
-    """Append the example when its expected value fits ``fn``'s return type and the argument
-    count fits its parameters, once per (function, arguments)."""
-    kind = literal_kind(expected)
-    if (kind is None or not _agrees(kind, fn.returns, fn.type_params) or n_args < fn.required
-            or n_args > max(fn.params, fn.required) or (fn.name, args) in seen):
-        return
-    seen.add((fn.name, args))
-    out.append(Example(function=fn.name, args=args, expected=expected, text=text))
 
 
 @dataclass(frozen=True)
@@ -340,116 +261,340 @@ class Throw:
     text: str
 
 
-_THROW_RE = re.compile(r"\b[Tt]hrows?\s+(?:an?\s+)?`(\w*Error)`")
-_NEGATED_RE = re.compile(r"\b(?:not|never|no|n't|without)\b[\w\s]{0,20}$", re.I)
+# -- where facts are: units of text, and whether they describe old behaviour -------------------
+#: Words that mark a sentence, list item, heading or comment as describing old or wrong
+#: behaviour; whatever it states is not a required result.
+#: ("current", "previous" and "existing" are left out: "the current line", "the previous
+#: item" describe an algorithm, not the code before a fix.)
+OLD_WORDS = ("before", "currently", "old", "previously", "used to", "wrong", "wrongly", "bug",
+             "bugs", "buggy", "incorrect", "incorrectly", "instead of", "today", "broken",
+             "legacy", "mistakenly", "erroneously", "regression", "formerly", "originally",
+             "as written", "at the moment", "right now")
+_OLD_RE = re.compile(r"\b(?:" + "|".join(w.replace(" ", r"\s+") for w in OLD_WORDS) + r")\b",
+                     re.I)
+_FENCE_RE = re.compile(r"^\s*(```|~~~)")
+_ITEM_RE = re.compile(r"^(\s*)(?:[-*+]|\d+[.)])\s+")
+_HEADING_RE = re.compile(r"^\s*#{1,6}\s")
+_COMMENT_ONLY_RE = re.compile(r"^\s*(?://|#|/\*+|\*(?!/))")
+_TAG_RE = re.compile(r"^\s*@(\w+)")
+
+
+def describes_old(text: str) -> bool:
+    """Whether ``text`` holds a word of :data:`OLD_WORDS`."""
+    return bool(_OLD_RE.search(text))
+
+
+@dataclass(frozen=True)
+class _Unit:
+    """A piece of text facts are read from: a sentence, a list item or a line of code."""
+
+    text: str
+    old: bool  # describes old or wrong behaviour: read nothing from it
+    example: bool = False  # a line of a JSDoc @example block
+
+
+def _units(instruction: str) -> Iterator[_Unit]:
+    """``instruction`` cut into units, each marked old when it, or what introduces it, holds a
+    word of :data:`OLD_WORDS`."""
+    lines = instruction.splitlines()
+    section_old = False  # under a heading holding an old-behaviour word
+    intro_old = False  # after a paragraph or item ending in ":" that holds one
+    intro_indent = -1  # for an item: the items indented deeper are its own
+    prose: list[str] = []
+    prose_item_indent: int | None = None
+    i = 0
+
+    def flush() -> Iterator[_Unit]:
+        nonlocal intro_old, intro_indent
+        if not prose:
+            return
+        text = re.sub(r"\s+", " ", " ".join(p.strip() for p in prose)).strip()
+        prose.clear()
+        if not text:
+            return
+        inherited = section_old or (intro_old and (prose_item_indent is not None
+                                                   and prose_item_indent > intro_indent))
+        if prose_item_indent is None:
+            # A paragraph: each sentence on its own; one ending in ":" introduces what follows.
+            sentences = _sentences(text)
+            for s in sentences:
+                yield _Unit(s, section_old or describes_old(s))
+            intro_old = text.rstrip().endswith(":") and describes_old(sentences[-1])
+            intro_indent = -1
+        else:
+            old = inherited or describes_old(text)
+            yield _Unit(text, old)
+            if text.rstrip().endswith(":") and old and not inherited:
+                intro_old, intro_indent = True, prose_item_indent
+            elif not inherited and prose_item_indent <= intro_indent:
+                intro_old = False
+
+    while i < len(lines):
+        line = lines[i]
+        if _FENCE_RE.match(line):
+            yield from flush()
+            fence = _FENCE_RE.match(line).group(1)  # type: ignore[union-attr]
+            block = []
+            i += 1
+            while i < len(lines) and not lines[i].strip().startswith(fence):
+                block.append(lines[i])
+                i += 1
+            yield from _code_units(block, section_old or intro_old)
+            i += 1
+            continue
+        if line.lstrip().startswith("/**"):
+            yield from flush()
+            block = []
+            while i < len(lines):
+                block.append(lines[i])
+                if "*/" in lines[i]:
+                    break
+                i += 1
+            yield from _code_units(block, section_old or intro_old)
+            i += 1
+            continue
+        if not line.strip():
+            yield from flush()
+            prose_item_indent = None
+            i += 1
+            continue
+        if _HEADING_RE.match(line):
+            yield from flush()
+            section_old, intro_old, intro_indent = describes_old(line), False, -1
+            prose_item_indent = None
+            i += 1
+            continue
+        item = _ITEM_RE.match(line)
+        if item:
+            yield from flush()
+            prose_item_indent = len(item.group(1).expandtabs())
+            prose.append(line[item.end():])
+        else:
+            prose.append(line)
+        i += 1
+    yield from flush()
+
+
+def _code_units(block: list[str], old: bool) -> Iterator[_Unit]:
+    """The lines of a code block or a JSDoc comment. A JSDoc comment holding an old-behaviour
+    word is old as a whole; in code, a comment line holding one makes the lines after it old up
+    to the next comment line."""
+    text = "\n".join(block)
+    jsdoc = text.lstrip().startswith("/**")
+    if jsdoc and describes_old(text):
+        old = True
+    in_example = False
+    comment_old = False
+    for raw in block:
+        line = raw.strip()
+        if jsdoc or in_example or line.startswith("*"):
+            line = re.sub(r"^/\*\*+|\*/\s*$", "", line).strip()
+            line = re.sub(r"^\*(?!/)\s?", "", line).strip()
+        tag = _TAG_RE.match(line)
+        if tag:
+            in_example = tag.group(1) == "example"
+            line = line[tag.end():].strip() if in_example else ""
+        if not line:
+            continue
+        if _COMMENT_ONLY_RE.match(line) and not _CALL_START_RE.search(line.lstrip("/#* ")):
+            comment_old = describes_old(line)
+            continue
+        yield _Unit(line, old or comment_old or describes_old(line), example=in_example)
+
+
+#: Where a sentence ends: ". ", "! " or "? " outside backticks, not after "e.g." or "i.e.".
+_SENTENCE_END_RE = re.compile(r"(?<=[.!?])\s+")
 _SPAN_RE = re.compile(r"`([^`\n]+)`")
-#: Where a clause ends: ". " or "; " outside backticks (literals like `"1.5h"` hold dots).
-_CLAUSE_END_RE = re.compile(r"(?<=[.;])\s+")
-MAX_THROWS = 12
-#: "An empty array throws a `RangeError`": the input named in words.
-_EMPTY_RE = re.compile(r"(?:^|[-*:,(]|\b(?:an?|the|with|for|on|given)\s)\s*empty\s+"
-                       r"(array|list|string|object)\s*$", re.I)
-_EMPTY = {"array": "[]", "list": "[]", "string": '""', "object": "{}"}
+
+
+def _sentences(text: str) -> list[str]:
+    out, start = [], 0
+    spans = [m.span() for m in _SPAN_RE.finditer(text)]
+    for m in _SENTENCE_END_RE.finditer(text):
+        if (not any(a < m.start() < b for a, b in spans)
+                and not text[:m.start()].lower().endswith(("e.g.", "i.e.", "vs."))):
+            out.append(text[start:m.start()])
+            start = m.end()
+    out.append(text[start:])
+    return [s for s in out if s.strip()]
 
 
 def _clauses(line: str) -> list[str]:
-    """``line`` cut into clauses at ". " and "; ", never inside a backtick span."""
-    out, start = [], 0
-    spans = [m.span() for m in _SPAN_RE.finditer(line)]
-    for m in _CLAUSE_END_RE.finditer(line):
-        if (not any(a < m.start() < b for a, b in spans)
-                and not line[:m.start()].lower().endswith(("e.g.", "i.e."))):
-            out.append(line[start:m.start()])
-            start = m.end()
-    out.append(line[start:])
+    """``line`` cut at "; " and sentence ends, never inside a backtick span."""
+    out = []
+    for s in _sentences(line):
+        spans = [m.span() for m in _SPAN_RE.finditer(s)]
+        start = 0
+        for m in re.finditer(r";\s+", s):
+            if not any(a < m.start() < b for a, b in spans):
+                out.append(s[start:m.start()])
+                start = m.end()
+        out.append(s[start:])
     return out
 
 
-def stated_throws(instruction: str, source: str) -> list[Throw]:
-    """The inputs ``instruction`` says make a function throw, where a program can tell which.
+# -- the grammar --------------------------------------------------------------------------------
+_CALL_START_RE = re.compile(r"(?<![\w$.])(?<!new\s)([A-Za-z_$][\w$]*)\s*\(")
+_MODAL = r"(?:(?:should|must|will)\s+)?"
+_ARROW_RE = re.compile(
+    r"(?:->|==>|=>|→|===|" + _MODAL + r"(?:returns?|gives?|evaluates\s+to)\b)\s*", re.I)
+_THROWS_RE = re.compile(
+    _MODAL + r"throws?\b(?:\s+(?:an?\s+)?(?:`?(?P<err>(?-i:(?:[A-Za-z_$][\w$]*)?Error))\b`?|"
+    r"(?P<plain>error)\b))?", re.I)
+#: What may come after a value (or an error's name): the end, punctuation, a comment, "and".
+_TAIL_RE = re.compile(r"\s*(?:$|[.,;:)](?:\s|$)|[.]$|\(|//|/\*|—|–|and\b)", re.I)
 
-    A clause such as ``NaN`, `Infinity` and `-Infinity` throw a `RangeError``` or ``Anything
-    else throws an `Error`: `""`, `"1.5h"` `` is read when every other backtick span in it is a
-    literal input (or a call of an exported function with literal arguments): a span naming a
-    parameter (``If `size` is ... throw``) or an expression (`` `start > end` ``) leaves the
-    clause unread. Bare literals go to the function the paragraph names (or the file's only
-    one), which must take exactly one required parameter whose declared type the literal fits.
-    """
+
+@dataclass(frozen=True)
+class _Fact:
+    function: Function
+    args: str
+    n_args: int
+    expected: str | None  # the value, or None for a throw
+    error: str  # for a throw: the error's class ("Error": any)
+
+
+def _close(text: str, pos: int) -> int:
+    """The index after the bracket that closes the one at ``pos``; -1 when none does."""
+    depth, quote, i = 0, "", pos
+    while i < len(text):
+        ch = text[i]
+        if quote:
+            if ch == "\\":
+                i += 1
+            elif ch == quote:
+                quote = ""
+        elif ch in "\"'":
+            quote = ch
+        elif ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+            if depth == 0:
+                return i + 1
+        i += 1
+    return -1
+
+
+def _value_at(text: str, pos: int) -> tuple[str, int] | None:
+    """The literal starting at ``pos`` (in backticks or bare) and the index after it."""
+    if text.startswith("`", pos):
+        end = text.find("`", pos + 1)
+        if end < 0:
+            return None
+        value = text[pos + 1:end].strip()
+        return (value, end + 1) if literal_kind(value) is not None else None
+    ch = text[pos:pos + 1]
+    if ch in ("[", "{"):
+        end = _close(text, pos)
+    elif ch in ("\"", "'"):
+        m = re.compile(r"""("(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')""").match(text, pos)
+        end = m.end() if m else -1
+    else:
+        m = re.compile(r"-?(?:\d+(?:\.\d+)?(?:[eE][-+]?\d+)?|Infinity)(?![\w.]\w)|"
+                       r"[A-Za-z_$][\w$]*").match(text, pos)
+        end = m.end() if m else -1
+    if end < 0:
+        return None
+    value = text[pos:end]
+    return (value, end) if literal_kind(value) is not None else None
+
+
+def _facts(unit: _Unit, functions: dict[str, Function]) -> Iterator[_Fact]:
+    """The facts written in ``unit`` in the grammar of the module docstring."""
+    text = unit.text
+    for m in _CALL_START_RE.finditer(text):
+        fn = functions.get(m.group(1))
+        if fn is None:
+            continue
+        end = _close(text, m.end() - 1)
+        if end < 0:
+            continue
+        args = text[m.end():end - 1].strip()
+        parts = [a for a in _split_top(args) if a.strip()] if args else []
+        if any(literal_kind(a) is None for a in parts):
+            continue
+        pos = end
+        after = re.compile(r"\s*;?\s*`?\s*").match(text, pos)
+        pos = after.end() if after else pos
+        comment = re.compile(r"//\s*").match(text, pos)
+        if comment:
+            pos = comment.end()
+        throw = _THROWS_RE.match(text, pos)
+        if throw:
+            if _TAIL_RE.match(text, throw.end()):
+                error = throw.group("err") or "Error"
+                yield _Fact(fn, args, len(parts), None, error)
+            continue
+        arrow = _ARROW_RE.match(text, pos)
+        if arrow:
+            pos = arrow.end()
+            throw = _THROWS_RE.match(text, pos)
+            if throw:
+                if _TAIL_RE.match(text, throw.end()):
+                    yield _Fact(fn, args, len(parts), None, throw.group("err") or "Error")
+                continue
+        elif not (comment and unit.example):
+            continue
+        value = _value_at(text, pos)
+        if value is None:
+            continue
+        expected, pos = value
+        if text.startswith("`", pos):
+            pos += 1
+        if not _TAIL_RE.match(text, pos):
+            continue
+        if re.fullmatch(r"-?\d+\.", expected):
+            expected = expected[:-1]
+        yield _Fact(fn, args, len(parts), expected, "")
+
+
+def _read(instruction: str, source: str) -> list[_Fact]:
     functions = _callable(source)
     if not functions:
         return []
-    out: list[Throw] = []
+    return [f for unit in _units(instruction) if not unit.old for f in _facts(unit, functions)]
+
+
+def stated_examples(instruction: str, source: str) -> list[Example]:
+    """The values ``instruction`` states calls of ``source``'s exports return, once per call."""
+    out: list[Example] = []
     seen: set[tuple[str, str]] = set()
-    for line in _paragraphs(instruction):
-        subject = _subject(line, functions)
-        for clause in _clauses(line):
-            m = _THROW_RE.search(clause)
-            if not m or _NEGATED_RE.search(clause[:m.start()]):
-                continue
-            for fn, args in _throwing_inputs(clause, m, functions, subject):
-                if (fn.name, args) not in seen and len(out) < MAX_THROWS:
-                    seen.add((fn.name, args))
-                    out.append(Throw(function=fn.name, args=args, error=m.group(1),
-                                     text=f"{fn.name}({args}) throws "
-                                          f"{_article(m.group(1))} {m.group(1)}"))
+    for f in _read(instruction, source):
+        if f.expected is None:
+            continue
+        fn = f.function
+        kind = literal_kind(f.expected)
+        if (kind is None or not _agrees(kind, fn.returns, fn.type_params)
+                or not _fits(fn, f.n_args) or (fn.name, f.args) in seen):
+            continue
+        seen.add((fn.name, f.args))
+        out.append(Example(function=fn.name, args=f.args, expected=f.expected,
+                           text=f"{fn.name}({f.args}) → {f.expected}"))
     return out
 
 
-def _throwing_inputs(clause: str, throw: re.Match[str], functions: dict[str, Function],
-                     subject: Function | None) -> list[tuple[Function, str]]:
-    """The (function, arguments) a clause says throw; empty when any span in it is not one."""
-    spans = [s for s in _SPAN_RE.finditer(clause) if s.start() != throw.start(1) - 1]
-    if not spans:
-        empty = _EMPTY_RE.search(clause[:throw.start()])
-        literal = _EMPTY[empty.group(1).lower()] if empty else ""
-        return [(subject, literal)] if subject and literal and _takes(subject, literal) else []
-    if not _one_list(clause, spans, throw):
-        return []
-    inputs: list[tuple[Function, str]] = []
-    for span in spans:
-        text = span.group(1).strip()
-        call = _CALL_RE.match(text)
-        if call and call.group(1) in functions:
-            fn, args = functions[call.group(1)], call.group(2).strip()
-            parts = [a for a in _split_top(args) if a.strip()] if args else []
-            if (any(literal_kind(a) is None for a in parts) or len(parts) < fn.required
-                    or len(parts) > max(fn.params, fn.required)):
-                return []
-            inputs.append((fn, args))
-        elif subject is not None and _takes(subject, text):
-            inputs.append((subject, text))
-        else:
-            return []
-    return inputs
+def _fits(fn: Function, n_args: int) -> bool:
+    return fn.required <= n_args <= max(fn.params, fn.required)
 
 
-def _takes(fn: Function, literal: str) -> bool:
-    """Whether ``literal`` alone can be ``fn``'s arguments: one required parameter, whose
-    declared type a value of the literal's kind fits."""
-    kind = literal_kind(literal)
-    return (kind is not None and fn.required == 1
-            and _agrees(kind, fn.param_types[0] if fn.param_types else "", fn.type_params))
+MAX_THROWS = 12
 
 
-_LIST_GAP_RE = re.compile(r"^\s*(?:\([^()`]*\))?\s*(?:,|,?\s*(?:and|or)|/)?\s*$")
-_BEFORE_THROW_RE = re.compile(r"^[\s)]*(?:(?:all|each|both|also|must|should|will|always)\s+)*$",
-                              re.I)
-_AFTER_THROW_RE = re.compile(r"^[^`]*?(?::|e\.g\.,?|such as|for example,?|like)\s*$", re.I)
-
-
-def _one_list(clause: str, spans: list[re.Match[str]], throw: re.Match[str]) -> bool:
-    """Whether ``spans`` form one list (``a`, `b` and `c``) that is the subject of ``throw``
-    (right before it) or its examples (after the error's name and a ``:``, "e.g.", "such as"),
-    so that "`"1h"` is fine but `"x"` throws" is not read as both throwing."""
-    for a, b in zip(spans, spans[1:], strict=False):
-        if not _LIST_GAP_RE.match(clause[a.end():b.start()]):
-            return False
-    if spans[-1].end() <= throw.start():
-        return bool(_BEFORE_THROW_RE.match(clause[spans[-1].end():throw.start()]))
-    if spans[0].start() >= throw.end():
-        return bool(_AFTER_THROW_RE.match(clause[throw.end():spans[0].start()].rstrip()
-                                          .rstrip("(")))
-    return False
+def stated_throws(instruction: str, source: str) -> list[Throw]:
+    """The calls ``instruction`` states throw (``f("")` throws a `RangeError```), once per
+    call; at most :data:`MAX_THROWS`."""
+    out: list[Throw] = []
+    seen: set[tuple[str, str]] = set()
+    for f in _read(instruction, source):
+        fn = f.function
+        if (f.expected is not None or not _fits(fn, f.n_args) or (fn.name, f.args) in seen
+                or len(out) >= MAX_THROWS):
+            continue
+        seen.add((fn.name, f.args))
+        out.append(Throw(function=fn.name, args=f.args, error=f.error,
+                         text=f"{fn.name}({f.args}) throws {_article(f.error)} {f.error}"))
+    return out
 
 
 def _article(word: str) -> str:
@@ -465,9 +610,12 @@ _INPUT_WORD_RE = re.compile(r"\b(?:input|argument|caller|array|list|object|state
 
 def states_no_mutation(instruction: str) -> bool:
     """Whether ``instruction`` says the inputs must not change ("Do not change the caller's
-    array", "never mutates its input", "`obj` is not modified", "without mutation")."""
-    for line in _paragraphs(instruction):
-        for clause in _clauses(line):
+    array", "never mutates its input", "`obj` is not modified", "without mutation"); text
+    describing old behaviour does not count."""
+    for unit in _units(instruction):
+        if unit.old:
+            continue
+        for clause in _clauses(unit.text):
             m = _NO_MUTATION_RE.search(clause)
             if m and (_INPUT_WORD_RE.search(clause) or "mutat" in m.group(0).lower()):
                 # "whose output must not change" is about results, not inputs.

@@ -1,5 +1,6 @@
-"""Examples a task states become asserting probes, written by a program: what is read as an
-example and what is not, and the engine judging the greedy answer on them (real tsc and node)."""
+"""Facts a task states become asserting probes, written by a program: what the grammar reads,
+what it leaves alone (old behaviour above all), and the engine judging answers on the facts
+(real tsc and node)."""
 
 from __future__ import annotations
 
@@ -30,55 +31,91 @@ def found(instruction: str, source: str = ONE) -> list[tuple[str, str, str]]:
     return [(e.function, e.args, e.expected) for e in stated_examples(instruction, source)]
 
 
-def test_arrows_gives_and_calls_are_read_as_examples():
-    assert found('Examples: `"hi"` → `"HI!"`, `""` gives `""`.') == [
-        ("shout", '"hi"', '"HI!"'), ("shout", '""', '""')]
-    assert found('- `shout("a b")` -> `"A B!"`') == [("shout", '"a b"', '"A B!"')]
+HI = [("shout", '"hi"', '"HI!"')]
+
+
+@pytest.mark.parametrize("text", [
+    '`shout("hi")` -> `"HI!"`',
+    '- `shout("hi")` → `"HI!"`',
+    '`shout("hi")` => "HI!"',
+    'shout("hi") returns "HI!"',
+    'For example, `shout("hi")` returns `"HI!"`.',
+    'Calling `shout("hi")` should return `"HI!"`, not `"hi"`.',
+    '`shout("hi") === "HI!"`',
+    '1. `shout("hi")` gives `"HI!"` (one exclamation mark).',
+    'It is loud: `shout("hi")` evaluates to `"HI!"`; nothing else changes.',
+    '```ts\nshout("hi") // => "HI!"\n```',
+    '```ts\nshout("hi"); // returns "HI!"\n```',
+    '/**\n * Shouts.\n * @example\n * shout("hi") // "HI!"\n */',
+    ' * @example shout("hi") // => "HI!"',
+])
+def test_the_grammar_reads_its_forms(text):
+    assert found(text) == HI
+
+
+def test_several_facts_on_a_line_and_calls_of_several_parameters():
+    assert found('Examples: `shout("a")` → `"A!"`, `shout("b")` → `"B!"` and '
+                 '`shout("")` → `""`.') == [("shout", '"a"', '"A!"'), ("shout", '"b"', '"B!"'),
+                                           ("shout", '""', '""')]
     source = "export function area(w: number, h: number): number {\n  return 0;\n}\n"
     assert found("`area(2, 3)` → 6. Also 7 → 7.", source) == [("area", "2, 3", "6")]
+    assert found("area(2.5, 2) returns 5.", source) == [("area", "2.5, 2", "5")]
+    # The function comes from the call, so a file with several exports is no problem.
+    assert found('`unpack("a2b")` -> `"aab"`; `pack("aab")` -> `"a2b"`.', TWO) == [
+        ("unpack", '"a2b"', '"aab"'), ("pack", '"aab"', '"a2b"')]
 
 
-def test_wording_that_is_not_an_example_is_left_alone():
-    # A count in words before the input, "is" rather than an arrow, a bare number before
-    # "returns", a value that is not a literal, and an expected kind the return type rules out.
-    assert found('ten thousand times `"a"` → `"A!"`') == []
-    assert found('`"a"` is `"A!"`') == []
-    assert found("rendering 1, 2 returns `undefined`") == []
-    assert found('`"a"` → `x`; `text` → `"A!"`') == []
-    assert found('`"a"` → 3') == []  # shout returns a string
+@pytest.mark.parametrize("text", [
+    'Old behaviour, before this fix: `shout("hi")` -> `"hi"`',
+    '- The code is wrong: `shout("hi")` → `"hi"`.',
+    'It used to give `shout("hi")` → `"hi"`.',
+    'Previously `shout("hi")` returned the text as is: `shout("hi")` -> `"hi"`.',
+    'Currently `shout("hi")` returns `"hi"`.',
+    'Because of a bug, `shout("hi")` returns `"hi"`.',
+    '`shout("hi")` incorrectly returns `"hi"`.',
+    'It returns `shout("hi")` → `"hi"` instead of `"HI!"`.',
+    'Before the fix:\n\n- `shout("hi")` -> `"hi"`\n- `shout("a")` -> `"a"`',
+    'What the old code did:\n```ts\nshout("hi") // => "hi"\n```',
+    '## Old behaviour\n\n`shout("hi")` -> `"hi"`\n\n- `shout("a")` -> `"a"`',
+    '```ts\n// before the fix\nshout("hi") // => "hi"\n```',
+    '/**\n * The old behaviour.\n * @example\n * shout("hi") // "hi"\n */',
+    '- Steps to reproduce the bug:\n  - `shout("hi")` -> `"hi"`',
+])
+def test_text_describing_old_behaviour_is_never_a_required_result(text):
+    assert found(text) == []
 
 
-def test_the_function_comes_from_the_sentence_when_a_file_exports_several():
-    text = ('- `pack(text: string): string` packs: `"aab"` → `"a2b"`.\n'
-            '- `unpack(text: string): string` is the inverse: `"a2b"` → `"aab"`.\n\n'
-            'For both: `""` gives `""`.')  # which function: not said, so not read
-    assert found(text, TWO) == [("pack", '"aab"', '"a2b"'), ("unpack", '"a2b"', '"aab"')]
+def test_old_behaviour_beside_the_required_result_leaves_only_the_required_result():
+    text = ('Old behaviour, before this fix: `shout("hi")` -> `"hi"`.\n\n'
+            'Required:\n\n- `shout("hi")` -> `"HI!"`\n\n'
+            '## Before\n\n`shout("a")` -> `"a"`\n\n## After\n\n'
+            '```ts\n// before\nshout("b") // => "b"\n// now\nshout("c") // => "C!"\n```')
+    assert found(text) == [("shout", '"hi"', '"HI!"'), ("shout", '"c"', '"C!"')]
+    # "current" and "previous" describe algorithms, not old code.
+    assert found('- A long word starts the current line: `shout("hi")` -> `"HI!"`.') == HI
 
 
-def test_raw_text_after_the_line_and_empty_inputs_in_words_are_read():
-    split = "export function cells(line: string): string[] {\n  return [line];\n}\n"
-    text = ('Lines are shown raw. The line `a,b,,c` gives `["a", "b", "", "c"]`; an empty line '
-            'gives `[""]`; the line `"x,y",z` gives `["x,y", "z"]`.')
-    assert found(text, split) == [("cells", '"a,b,,c"', '["a", "b", "", "c"]'),
-                                  ("cells", '"\\"x,y\\",z"', '["x,y", "z"]'),
-                                  ("cells", '""', '[""]')]
-    # Raw text with no noun saying it is one string, or for a function that takes a number,
-    # or a count in words before "empty": not read.
-    assert found('Then `a,b` gives `["a", "b"]`.', split) == []
-    digits = "export function digits(n: number): string[] {\n  return [];\n}\n"
-    assert found('The input `1 2` gives `["1", "2"]`; an empty string gives `[]`.', digits) == []
-    assert found('ten empty lines give `[""]`', split) == []
-    total = "export function total(prices: readonly string[]): number {\n  return 1;\n}\n"
-    assert found("- An empty list gives 0.", total) == [("total", "[]", "0")]
+def test_wording_outside_the_grammar_is_left_alone():
+    assert found('`"hi"` → `"HI!"`') == []  # no call: which function, with what, is a guess
+    assert found('`shout("hi")` is `"HI!"`') == []  # "is" is no arrow
+    assert found('`shout("hi")` returns `"HI!"` or `"HI"`') == []  # one of two
+    assert found('`shout("hi")` returns `"HI!"` when loud') == []  # a condition
+    assert found('`shout("hi")` does not return `"hi"`') == []
+    assert found('`shout(text)` → `"HI!"`') == []  # an argument that is not a literal
+    assert found('`shout("hi")` → `x`') == []  # a value that is not a literal
+    assert found('`shout("hi")` → 3') == []  # shout returns a string
+    assert found('```ts\nshout("hi") // "HI!"\n```') == []  # no arrow outside @example
+    assert found('`loud.shout("hi")` → `"HI!"`') == []  # a method of something else
 
 
 def test_hooks_async_functions_and_missing_arguments_are_skipped():
     hook = "export function useCount(start: number): number {\n  return start;\n}\n"
-    assert found("Examples: 3 → 3.", hook) == []
+    assert found("`useCount(3)` → 3.", hook) == []
     slow = "export async function load(id: string): Promise<string> {\n  return id;\n}\n"
-    assert found('Examples: `"a"` → `"a"`.', slow) == []
+    assert found('`load("a")` → `"a"`.', slow) == []
     two_args = "export function fit(text: string, width: number): string[] {\n  return [];\n}\n"
-    assert found('Examples: `"a b"` → `["a", "b"]`.', two_args) == []
+    assert found('`fit("a b")` → `["a", "b"]`.', two_args) == []
+    assert found('`fit("a b", 1)` → `["a", "b"]`.', two_args) == [("fit", '"a b", 1', '["a", "b"]')]
 
 
 def test_literal_kinds():
@@ -94,7 +131,7 @@ def test_literal_kinds():
 needs_node = pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
 TASK = CodeTask(
     instruction='Implement `shout(text)`: upper-case the text and add "!". '
-                'Examples: `"hi"` → `"HI!"`, `"a b"` → `"A B!"`.',
+                'Examples: `shout("hi")` → `"HI!"`, `shout("a b")` → `"A B!"`.',
     starter='export function shout(text: string): string {\n  throw new Error("todo");\n}\n')
 RIGHT = "export function shout(text: string): string {\n  return text.toUpperCase() + \"!\";\n}\n"
 WRONG = "export function shout(text: string): string {\n  return text + \"!\";\n}\n"
@@ -149,36 +186,26 @@ def throws(instruction: str, source: str = SIZE) -> list[tuple[str, str, str]]:
     return [(t.function, t.args, t.error) for t in stated_throws(instruction, source)]
 
 
-def test_inputs_stated_to_throw_are_read():
-    assert throws('- `""`, `"12q"` and `"-1"` throw an `Error`.') == [
-        ("parseSize", '""', "Error"), ("parseSize", '"12q"', "Error"),
-        ("parseSize", '"-1"', "Error")]
-    # Spaces inside a literal are kept even when the sentence wraps.
-    assert throws('- Anything else throws a `RangeError`: `"   "`,\n  `"1 k"`.') == [
-        ("parseSize", '"   "', "RangeError"), ("parseSize", '"1 k"', "RangeError")]
-    assert throws("- An empty string throws a `RangeError`.") == [("parseSize", '""', "RangeError")]
+def test_calls_stated_to_throw_are_read():
+    assert throws('- `parseSize("")` throws an `Error`.') == [("parseSize", '""', "Error")]
+    assert throws('`parseSize("12q")` throws a `RangeError`.') == [
+        ("parseSize", '"12q"', "RangeError")]
+    assert throws('parseSize("x") throws.') == [("parseSize", '"x"', "Error")]
+    assert throws('`parseSize("x")` should throw an error.') == [("parseSize", '"x"', "Error")]
+    assert throws('`parseSize("x")` -> throws `TypeError`') == [("parseSize", '"x"', "TypeError")]
+    assert throws('```ts\nparseSize("-1") // throws RangeError\n```') == [
+        ("parseSize", '"-1"', "RangeError")]
     source = "export function fit(text: string, width: number): string[] {\n  return [];\n}\n"
     assert throws('`fit("a", 0)` throws a `RangeError`.', source) == [("fit", '"a", 0', "RangeError")]
-    number = "export function label(n: number): string {\n  return '';\n}\n"
-    assert throws("`NaN`, `Infinity` and `-Infinity` throw a `RangeError`.", number) == [
-        ("label", "NaN", "RangeError"), ("label", "Infinity", "RangeError"),
-        ("label", "-Infinity", "RangeError")]
 
 
-def test_wording_that_does_not_say_which_input_throws_is_left_alone():
+def test_wording_that_does_not_say_which_call_throws_is_left_alone():
     assert throws("It never throws an `Error` for `\"1\"`.") == []
-    assert throws('If `text` is blank or `"0"`, throw a `RangeError`.') == []  # names a parameter
-    assert throws('`"x"` is fine; an empty array throws an `Error`.') == []  # arrays: not a string
-    assert throws("`12` throws an `Error`.") == []  # a number for a string parameter
-    two = "export function fit(text: string, width: number): string[] {\n  return [];\n}\n"
-    assert throws('`"a"` throws a `RangeError`.', two) == []  # which width: not said
-    assert throws('`"1h"` is fine but `"1x"` throws an `Error`.') == []  # not one list
-    assert throws('`"1h"` → 3600; anything else throws an `Error`.') == []
-
-
-def test_inputs_listed_after_the_error_are_read():
-    assert throws('Throw an `Error` for bad input, e.g. `"1.5h"` or `"h"`.') == [
-        ("parseSize", '"1.5h"', "Error"), ("parseSize", '"h"', "Error")]
+    assert throws('`parseSize("1")` never throws.') == []
+    assert throws('`"1x"` throws an `Error`.') == []  # no call
+    assert throws('`parseSize("1x")` throws a `RangeError` when strict.') == []  # a condition
+    assert throws('Previously `parseSize("1")` threw; `parseSize("")` throws `Error`.') == []
+    assert throws('`parseSize(text)` throws an `Error`.') == []
 
 
 def test_no_mutation_wording():
@@ -187,13 +214,14 @@ def test_no_mutation_wording():
                  "Never modify `items`."):
         assert states_no_mutation(text), text
     for text in ("`invoiceText`, whose output must not change.", "Sort the list.",
-                 "Return a new array.", "It does not throw."):
+                 "Return a new array.", "It does not throw.",
+                 "Previously it did not change the caller's array."):
         assert not states_no_mutation(text), text
 
 
 def test_probes_for_throws_and_kept_inputs():
     task = CodeTask(instruction="Implement `median(values)`. Do not change the caller's array. "
-                                "`[3, 1, 2]` → 2. An empty array throws a `RangeError`.",
+                                "`median([3, 1, 2])` → 2. `median([])` throws a `RangeError`.",
                     starter="export function median(values: number[]): number {\n  return 0;\n}\n")
     probes = example_probes(task)
     assert [p.id for p in probes] == ["e1", "t1"]
@@ -203,8 +231,8 @@ def test_probes_for_throws_and_kept_inputs():
 
 MEDIAN = CodeTask(
     instruction="Fix `median(values: number[]): number`. Do not change the caller's array. "
-                "Examples: `[3, 1, 2]` → 2, `[4, 1, 3, 2]` → 2.5. An empty array throws a "
-                "`RangeError`.",
+                "Examples: `median([3, 1, 2])` → 2, `median([4, 1, 3, 2])` → 2.5. "
+                "`median([])` throws a `RangeError`.",
     starter="export function median(values: number[]): number {\n  return values[0];\n}\n")
 SORTS = ("export function median(values: number[]): number {\n"
          "  if (values.length === 0) throw new RangeError(\"empty\");\n"
@@ -233,7 +261,7 @@ async def test_the_verifier_sees_a_changed_input_and_a_missing_throw():
 @needs_node
 async def test_one_passing_example_is_not_enough_to_stop():
     task = CodeTask(instruction='Implement `shout(text)`: upper-case and add "!". '
-                                'Example: `"hi"` → `"HI!"`.', starter=TASK.starter)
+                                'Example: `shout("hi")` → `"HI!"`.', starter=TASK.starter)
     fake = scripted({0.0: RIGHT})
     engine = EvidenceEngine(executors={"coder": fake}, plan=Plan(primary="coder", tester="coder"),
                             verifier=Verifier(task, config=VerifierConfig(lint=False)),
