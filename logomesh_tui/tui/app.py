@@ -40,8 +40,8 @@ from ..sessions.store import SessionStore
 from ..units import format_bytes
 from .first_run import offer_roles
 from .messages import (
+    CommandFinished,
     CommandProgress,
-    CommandResult,
     ConversationEvent,
     ConversationMessage,
     ConversationState,
@@ -346,7 +346,7 @@ class LogoMeshApp(App[int]):
         if message.to_timeline:
             self.query_one(TimelinePane).add_event(Note(text=message.text))
 
-    def on_command_result(self, message: CommandResult) -> None:
+    def on_command_finished(self, message: CommandFinished) -> None:
         self._command_line(message.text, ok=message.ok)
         lines = message.text.splitlines()
         if message.to_timeline:
@@ -435,8 +435,8 @@ class LogoMeshApp(App[int]):
             body = "\n".join(result.lines) or "ok"
         else:
             body = result.error or "failed"
-        self.post_message(CommandResult(text, result.ok, body, result.detail,
-                                        to_timeline=long and not result.ok))
+        self.post_message(CommandFinished(text, result.ok, body, result.detail,
+                                          to_timeline=long and not result.ok))
 
     # -- the command pane ------------------------------------------------------------------
 

@@ -184,6 +184,7 @@ async def test_max_tokens_beyond_the_window_fails_the_turn_with_advice():
     assert [m.from_role for m in r.messages if m.from_role != "human"] == ["roomy"]
 
 
+@pytest.mark.real
 async def test_memory_budget_too_small_for_any_model(tmp_path):
     """The smallest model is refused before any worker starts, naming the budget: so is every
     other (they are left out only because reading their GGUF headers takes seconds)."""
@@ -245,7 +246,7 @@ async def test_the_same_model_loaded_twice_at_once(small_config, tmp_path):
         b, c = await asyncio.gather(engine.load_model(SMOL, "b"), engine.load_model(SMOL, "c"))
         assert len({a1.pid, b.pid, c.pid}) == 3
         # Two different models into one role at once: one ends up serving it and the other's
-        # worker is stopped (it used to be left running with no slot). Which one wins depends
+        # worker is stopped, not left running with no slot. Which one wins depends
         # on timing; a load that lost while still loading says so.
         outcomes = await asyncio.gather(
             engine.load_model(SMOL, "d"), engine.load_model(str(other), "d"),
