@@ -2,7 +2,7 @@
 interaction script, with a mocked API that logs its calls and fake timers.
 
 The component may be model-written, so it runs only in the evidence sandbox
-(:class:`~logomesh_tui.evidence.sandbox.Sandbox`): a temporary folder, node's permission model,
+(:class:`~logomesh_tui.verify.sandbox.Sandbox`): a temporary folder, node's permission model,
 no network, a time and memory cap; a candidate that hangs is killed there.
 
 A script is JSON: ``{"props": {...}, "api": [{"match": "/orders", "json": {...}}], "steps":
@@ -97,7 +97,7 @@ async def run_behaviour(files: dict[str, str], entry: str, *, script: dict | Non
                         timeout_s: float = HARNESS_TIMEOUT_S) -> HarnessRun:
     """Run ``entry`` (a key of ``files``) through ``script`` in the sandbox; with no script (or
     one without steps/props), derive them. A run that crashes or hangs comes back not ``ok``."""
-    from ..evidence.sandbox import Sandbox, SandboxLimits
+    from ..verify.sandbox import Sandbox, SandboxLimits
 
     checks = checks or ensure_checks()
     modules = checks.node_modules.resolve()

@@ -35,7 +35,7 @@ from ..codepipe.toolchain import (
     ensure_checks,
     ensure_tsc,
 )
-from .sandbox import Sandbox, SandboxLimits
+from ..verify.sandbox import Sandbox, SandboxLimits
 from .types import Candidate, CodeTask, Diagnostic, Evidence, Probe, ProbeRun
 
 RUNNER = Path(__file__).resolve().with_name("runner.cjs")

@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from logomesh_tui.evidence.sandbox import (
+from logomesh_tui.verify.sandbox import (
     WALL_PERMISSION,
     WALL_PRELOAD,
     Sandbox,
