@@ -25,23 +25,23 @@ from ..commands import (
     CommandContext,
     Dispatcher,
     complete,
-    parse_script,
     signature_hint,
 )
 from ..commands.controller import RunnerController
-from ..commands.table import EXPORT_FORMATS, PROTOCOLS, Vocabulary
+from ..commands.table import Vocabulary
 from ..config import EngineConfig
 from ..conversation.roles import SEED_ROLES
 from ..conversation.runner import ConversationRunner
-from ..errors import ConfigError, LogoMeshError
+from ..errors import ConfigError
 from ..pool.types import PoolEvent
 from ..sessions.events import ConsensusScored, MessagePosted, Note, Swap, TurnFailed, TurnMetrics
 from ..sessions.store import SessionStore
-from ..units import format_bytes
+from .command_route import CommandRoute
 from .first_run import offer_roles
+from .flows import ConversationFlows, ModelFlows
 from .messages import (
-    CommandFinished,
     CommandProgress,
+    CommandResult,
     ConversationEvent,
     ConversationMessage,
     ConversationState,
@@ -56,20 +56,13 @@ from .messages import (
 from .palette import PaletteActions
 from .registry_rows import RegistryRows
 from .runner_view import DashboardView, ask_in_dialog
-from .screens.detail import MessageDetailScreen
 from .screens.help import HelpScreen
-from .screens.open_session import OpenSessionScreen
-from .screens.pick import PickScreen, PromptScreen
-from .screens.pull import PullScreen
 from .stats import MetricsStore
+from .theme import ThemeMemory
 from .widgets.command import CommandInput, CommandPane
 from .widgets.metrics import MetricsPane
 from .widgets.registry import RegistryPane
 from .widgets.timeline import TimelinePane
-
-PULL_PREFIX = "pull:"  # a model-list value meaning "not on disk: pull it, then use it"
-LIGHT_THEME = "textual-light"
-DARK_THEME = "textual-dark"
 
 
 def binding_ids() -> set[str]:
@@ -158,6 +151,10 @@ class LogoMeshApp(App[int]):
         self._help: HelpScreen | None = None
         self.registry_rows = RegistryRows()
         self._listener: Callable[[PoolEvent], None] | None = None
+        self.model_flows = ModelFlows(self)
+        self.conversation_flows = ConversationFlows(self)
+        self.command_route = CommandRoute(self)
+        self.theme_memory = ThemeMemory(self)
 
     def _default_catalog(self) -> Any | None:
         try:
@@ -186,7 +183,7 @@ class LogoMeshApp(App[int]):
         self.set_interval(self.refresh_s, self._tick, name="refresh")
         self.query_one(RegistryPane).focus()
         self._show_state()
-        self._restore_theme()
+        self.theme_memory.restore()
         if self.offer_pull:
             self.call_after_refresh(self.maybe_offer_pull)
         elif self.offer_roles:
@@ -342,12 +339,12 @@ class LogoMeshApp(App[int]):
     # -- results of workers ----------------------------------------------------------------
 
     def on_command_progress(self, message: CommandProgress) -> None:
-        self._command_line(message.text, ok=True)
+        self.command_line(message.text, ok=True)
         if message.to_timeline:
             self.query_one(TimelinePane).add_event(Note(text=message.text))
 
-    def on_command_finished(self, message: CommandFinished) -> None:
-        self._command_line(message.text, ok=message.ok)
+    def on_command_result(self, message: CommandResult) -> None:
+        self.command_line(message.text, ok=message.ok)
         lines = message.text.splitlines()
         if message.to_timeline:
             # A refactor's outcome sits beside its progress lines.
@@ -366,7 +363,7 @@ class LogoMeshApp(App[int]):
         if message.finished and not message.error:
             self.notify(f"{message.name} is on disk", title="pull")
 
-    def _command_line(self, text: str, ok: bool) -> None:
+    def command_line(self, text: str, ok: bool) -> None:
         self.query_one(CommandPane).show_result(text, ok)
 
     # -- one route: keys, the palette and the command pane all run commands ----------------
@@ -385,58 +382,14 @@ class LogoMeshApp(App[int]):
     def swap_role(self, role: str, model_id: str) -> None:
         self.dispatch("llm", "registry", "hotswap", args=(role, model_id))
 
-    # What the registry shows for a role while a typed command works on it.
-    PENDING_STATUS = {"llm.registry.load": "loading", "llm.registry.hotswap": "swapping"}
-
-    def _mark_pending(self, text: str) -> list[str]:
-        """Show "loading"/"swapping" at once for roles a typed command is about to change."""
-        try:
-            bound = self.dispatcher.check(text)
-        except Exception:  # noqa: BLE001 - the dispatcher reports the error when it runs
-            return []
-        roles = []
-        for command in bound:
-            status = self.PENDING_STATUS.get(command.name)
-            if status:
-                role = command["role"]
-                self.registry_rows.mark(role, status)
-                roles.append(role)
-        if roles:
-            self.refresh_registry()
-        return roles
-
-    # Commands that run long enough to report progress, which the timeline keeps.
-    LONG_COMMANDS = frozenset({"code.refactor"})
-
-    def _long_running(self, text: str) -> bool:
-        try:
-            return any(c.name in self.LONG_COMMANDS for c in parse_script(text))
-        except Exception:  # noqa: BLE001 - an invalid command is reported when it runs
-            return False
-
     @work(group="command", exit_on_error=False)
     async def run_command(self, text: str) -> None:
-        pending = self._mark_pending(text)
-        long = self._long_running(text)
+        def progress(line: str, long: bool) -> None:
+            self.post_message(CommandProgress(text, line, to_timeline=long))
 
-        def progress(lines: list[str]) -> None:
-            for line in lines:
-                self.post_message(CommandProgress(text, line, to_timeline=long))
-
-        try:
-            result = await self.dispatcher.run(text, on_output=progress)
-        finally:
-            for role in pending:
-                self.registry_rows.clear(role)
-        if result.ok and long:
-            # Every line already went to the timeline as progress; the pane shows the outcome.
-            body = result.lines[-1] if result.lines else "ok"
-        elif result.ok:
-            body = "\n".join(result.lines) or "ok"
-        else:
-            body = result.error or "failed"
-        self.post_message(CommandFinished(text, result.ok, body, result.detail,
-                                          to_timeline=long and not result.ok))
+        out = await self.command_route.run(text, progress)
+        self.post_message(CommandResult(text, out.ok, out.body, out.detail,
+                                        to_timeline=out.long and not out.ok))
 
     # -- the command pane ------------------------------------------------------------------
 
@@ -455,45 +408,13 @@ class LogoMeshApp(App[int]):
     @on(RegistryPane.RowSelected)
     def role_menu(self, event: RegistryPane.RowSelected) -> None:
         """Enter on a role: what can be done with it now."""
-        role = str(event.row_key.value)
-        info = next((m for m in self.engine.get_active_models() if m.role == role), None)
-        if info is None:
-            options = [("load", f"Load a model into {role}")]
-        else:
-            options = [("swap", f"Hot-swap {info.model_id} for another model"),
-                       ("pin", "Unpin" if info.pinned else "Pin (never evict)"),
-                       ("unload", f"Unload {info.model_id}")]
-
-        def chosen(what: str | None) -> None:
-            if what == "load":
-                self.push_screen(
-                    PickScreen(f"Load: model for {role}", self._model_options()),
-                    lambda model: self._with_model(model, lambda m: self.load_into(m, role)))
-            elif what == "swap":
-                self.push_screen(
-                    PickScreen(f"Hot-swap: model for {role}",
-                               self._model_options(exclude=info.model_id if info else None)),
-                    lambda model: self._with_model(model, lambda m: self.swap_role(role, m)))
-            elif what == "pin":
-                self.action_pin(role)
-            elif what == "unload":
-                self.unload_role(role)
-
-        self.push_screen(PickScreen(role, options), chosen)
+        self.model_flows.role_menu(str(event.row_key.value))
 
     # -- the timeline ----------------------------------------------------------------------
 
     @on(TimelinePane.Opened)
     def open_entry(self, message: TimelinePane.Opened) -> None:
-        timeline = self.query_one(TimelinePane)
-        refs = [e for e in (timeline.entry_for(r) for r in message.entry.references) if e]
-
-        def jump(key: str | None) -> None:
-            if key:
-                timeline.focus()
-                timeline.select_key(key)
-
-        self.push_screen(MessageDetailScreen(message.entry, refs, timeline.short_of), jump)
+        self.conversation_flows.open_entry(message.entry)
 
     # -- actions (keys and palette) --------------------------------------------------------
 
@@ -512,142 +433,34 @@ class LogoMeshApp(App[int]):
                 return True
         return True
 
-    def _highlighted_role(self) -> str | None:
-        return self.query_one(RegistryPane).highlighted_role
-
-    def _role_options(self, loaded_only: bool) -> list[tuple[str | None, str]]:
-        infos = {m.role: m for m in self.engine.get_active_models()}
-        roles = list(infos) if loaded_only else self.all_roles()
-        out: list[tuple[str | None, str]] = []
-        for role in roles:
-            info = infos.get(role)
-            label = f"{role:<24} {info.model_id if info else '(empty)'}"
-            if info and info.pinned:
-                label += "  pinned"
-            out.append((role, label))
-        return out
-
-    def _model_options(self, exclude: str | None = None) -> list[tuple[str | None, str]]:
-        options: list[tuple[str | None, str]] = []
-        specs = {s.name: s for s in self.catalog.specs()} if self.catalog is not None else {}
-        for name in self.model_names():
-            if name == exclude:
-                continue
-            spec = specs.get(name)
-            size = format_bytes(spec.size_bytes, compact=True) if spec and spec.size_bytes else ""
-            desc = f"{spec.params} {spec.quant}" if spec else ""
-            options.append((name, f"{name:<22} {desc:<14} {size}"))
-        for name in self.pullable_names():
-            options.append((PULL_PREFIX + name, f"{name:<22} not on disk: Enter pulls it first"))
-        if not options:
-            options.append((None, "no models found; pull some with `logomesh-tui models pull`"))
-        return options
-
-    def _with_model(self, choice: str | None, use: Callable[[str], object]) -> None:
-        """Act on a picked model; one not on disk is pulled first (with progress)."""
-        if not choice:
-            return
-        if choice.startswith(PULL_PREFIX):
-            name = choice.removeprefix(PULL_PREFIX)
-            self.action_pull([name], start=True,
-                             done=lambda pulled: use(name) if name in pulled else None)
-            return
-        use(choice)
-
-    def pick_role_then_model(self, title: str, loaded_only: bool,
-                             then: Callable[[str, str], object]) -> None:
-        """The terminal's stand-in for drag and drop: a role list, then a model list."""
-        role_options = self._role_options(loaded_only)
-        if not role_options:
-            self._command_line("no models loaded; press F2 to load one", ok=False)
-            return
-
-        def role_picked(role: str | None) -> None:
-            if not role:
-                return
-            current = next((m.model_id for m in self.engine.get_active_models()
-                            if m.role == role), None)
-            self.push_screen(
-                PickScreen(f"{title}: model for {role}", self._model_options(exclude=current)),
-                lambda model: self._with_model(model, lambda m: then(role, m)))
-
-        self.push_screen(PickScreen(f"{title}: pick the role", role_options,
-                                    highlight=self._highlighted_role()), role_picked)
-
     def action_load(self, model: str | None = None, role: str | None = None) -> None:
         """Load a model into a role (pick both from lists unless given)."""
         if model and role:
             self.load_into(model, role)
             return
-        self.pick_role_then_model("Load", loaded_only=False,
-                                  then=lambda r, m: self.load_into(m, r))
+        self.model_flows.load()
 
     def action_swap(self, role: str | None = None, model: str | None = None) -> None:
         """Hot-swap a role's model: pick the role, then the new model."""
         if role and model:
             self.swap_role(role, model)
             return
-        self.pick_role_then_model("Hot-swap", loaded_only=True, then=self.swap_role)
-
-    def _pick_loaded_role(self, title: str, then: Callable[[str], object]) -> None:
-        options = self._role_options(loaded_only=True)
-        if not options:
-            self._command_line("no models loaded; press F2 to load one", ok=False)
-            return
-
-        def picked(role: str | None) -> None:
-            if role:
-                then(role)
-
-        self.push_screen(PickScreen(title, options, highlight=self._highlighted_role()), picked)
+        self.model_flows.swap()
 
     def action_unload(self, role: str | None = None) -> None:
         """Unload a role's model."""
         if role:
             self.unload_role(role)
             return
-        self._pick_loaded_role("Unload which role?", self.unload_role)
+        self.model_flows.unload()
 
     def action_pin(self, role: str | None = None) -> None:
         """Toggle whether a role's model is pinned (never evicted)."""
-        def toggle(r: str) -> None:
-            info = next((m for m in self.engine.get_active_models() if m.role == r), None)
-            self.dispatch("llm", "registry", "pin", args=(r, not (info.pinned if info else False)))
-
-        if role:
-            toggle(role)
-            return
-        highlighted = self._highlighted_role()
-        if highlighted in self.loaded_roles() and self.focused is self.query_one(RegistryPane):
-            toggle(highlighted)
-        else:
-            self._pick_loaded_role("Pin or unpin which role?", toggle)
+        self.model_flows.pin(role)
 
     def action_start(self) -> None:
         """Start a conversation (asks for the prompt and protocol); resumes when paused."""
-        if self.conversation_state == "paused":
-            self.dispatch("conversation", "resume")
-            return
-        if self.conversation_state == "running":
-            self._command_line("a conversation is running; F7 stops it", ok=False)
-            return
-        if not self.loaded_roles():
-            self._command_line("load at least one model first (F2)", ok=False)
-            return
-
-        def protocol_picked(prompt: str, protocol: str | None) -> None:
-            if protocol:
-                self.dispatch("conversation", "start", args=(prompt,), protocol=protocol)
-
-        def prompt_given(prompt: str | None) -> None:
-            if prompt:
-                self.push_screen(
-                    PickScreen("Protocol", [(p, p) for p in PROTOCOLS], highlight=PROTOCOLS[0]),
-                    lambda protocol: protocol_picked(prompt, protocol))
-
-        self.push_screen(PromptScreen("What should the models work on?",
-                                      placeholder="Analyse this component for performance…"),
-                         prompt_given)
+        self.conversation_flows.start()
 
     def action_pause(self) -> None:
         """Pause the conversation after the turns in flight; again to resume."""
@@ -659,37 +472,11 @@ class LogoMeshApp(App[int]):
 
     def action_export(self) -> None:
         """Export the current or opened conversation (pick the format, name the file)."""
-        def named(fmt: str, name: str | None) -> None:
-            if name:
-                self.dispatch("conversation", "export", args=(name,), format=fmt)
-
-        def format_picked(fmt: str | None) -> None:
-            if fmt:
-                self.push_screen(PromptScreen(f"Export as {fmt}: file name",
-                                              value=self.runner.session_id or "conversation"),
-                                 lambda name: named(fmt, name))
-
-        self.push_screen(PickScreen("Export format", [(f, f) for f in EXPORT_FORMATS],
-                                    highlight=EXPORT_FORMATS[0]), format_picked)
+        self.conversation_flows.export()
 
     def action_open_session(self) -> None:
         """Open a recorded session into the timeline (the list fills from a worker thread)."""
-        def picked(session_id: str | None) -> None:
-            if session_id:
-                self.dispatch("session", "open", args=(session_id,))
-
-        screen = OpenSessionScreen()
-        self.push_screen(screen, picked)
-        self.read_sessions(screen)
-
-    @work(thread=True, group="sessions", exclusive=True, exit_on_error=False)
-    def read_sessions(self, screen: OpenSessionScreen) -> None:
-        """Summarise the sessions folder off the UI loop, then fill ``screen``."""
-        try:
-            summaries = SessionStore(self.config.sessions_dir).list()
-        except (OSError, LogoMeshError):
-            summaries = []
-        self.call_from_thread(screen.show_sessions, summaries)
+        self.conversation_flows.open_session()
 
     def action_refactor(self, path: str | None = None) -> None:
         """Refactor a .ts/.tsx file or folder with the loaded roles (asks for the path).
@@ -697,26 +484,12 @@ class LogoMeshApp(App[int]):
         Runs ``code.refactor`` in the command worker: progress and the outcome appear in the
         command pane and the timeline; the output folder is under ``refactor-out/``.
         """
-        def given(path: str | None) -> None:
-            if path:
-                self.dispatch("code", "refactor", args=(path,))
-
-        if path:
-            given(path)
-            return
-        if not self.loaded_roles():
-            self._command_line("load at least one model first (F2); the loaded roles refactor",
-                               ok=False)
-            return
-        self.push_screen(PromptScreen("Refactor which .ts/.tsx file or folder?",
-                                      placeholder="examples/Dashboard.tsx",
-                                      hint="Enter refactor · Esc cancel · output: refactor-out/"),
-                         given)
+        self.conversation_flows.refactor(path)
 
     def action_help(self) -> None:
         """Show the keys and the command language."""
-        # One help screen, kept between opens: laying out its two tables costs tens of ms on a
-        # busy 2-core machine, and a kept screen reuses its rendered lines.
+        # One help screen, kept between opens: a kept screen reuses its rendered lines instead
+        # of laying out its two tables again.
         keys = self.key_table()
         if self._help is None or self._help.keys != keys:
             if self._help is not None:
@@ -743,59 +516,16 @@ class LogoMeshApp(App[int]):
 
     def action_toggle_theme(self) -> None:
         """Switch between the default (dark) theme and the light one."""
-        self.theme = DARK_THEME if self.theme == LIGHT_THEME else LIGHT_THEME
-
-    def _restore_theme(self) -> None:
-        """Use the theme of the last run, and remember every change (ctrl+t or the palette)."""
-        from ..state import load_state
-
-        saved = load_state().get("theme")
-        if isinstance(saved, str) and saved in self.available_themes:
-            self.theme = saved
-        self.theme_changed_signal.subscribe(self, self._remember_theme)
-
-    def _remember_theme(self, theme: Any) -> None:
-        self.run_worker(self._save_theme(theme.name), group="state", exit_on_error=False)
-
-    async def _save_theme(self, name: str) -> None:
-        from ..state import save_state
-
-        try:
-            await save_state(theme=name)
-        except OSError as exc:
-            self.notify(f"could not remember the theme: {exc.strerror or exc}", severity="warning")
+        self.theme_memory.toggle()
 
     def action_pull(self, names: list[str] | None = None, title: str | None = None,
                     start: bool = False,
                     done: Callable[[list[str]], object] | None = None) -> None:
         """Pull models (the default pool unless named) with a progress dialog; ``start``
         skips the question, ``done`` gets the names that arrived."""
-        catalog = self.catalog
-        if catalog is None:
-            self._command_line("no model catalog available", ok=False)
-            return
-        from ..catalog import pull as pull_model
-
-        specs = {s.name: s for s in catalog.specs()}
-        names = names or [s.name for s in catalog.specs() if s.default_pool]
-        models = [(n, specs[n].size_bytes if n in specs else None) for n in names]
-        title = title or ("Pull models" if len(names) > 1 else f"Pull {names[0]}")
-        def finished(pulled: list[str] | None) -> None:
-            self.refresh_registry()
-            if done is not None and pulled:
-                done(pulled)
-
-        self.push_screen(PullScreen(models, lambda n, cb: pull_model(catalog, n, cb),
-                                    title=title, start=start), finished)
+        self.model_flows.pull(names, title, start, done)
 
     def maybe_offer_pull(self) -> None:
         """First run: no model on disk, so offer to pull the default pool; then (or when models
         are on disk) offer to load the configured roles and run the example conversation."""
-        if self.catalog is None:
-            return
-        if self.model_names():
-            if self.offer_roles:
-                offer_roles(self)
-            return
-        self.action_pull(title="No models on disk yet: the default pool",
-                         done=(lambda _pulled: offer_roles(self)) if self.offer_roles else None)
+        self.model_flows.offer_pull()
