@@ -23,11 +23,9 @@ time budget is spent and always returns what it has.
 
 from __future__ import annotations
 
-import asyncio
 import re
 import time
 import uuid
-from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,45 +37,31 @@ from ..conversation.messages import LLMMessage, MessageType
 from ..errors import LogoMeshError, UsageError
 from ..sessions import events as ev
 from . import prompts
-from .compiler import CompileResult, Diagnostic, typecheck_sources
-from .edits import (
-    apply_edits,
-    apply_range_fix,
-    clear_timer_in_effect,
-    edits_from_reply,
-    ensure_react_imports,
-    excerpt_range,
-    lines_of,
-    memoize_declaration,
-)
+from .attempt import FindingAttempt
+from .compiler import CompileResult, Diagnostic
+from .edits import excerpt_range
 from .executors import StepFailed, TokenLedger, TurnExecutor, ask, strongest_role
-from .harness import HarnessRun, compare, run_behaviour, runtime_problems
-from .lint import RULE_TEXT, LintFinding, lint_sources
+from .gate import SECONDARY_RUNTIME, Gate, Verdict, missing_deps
+from .harness import HarnessRun, compare, run_behaviour
+from .lint import LintFinding
 from .measures import Measures, measure_source
 from .patches import unified_diff
+from .records import ChangeRecord, Finding
 from .splitter import estimate_tokens
 from .toolchain import CheckToolchain, Toolchain, ensure_checks, ensure_tsc
 
+__all__ = ["ChangeRecord", "Finding", "InputError", "RefactorOptions", "RefactorPipeline",
+           "RefactorResult", "load_inputs", "missing_deps", "run_refactor", "syntax_errors"]
+
 TS_SUFFIXES = (".ts", ".tsx")
 _SKIP_DIRS = {"node_modules", ".git", "build", "dist"}
-_EXPORT_RE = re.compile(r"^export\s+(?:default\s+)?(?:declare\s+)?(?:async\s+)?"
-                        r"(?:function\*?|const|let|var|class|interface|type|enum)\s+([A-Za-z_$][\w$]*)",
-                        re.M)
 _IDENT_RE = re.compile(r"[A-Za-z_$][\w$]*")
-# Static measures that count as findings in the gate. The others (inline props, array work in
-# render, effects copying state) are reported only: the usual fix for one raises another.
-GATED_MEASURES = ("any_count", "effects_without_deps", "hooks_missing_deps",
-                  "effects_without_cleanup", "ts_ignores", "non_null_assertions")
 # Which findings to work on first: a page that never settles hides every other behaviour.
 _RULE_ORDER = ["runtime/render-loop", "runtime/never-settles", "runtime/crash",
                "runtime/timers-left-running", "react-hooks/rules-of-hooks",
                "@typescript-eslint/no-floating-promises", "react-hooks/exhaustive-deps",
                "react-hooks/set-state-in-effect", "runtime/extra-renders",
                "@typescript-eslint/no-explicit-any"]
-_LOOP_RULES = {"runtime/never-settles", "runtime/render-loop", "measure/hooks_unstable_deps"}
-# Runtime facts whose line is only a guess (the first effect): targets of their own only when
-# no lint finding already points into those lines.
-_SECONDARY_RUNTIME = {"runtime/extra-renders", "runtime/repeated-api-calls"}
 # TypeScript's syntax errors (TS1xxx): the file does not parse.
 _SYNTAX_CODES = range(1000, 2000)
 
@@ -105,8 +89,7 @@ class RefactorOptions:
     sample_temperature: float = 0.7
     max_file_tokens: int = 12000
     # Up to this size the whole file leads every edit prompt; above it, its outline and the
-    # lines around the finding (a 6k-token prefix took over 240 s for the 1.5B model on two
-    # busy cores: the first turn timed out).
+    # lines around the finding (a long prefix makes a small model's first turn time out).
     whole_file_tokens: int = 2500
     script: dict | None = None
     use_models: bool = True
@@ -116,53 +99,6 @@ class RefactorOptions:
     proposal_repairs: int = 1
     max_chunks: int | None = None
     all_chunks: bool = False
-
-
-class Finding(BaseModel):
-    """One problem, with where it is and what found it (lint | runtime | measure)."""
-
-    source: str
-    rule: str
-    file: str
-    line: int = 0
-    message: str
-
-    def label(self) -> str:
-        where = f"{self.file}:{self.line}" if self.line else self.file
-        return f"{self.rule} at {where}"
-
-
-class CandidateRecord(BaseModel):
-    origin: str  # eslint-suggestion | model greedy | model repair | model sample
-    model_id: str = ""
-    message_id: str | None = None
-    size: int = 0
-    passed: bool = False
-    verdict: str = ""
-    diff: str = ""
-
-
-class ChangeRecord(BaseModel):
-    """One finding worked on: the candidates tried, the verdicts, and the kept change."""
-
-    index: int
-    file: str
-    chunk: str  # the finding's label (kept under this name for the report and the front ends)
-    name: str
-    status: str  # accepted | rejected | resolved-earlier | skipped
-    reason: str = ""
-    finding: Finding | None = None
-    excerpt: str = ""
-    candidates: list[CandidateRecord] = Field(default_factory=list)
-    final_from: str = ""
-    final_message_id: str | None = None
-    removed: list[str] = Field(default_factory=list)
-    diff: str = ""
-    documentation: str = ""
-    doc_model_sentence: str = ""
-    doc_identifiers_unknown: list[str] = Field(default_factory=list)
-    message_ids: list[str] = Field(default_factory=list)
-    seconds: float = 0.0
 
 
 class RefactorResult(BaseModel):
@@ -227,69 +163,22 @@ def syntax_errors(result: CompileResult) -> list[Diagnostic]:
     return [d for d in result.errors if d.code in _SYNTAX_CODES]
 
 
-def measure_findings(files: dict[str, str]) -> list[Finding]:
-    out: list[Finding] = []
-    for f, text in files.items():
-        m: Measures = measure_source(text, f)
-        for entry in m.missing_deps:
-            _, line, name = entry.split(":", 2)
-            out.append(Finding(source="measure", rule="measure/hooks_missing_deps", file=f,
-                               line=int(line), message=f"a hook reads `{name}` but its "
-                                                       "dependency list omits it"))
-        for entry in m.unstable_deps:
-            _, line, name = entry.split(":", 2)
-            out.append(Finding(source="measure", rule="measure/hooks_unstable_deps", file=f,
-                               line=int(line), message=f"dependency `{name}` is a new value "
-                                                       "every render"))
-        head = m.headline()
-        for key in GATED_MEASURES:
-            if key != "hooks_missing_deps" and head.get(key):
-                out.append(Finding(source="measure", rule=f"measure/{key}", file=f,
-                                   message=f"{key.replace('_', ' ')}: {head[key]}"))
-    return out
-
-
-def gate_counts(findings: list[Finding]) -> Counter[tuple[str, str]]:
-    """What the gate compares: findings per (file, rule), measures by their counts."""
-    c: Counter[tuple[str, str]] = Counter()
-    for f in findings:
-        if f.source == "measure":
-            if f.rule == "measure/hooks_missing_deps":
-                c[(f.file, f.rule)] += 1
-            elif f.rule.removeprefix("measure/") in GATED_MEASURES:
-                c[(f.file, f.rule)] += int(f.message.rsplit(":", 1)[1])
-        else:
-            c[(f.file, f.rule)] += 1
-    return c
-
-
-_MISSING_DEPS_RE = re.compile(r"missing dependenc(?:y|ies): (.*?)\. (?:Either|Outer)", re.S)
-
-
-def missing_deps(findings: list[Finding]) -> Counter[tuple[str, str]]:
-    """(file, name) for each dependency a hook reads and its list omits, as eslint's
-    exhaustive-deps and the measures name them. Counting findings per rule cannot see an edit
-    that adds one dependency and drops another the hook reads; these names can."""
-    c: Counter[tuple[str, str]] = Counter()
-    for f in findings:
-        if f.rule == "react-hooks/exhaustive-deps":
-            m = _MISSING_DEPS_RE.search(f.message)
-            if m:
-                for name in re.findall(r"'([^']+)'", m.group(1)):
-                    c[(f.file, name)] += 1
-        elif f.rule == "measure/hooks_missing_deps":
-            for name in re.findall(r"`([^`]+)`", f.message)[:1]:
-                c[(f.file, name)] += 1
-    return c
-
-
 @dataclass
-class Verdict:
-    passed: bool
-    reason: str
-    findings: list[Finding] = field(default_factory=list)
-    runs: dict[str, HarnessRun] = field(default_factory=dict)
-    removed: list[str] = field(default_factory=list)
+class RunState:
+    """Where a run stands: the current files, their findings and behaviour references, and the
+    changes so far."""
+
+    files: dict[str, str]
+    findings: list[Finding]
+    lint_now: list[LintFinding]
+    refs: dict[str, HarnessRun]
+    scripts: dict[str, dict]
+    notes: list[str]
+    changes: list[ChangeRecord] = field(default_factory=list)
+    # Per component: the change that repaired a page that never settled, and that version's
+    # run: the final output is compared with it (the original with only that defect fixed).
+    repaired: dict[str, tuple[int, HarnessRun]] = field(default_factory=dict)
+    baseline: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -309,8 +198,9 @@ class RefactorPipeline:
     def __post_init__(self) -> None:
         if not self.executors:
             raise LogoMeshError("no models to refactor with: load at least one role")
-        self.toolchain = self.toolchain or ensure_tsc()
-        self.checks = self.checks or ensure_checks()
+        self.toolchain = toolchain = self.toolchain or ensure_tsc()
+        self.checks = checks = self.checks or ensure_checks()
+        self.gate = Gate(toolchain, checks)
         self.editor = strongest_role(self.executors)
         others = [r for r in self.executors if r != self.editor]
         self.documenter = ("documentation-writer" if "documentation-writer" in others
@@ -318,7 +208,6 @@ class RefactorPipeline:
         self.ledger = TokenLedger()
         self.messages: list[LLMMessage] = []
         self.run_id = uuid.uuid4().hex[:12]
-        self._baseline: set[tuple[str, int, str]] = set()
         self._deadline = 0.0
         self._dead: set[str] = set()
 
@@ -331,8 +220,9 @@ class RefactorPipeline:
         if self.recorder is not None:
             self.recorder.append(event)
 
-    def _record(self, role: str, text: str, kind: MessageType, result, seconds: float,
-                prompt: list[dict[str, str]], **meta) -> LLMMessage:
+    def record(self, role: str, text: str, kind: MessageType, result, seconds: float,
+               prompt: list[dict[str, str]], **meta) -> LLMMessage:
+        """Post a model turn as a message (kept in the result, shown, recorded)."""
         msg = LLMMessage(
             short_id=f"m{len(self.messages) + 1}", from_role=role, content=text,
             message_type=kind, confidence=0.5, conversation_id=self.run_id, round=1,
@@ -346,91 +236,8 @@ class RefactorPipeline:
         self._event(ev.MessagePosted(message=msg))
         return msg
 
-    def _time_left(self) -> float:
+    def time_left(self) -> float:
         return self._deadline - time.perf_counter()
-
-    # -- evidence ----------------------------------------------------------------------------
-    async def _compile(self, files: dict[str, str]) -> CompileResult:
-        # tsc and eslint are blocking subprocesses: in a thread, so the caller's loop runs on.
-        assert self.toolchain is not None  # set in __post_init__
-        return await asyncio.to_thread(typecheck_sources, self.toolchain, files)
-
-    def _entries(self, files: dict[str, str]) -> list[str]:
-        return [f for f in files if f.endswith(".tsx")][:4]
-
-    async def _behaviour(self, files: dict[str, str], scripts: dict[str, dict]
-                         ) -> dict[str, HarnessRun]:
-        runs = {}
-        for entry in self._entries(files):
-            runs[entry] = await run_behaviour(files, entry, script=scripts.get(entry),
-                                              checks=self.checks)
-        return runs
-
-    async def _findings(self, files: dict[str, str], runs: dict[str, HarnessRun]
-                        ) -> list[Finding]:
-        out = [Finding(source="lint", rule=f.rule, file=f.file, line=f.line, message=f.message)
-               for f in await self._lint(files)]
-        for entry, run in runs.items():
-            for rule, message in runtime_problems(run):
-                out.append(Finding(source="runtime", rule=rule, file=entry,
-                                   line=_runtime_line(files[entry], rule, message),
-                                   message=message))
-        return out + measure_findings(files)
-
-    async def _lint(self, files: dict[str, str]) -> list[LintFinding]:
-        found = await asyncio.to_thread(lint_sources, files, checks=self.checks)
-        self._last_lint = found
-        return found
-
-    async def _gate(self, files: dict[str, str], before: list[Finding],
-                    refs: dict[str, HarnessRun], scripts: dict[str, dict]) -> Verdict:
-        compiled = await self._compile(files)
-        new_errors = [d for d in compiled.errors if d.key() not in self._baseline]
-        if new_errors:
-            return Verdict(False, "does not compile: " + new_errors[0].render())
-        lint = [Finding(source="lint", rule=f.rule, file=f.file, line=f.line, message=f.message)
-                for f in await self._lint(files)]
-        static = lint + measure_findings(files)
-        b = gate_counts(before)
-        added = [k for k, n in gate_counts(static).items() if n > b.get(k, 0)]
-        if added:
-            return Verdict(False, f"adds a finding: {added[0][1]} in {added[0][0]}")
-        was_missing = missing_deps(before)
-        now_missing = [k for k, n in missing_deps(static).items() if n > was_missing.get(k, 0)]
-        if now_missing:
-            return Verdict(False, f"adds a finding: a hook now omits `{now_missing[0][1]}` from "
-                                  f"its dependencies in {now_missing[0][0]}")
-        runs = await self._behaviour(files, scripts)
-        for entry, ref in refs.items():
-            run = runs.get(entry)
-            if run is None or not run.ok:
-                return Verdict(False, f"{entry}: " + (run.error if run else "did not run"))
-            # Against a reference that never settles, only a version that settles may differ
-            # (it repairs that defect); any other must match it step by step, like always.
-            if ref.settled or not run.settled:
-                same, why = compare(ref, run)
-                if not same:
-                    return Verdict(False, f"changes behaviour: {why}")
-                more = _more_work(ref, run)
-                if more:
-                    return Verdict(False, more)
-        findings = static + [Finding(source="runtime", rule=r, file=e,
-                                     line=_runtime_line(files[e], r, m), message=m)
-                             for e, run in runs.items() for r, m in runtime_problems(run)]
-        after = gate_counts(findings)
-        repaired = any(not ref.settled and runs[e].settled for e, ref in refs.items()
-                       if e in runs)
-        # Extra renders and repeated calls are only counted on steps that settle: a version
-        # that repairs a page that never settled shows them for the first time, not anew.
-        added = [k for k, n in after.items() if n > b.get(k, 0)
-                 and not (repaired and k[1] in _SECONDARY_RUNTIME)]
-        if added:
-            return Verdict(False, f"adds a finding: {added[0][1]} in {added[0][0]}")
-        removed = [f"{k[1]} in {k[0]}" for k, n in b.items() if after.get(k, 0) < n]
-        if not removed:
-            return Verdict(False, "removes no finding")
-        return Verdict(True, "compiles, same DOM after every step, removes "
-                       + ", ".join(removed), findings=findings, runs=runs, removed=removed)
 
     # -- the run -----------------------------------------------------------------------------
     async def run(self, path: Path | str) -> RefactorResult:
@@ -443,115 +250,120 @@ class RefactorPipeline:
             participants={r: e.model_id for r, e in self.executors.items()},
             protocol="refactor", prompt=f"refactor {path}",
             limits={"time_budget_s": self.options.time_budget_s}))
-        before = await self._compile(files)
+        before = await self._compile_input(files, path, notes)
+        self._progress("collecting findings: eslint, behaviour harness, measures")
+        scripts: dict[str, dict] = {}
+        refs = await self._reference(files, scripts, notes)
+        findings = await self.gate.findings(files, refs)
+        state = RunState(files=dict(files), findings=findings,
+                         lint_now=list(self.gate.last_lint), refs=refs, scripts=scripts,
+                         notes=notes)
+        targets = _order(findings, files)
+        if self.options.max_findings is not None:
+            targets = targets[:self.options.max_findings]
+        for n, target in enumerate(targets, 1):
+            await self._fix(state, target, f"[{n}/{len(targets)}]", n)
+        return await self._result(path, t0, files, before, dict(refs), list(findings), state)
+
+    async def _compile_input(self, files: dict[str, str], path: Path | str,
+                             notes: list[str]) -> CompileResult:
+        """The input's compile result; its errors become the gate's baseline. An input that
+        does not parse is refused."""
+        before = await self.gate.compile(files)
         bad = syntax_errors(before)
         if bad:
             d = bad[0]
             raise InputError(f"{d.file or path} does not parse: line {d.line}: {d.message} "
                              "(fix the syntax, then refactor)")
-        self._baseline = {d.key() for d in before.errors}
+        self.gate.baseline = {d.key() for d in before.errors}
         if before.errors:
             notes.append(f"The input already had {len(before.errors)} compile errors; a change was "
                          "kept only if it added none.")
-        self._progress("collecting findings: eslint, behaviour harness, measures")
-        scripts: dict[str, dict] = {}
-        refs = await self._reference(files, scripts, notes)
-        original_runs = dict(refs)
-        findings = await self._findings(files, refs)
-        findings_before = list(findings)
-        lint_now = list(self._last_lint)
-        targets = _order(findings, files)
-        if self.options.max_findings is not None:
-            targets = targets[:self.options.max_findings]
-        current = dict(files)
-        changes: list[ChangeRecord] = []
-        # Per component: the change that repaired a page that never settled, and that version's
-        # run: the final output is compared with it (the original with only that defect fixed).
-        repaired: dict[str, tuple[int, HarnessRun]] = {}
-        baseline: dict[str, str] = {}
-        for n, target in enumerate(targets, 1):
-            self._progress(f"[{n}/{len(targets)}] {target.label()}: {target.message[:90]}")
-            rec = ChangeRecord(index=n, file=target.file, chunk=target.label(),
-                               name=target.rule.split("/")[-1], status="rejected",
-                               finding=target)
-            changes.append(rec)
-            t_start = time.perf_counter()
-            if self._time_left() < 45:
-                rec.status, rec.reason = "skipped", "time budget spent"
-                continue
-            if not _still_there(target, findings):
-                rec.status, rec.reason = "resolved-earlier", "an earlier change removed it"
-                continue
-            try:
-                kept = await self._work(rec, target, current, findings, lint_now, refs, scripts)
-            except StepFailed as exc:
-                rec.reason = f"a model call failed: {exc}"
-                kept = None
-            rec.seconds = round(time.perf_counter() - t_start, 1)
-            if kept is None:
-                self._progress(f"[{n}/{len(targets)}] not kept: {rec.reason[:120]}")
-                continue
-            new_files, verdict = kept
-            rec.diff = unified_diff(current[target.file], new_files[target.file], target.file)
-            rec.status = "accepted"
-            rec.removed = verdict.removed
-            current = new_files
-            findings = verdict.findings
-            lint_now = list(self._last_lint)
-            if any(not r.settled for r in refs.values()) and all(
-                    r.settled for r in verdict.runs.values()):
-                # The page settles now: this version (the original with only that defect
-                # repaired) is the reference from here on, with a script derived from it.
-                notes.append(f"The original never settled; change {n} repaired that, and later "
-                             "changes were compared with that version.")
-                scripts.clear()
-                refs = await self._reference(current, scripts, notes)
-                repaired = {e: (n, r) for e, r in refs.items()}
-                baseline = dict(current)
-            else:
-                refs = {e: verdict.runs[e] for e in refs}
-            await self._document(rec)
-            self._progress(f"[{n}/{len(targets)}] kept ({rec.final_from}): "
-                           f"{', '.join(rec.removed)[:120]}")
-        after = await self._compile(current)
-        # The last kept change's verdict already holds the final findings and runs.
-        final_runs = refs
-        findings_after = findings
-        same: dict[str, str] = {}
-        for e, ref in original_runs.items():
-            if e not in final_runs:
-                continue
-            if e in repaired:
-                n, base = repaired[e]
-                ok, why = compare(base, final_runs[e])
-                same[e] = (f"same DOM after every step as the original with only its "
-                           f"never-settling defect repaired (change {n})" if ok else why)
-            elif ref.settled:
-                ok, why = compare(ref, final_runs[e])
-                same[e] = "same DOM after every step as the original" if ok else why
-            else:
-                same[e] = "the original never settles and no change repaired it"
+        return before
+
+    async def _fix(self, state: RunState, target: Finding, tag: str, n: int) -> None:
+        """Work on finding ``n`` (``tag`` shows its place in the progress lines)."""
+        self._progress(f"{tag} {target.label()}: {target.message[:90]}")
+        rec = ChangeRecord(index=n, file=target.file, chunk=target.label(),
+                           name=target.rule.split("/")[-1], status="rejected",
+                           finding=target)
+        state.changes.append(rec)
+        t_start = time.perf_counter()
+        if self.time_left() < 45:
+            rec.status, rec.reason = "skipped", "time budget spent"
+            return
+        if not _still_there(target, state.findings):
+            rec.status, rec.reason = "resolved-earlier", "an earlier change removed it"
+            return
+        try:
+            kept = await FindingAttempt(self, rec, target, state.files, state.findings,
+                                        state.lint_now, state.refs, state.scripts).run()
+        except StepFailed as exc:
+            rec.reason = f"a model call failed: {exc}"
+            kept = None
+        rec.seconds = round(time.perf_counter() - t_start, 1)
+        if kept is None:
+            self._progress(f"{tag} not kept: {rec.reason[:120]}")
+            return
+        await self._keep(state, rec, target, *kept)
+        await self._document(rec)
+        self._progress(f"{tag} kept ({rec.final_from}): {', '.join(rec.removed)[:120]}")
+
+    async def _keep(self, state: RunState, rec: ChangeRecord, target: Finding,
+                    new_files: dict[str, str], verdict: Verdict) -> None:
+        """The change passed the gate: its version is the current one from here on."""
+        rec.diff = unified_diff(state.files[target.file], new_files[target.file], target.file)
+        rec.status = "accepted"
+        rec.removed = verdict.removed
+        state.files = new_files
+        state.findings = verdict.findings
+        state.lint_now = list(self.gate.last_lint)
+        if any(not r.settled for r in state.refs.values()) and all(
+                r.settled for r in verdict.runs.values()):
+            # The page settles now: this version (the original with only that defect
+            # repaired) is the reference from here on, with a script derived from it.
+            state.notes.append(f"The original never settled; change {rec.index} repaired "
+                               "that, and later changes were compared with that version.")
+            state.scripts.clear()
+            state.refs = await self._reference(state.files, state.scripts, state.notes)
+            state.repaired = {e: (rec.index, r) for e, r in state.refs.items()}
+            state.baseline = dict(state.files)
+        else:
+            state.refs = {e: verdict.runs[e] for e in state.refs}
+
+    async def _result(self, path: Path | str, t0: float, files: dict[str, str],
+                      before: CompileResult, original_runs: dict[str, HarnessRun],
+                      findings_before: list[Finding], state: RunState) -> RefactorResult:
+        """The run's record; the last kept change's verdict already holds the final findings
+        and runs."""
+        after = await self.gate.compile(state.files)
+        final_runs = state.refs
+        same = _behaviour_same(original_runs, final_runs, state.repaired)
+        changes = state.changes
         if not any(c.status == "accepted" for c in changes):
-            notes.append("No change was kept: the output files equal the input.")
+            state.notes.append("No change was kept: the output files equal the input.")
         for c in changes:
             self._event(ev.Note(event="change", change=c.index, chunk=c.chunk, status=c.status,
                                 reason=c.reason))
         self._event(ev.SessionFinished(
             accepted=sum(c.status == "accepted" for c in changes), changes=len(changes),
-            compiles=not [d for d in after.errors if d.key() not in self._baseline],
+            compiles=not [d for d in after.errors if d.key() not in self.gate.baseline],
             tokens=self.ledger.as_dict()))
         return RefactorResult(
             run_id=self.run_id, input_path=str(path),
             roles={r: e.model_id for r, e in self.executors.items()},
-            files_before=files, files_after=current, compile_before=before, compile_after=after,
+            files_before=files, files_after=state.files, compile_before=before,
+            compile_after=after,
             measures_before={f: _measures(f, t) for f, t in files.items()},
-            measures_after={f: _measures(f, t) for f, t in current.items()},
-            findings_before=findings_before, findings_after=findings_after,
+            measures_after={f: _measures(f, t) for f, t in state.files.items()},
+            findings_before=findings_before, findings_after=state.findings,
             behaviour_before={e: r.per_step() for e, r in original_runs.items()},
             behaviour_after={e: r.per_step() for e, r in final_runs.items()},
-            behaviour_same=same, scripts=scripts, files_baseline=baseline, changes=changes, messages=self.messages,
-            tokens=self.ledger.as_dict(), seconds=round(time.perf_counter() - t0, 2),
-            typescript_version=self.toolchain.version if self.toolchain else "", notes=notes)
+            behaviour_same=same, scripts=state.scripts, files_baseline=state.baseline,
+            changes=changes, messages=self.messages, tokens=self.ledger.as_dict(),
+            seconds=round(time.perf_counter() - t0, 2),
+            typescript_version=self.toolchain.version if self.toolchain else "",
+            notes=state.notes)
 
     def _check_size(self, files: dict[str, str]) -> None:
         for f, text in files.items():
@@ -568,7 +380,7 @@ class RefactorPipeline:
         """Run each component with the given (or a derived) script; a derived step that fails on
         this version is dropped, so the script runs cleanly on the reference."""
         refs: dict[str, HarnessRun] = {}
-        for entry in self._entries(files):
+        for entry in self.gate.entries(files):
             given = self.options.script if self.options.script is not None else None
             run = await run_behaviour(files, entry, script=given, checks=self.checks)
             if run.ok and not run.clean and given is None:
@@ -586,141 +398,10 @@ class RefactorPipeline:
             scripts[entry] = run.as_script()
         return refs
 
-    async def _work(self, rec: ChangeRecord, target: Finding, files: dict[str, str],
-                    findings: list[Finding], lint_now: list[LintFinding],
-                    refs: dict[str, HarnessRun], scripts: dict[str, dict]
-                    ) -> tuple[dict[str, str], Verdict] | None:
-        text = files[target.file]
-        line_text = lines_of(text, target.line or 1, target.line or 1)
-        hook = target.rule.startswith(("react-hooks/", "measure/hooks")) or (
-            target.source == "runtime" and not re.match(r"\s*(?:const|let|var)\s", line_text))
-        a, b = excerpt_range(text, target.line or 1, hook=hook)
-        excerpt = lines_of(text, a, b)
-        rec.excerpt = f"lines {a}-{b}"
-        tried: set[str] = set()
-
-        async def judge(candidate: CandidateRecord, new_text: str | None
-                        ) -> tuple[dict[str, str], Verdict] | None:
-            rec.candidates.append(candidate)
-            if new_text is None:
-                candidate.verdict = candidate.verdict or "the edit did not match the file"
-                return None
-            if new_text in tried or new_text == text:
-                candidate.verdict = "same as an earlier candidate" if new_text != text \
-                    else "changes nothing"
-                return None
-            new_text = ensure_react_imports(new_text)
-            tried.add(new_text)
-            candidate.diff = unified_diff(text, new_text, target.file)
-            new_files = {**files, target.file: new_text}
-            verdict = await self._gate(new_files, findings, refs, scripts)
-            candidate.passed, candidate.verdict = verdict.passed, verdict.reason
-            if verdict.passed:
-                rec.final_from = candidate.origin
-                rec.final_message_id = candidate.message_id
-                rec.reason = verdict.reason
-                return new_files, verdict
-            return None
-
-        # eslint's own suggestions for this very finding: tiny, smallest first.
-        if self.options.use_suggestions and target.source == "lint":
-            match = [f for f in lint_now if f.file == target.file and f.line == target.line
-                     and f.rule == target.rule]
-            sugg = sorted((s for f in match for s in f.suggestions),
-                          key=lambda s: (s.end - s.start) + len(s.replacement))
-            for s in sugg[:2]:
-                new = apply_range_fix(text, s.start, s.end, s.replacement)
-                cand = CandidateRecord(origin=f"eslint suggestion: {s.description[:60]}",
-                                       size=(s.end - s.start) + len(s.replacement))
-                kept = await judge(cand, new)
-                if kept:
-                    return kept
-        # A loop from a dependency that is new every render: what the react-hooks lint itself
-        # advises, keep the value's identity with useMemo/useCallback; the gate's lint then
-        # names the dependencies that wrapper needs, and eslint's suggestion adds them.
-        if self.options.use_suggestions and target.rule in _LOOP_RULES:
-            memo = memoize_declaration(text, a, b)
-            if memo is not None:
-                kept = await judge(CandidateRecord(origin="rule: memoize the unstable dependency",
-                                                   size=len(memo) - len(text)), memo)
-                if kept:
-                    return kept
-                memo = ensure_react_imports(memo)
-                linted = rec.candidates[-1].verdict.startswith("adds a finding")
-                deps = [sg for f in self._last_lint if linted and f.line == a
-                        and f.rule == "react-hooks/exhaustive-deps" for sg in f.suggestions]
-                if deps:
-                    filled = apply_range_fix(memo, deps[0].start, deps[0].end,
-                                             deps[0].replacement)
-                    kept = await judge(CandidateRecord(
-                        origin="rule: memoize, with the dependencies eslint names",
-                        size=len(filled) - len(text)), filled)
-                    if kept:
-                        return kept
-        if self.options.use_suggestions and target.rule == "runtime/timers-left-running":
-            cleared = clear_timer_in_effect(text, target.line)
-            if cleared is not None:
-                kept = await judge(CandidateRecord(origin="rule: clear the timer in the effect's "
-                                                          "cleanup", size=len(cleared) - len(text)),
-                                   cleared)
-                if kept:
-                    return kept
-        if not self.options.use_models:
-            rec.reason = rec.reason or _last_verdict(rec)
-            return None
-        feedback = ""
-        last_reply = ""
-        plan = [("model greedy", self.options.temperature, 0)]
-        plan += [("model repair", self.options.temperature, 0)] * self.options.repairs
-        plan += [("model sample", self.options.sample_temperature, k + 1)
-                 for k in range(self.options.samples)]
-        for origin, temperature, seed_shift in plan:
-            if origin == "model repair" and not feedback:
-                continue
-            if self._time_left() < 30:
-                rec.reason = "time budget spent"
-                break
-            history: list[dict[str, str]] = []
-            content = prompts.edit(target.file, text, target.rule, target.line, target.message,
-                                   RULE_TEXT.get(target.rule, ""), a, b, excerpt,
-                                   whole=estimate_tokens(text) <= self.options.whole_file_tokens)
-            if origin == "model repair":
-                history = [{"role": "user", "content": content},
-                           {"role": "assistant", "content": last_reply}]
-                content = prompts.edit_repair(feedback, a, b)
-            try:
-                messages, result, secs = await self._ask(
-                    self.editor, content, history=history, temperature=temperature,
-                    seed=7 + seed_shift)
-            except StepFailed as exc:
-                rec.reason = f"model turn failed: {exc}"
-                continue
-            msg = self._record(self.editor, result.text, MessageType.PROPOSAL, result, secs,
-                               messages, phase="edit", finding=target.label(), origin=origin)
-            rec.message_ids.append(msg.id)
-            last_reply = result.text
-            options = edits_from_reply(result.text, excerpt)
-            if not options:
-                rec.candidates.append(CandidateRecord(
-                    origin=origin, model_id=self.executors[self.editor].model_id,
-                    message_id=msg.id, verdict="the reply held no edit"))
-                feedback = ("your reply held no usable edit; reply with the corrected lines "
-                            "in one ```tsx block")
-                continue
-            for edit_set in sorted(options, key=lambda es: sum(e.size for e in es)):
-                cand = CandidateRecord(origin=origin,
-                                       model_id=self.executors[self.editor].model_id,
-                                       message_id=msg.id, size=sum(e.size for e in edit_set))
-                kept = await judge(cand, apply_edits(text, edit_set))
-                if kept:
-                    return kept
-                feedback = cand.verdict
-        if rec.candidates or not rec.reason:
-            rec.reason = rec.reason if rec.reason == "time budget spent" else _last_verdict(rec)
-        return None
-
-    async def _ask(self, role: str, content: str, *, history: list[dict[str, str]] | None = None,
-                   temperature: float = 0.0, seed: int = 7, max_tokens: int | None = None):
+    async def ask_role(self, role: str, content: str, *,
+                       history: list[dict[str, str]] | None = None, temperature: float = 0.0,
+                       seed: int = 7, max_tokens: int | None = None):
+        """One turn of ``role`` after the edit system prompt; a lost worker hands editing on."""
         messages = [prompts.EDIT_SYSTEM, *(history or []), {"role": "user", "content": content}]
         try:
             result, secs = await ask(self.executors[role], role, messages,
@@ -761,15 +442,15 @@ class RefactorPipeline:
             f"The edit ({rec.final_from}) changes {rec.excerpt} and touches {names}. "
             f"Verified: compiles under tsc --strict, same DOM after every scripted step, "
             f"removes {', '.join(rec.removed)}." if f else "")
-        if self._time_left() < 20 or self.documenter in self._dead:
+        if self.time_left() < 20 or self.documenter in self._dead:
             return
         try:
-            messages, result, secs = await self._ask(
+            messages, result, secs = await self.ask_role(
                 self.documenter, prompts.documentation(rec.diff[:2400]), max_tokens=80)
         except StepFailed:
             return
-        msg = self._record(self.documenter, result.text, MessageType.ANALYSIS, result, secs,
-                           messages, phase="documentation", finding=rec.chunk)
+        msg = self.record(self.documenter, result.text, MessageType.ANALYSIS, result, secs,
+                          messages, phase="documentation", finding=rec.chunk)
         rec.message_ids.append(msg.id)
         sentence = result.text.strip().split("\n")[0][:300]
         named = [n.rstrip("()") for n in re.findall(r"`([^`]+)`", sentence)]
@@ -778,16 +459,6 @@ class RefactorPipeline:
         if named and not unknown and any(n in touched for n in named):
             rec.doc_model_sentence = sentence
             rec.documentation += f"\n\n{sentence}"
-
-
-def _more_work(ref: HarnessRun, run: HarnessRun) -> str:
-    """Renders and API calls per interaction may only go down."""
-    for label, count in (("renders", lambda s: s.renders), ("API calls", lambda s: len(s.api))):
-        before = sum(count(s) for s in ref.steps)
-        after = sum(count(s) for s in run.steps)
-        if after > before:
-            return f"more {label} over the script ({before} -> {after})"
-    return ""
 
 
 def _touched_identifiers(diff: str) -> list[str]:
@@ -809,12 +480,6 @@ _KEYWORDS = {"const", "let", "var", "function", "return", "if", "else", "for", "
              "boolean", "unknown", "any", "never", "catch", "then", "this", "typeof"}
 
 
-def _last_verdict(rec: ChangeRecord) -> str:
-    verdicts = [c.verdict for c in rec.candidates if c.verdict]
-    return (f"no candidate passed ({len(rec.candidates)} tried); last: {verdicts[-1]}"
-            if verdicts else "no candidate")
-
-
 def _order(findings: list[Finding], files: dict[str, str]) -> list[Finding]:
     """The findings to work on, most important first; each (rule, line) once. A measure or a
     runtime fact that points into the lines of a lint finding is the same defect seen another
@@ -827,7 +492,7 @@ def _order(findings: list[Finding], files: dict[str, str]) -> list[Finding]:
             continue
         if f.source == "runtime" and f.rule == "runtime/error":
             continue
-        if f.source == "runtime" and f.rule in _SECONDARY_RUNTIME and f.file in files:
+        if f.source == "runtime" and f.rule in SECONDARY_RUNTIME and f.file in files:
             a, b = excerpt_range(files[f.file], f.line or 1, hook=True)
             if any(file == f.file and a <= line <= b for file, line in lint_lines):
                 continue
@@ -850,37 +515,25 @@ def _still_there(target: Finding, findings: list[Finding]) -> bool:
                 f.message == target.message) for f in findings)
 
 
-def _runtime_line(text: str, rule: str, message: str) -> int:
-    """Where a runtime finding most likely comes from (runtime facts carry no line): the fetch
-    of the URL that repeats, the timer that is never cleared, else the first effect."""
-    lines = text.splitlines()
-    if rule in ("runtime/never-settles", "runtime/render-loop"):
-        # The usual cause: a hook dependency that is a new object or function every render.
-        for entry in measure_source(text).unstable_deps:
-            name = entry.rsplit(":", 1)[-1]
-            for i, line in enumerate(lines, 1):
-                if re.search(rf"\b(?:const|let|var)\s+{re.escape(name)}\b", line):
-                    return i
-    if rule in ("runtime/never-settles", "runtime/repeated-api-calls"):
-        m = re.search(r"(?:GET|POST|PUT|DELETE|PATCH) (\S+)", message)
-        if m:
-            tail = re.sub(r"\?.*$", "", m.group(1)).rstrip("/").rsplit("/", 1)[-1]
-            for i, line in enumerate(lines, 1):
-                if tail and tail in line and "fetch" in line:
-                    return i
-    if rule == "runtime/timers-left-running":
-        # Intervals first: a timeout left behind fires while the script lets time pass, an
-        # interval still scheduled after unmount is what this finding usually is.
-        for kind in ("Interval", "Timeout"):
-            for i, line in enumerate(lines, 1):
-                if re.search(rf"\bset{kind}\s*\(", line):
-                    body = "\n".join(lines[i - 1:i + 15])
-                    if "clear" not in body:
-                        return i
-    for i, line in enumerate(lines, 1):
-        if re.search(r"\buse(?:Layout)?Effect\s*\(", line):
-            return i
-    return 0
+def _behaviour_same(original_runs: dict[str, HarnessRun], final_runs: dict[str, HarnessRun],
+                    repaired: dict[str, tuple[int, HarnessRun]]) -> dict[str, str]:
+    """Per component: whether the output behaves like the original (or, where a change
+    repaired a page that never settled, like that version)."""
+    same: dict[str, str] = {}
+    for e, ref in original_runs.items():
+        if e not in final_runs:
+            continue
+        if e in repaired:
+            n, base = repaired[e]
+            ok, why = compare(base, final_runs[e])
+            same[e] = (f"same DOM after every step as the original with only its "
+                       f"never-settling defect repaired (change {n})" if ok else why)
+        elif ref.settled:
+            ok, why = compare(ref, final_runs[e])
+            same[e] = "same DOM after every step as the original" if ok else why
+        else:
+            same[e] = "the original never settles and no change repaired it"
+    return same
 
 
 def _measures(file: str, text: str) -> dict:
