@@ -50,6 +50,15 @@ def config_file_origin() -> tuple[Path, str]:
     return Path(user_config_dir(APP_NAME)) / "config.toml", "default"
 
 
+def check_command_line_config() -> None:
+    """Raise ConfigError when ``--config`` names a file that does not exist (a missing file
+    named by LOGOMESH_CONFIG or the default location only means: no config file)."""
+    path, origin = config_file_origin()
+    if origin == "command line" and not path.exists():
+        raise ConfigError(f"config file {path} (--config) does not exist; give the path of "
+                          "an existing TOML file, or leave --config out")
+
+
 def state_dir() -> Path:
     """Where the dashboard remembers things between runs (the theme): LOGOMESH_STATE_DIR or
     the user state folder."""
@@ -204,7 +213,9 @@ class EngineConfig(BaseSettings):
 
         from pydantic import ValidationError
 
-        path = path or default_config_file()
+        if path is None:
+            path = default_config_file()
+            check_command_line_config()
         if path.exists():
             try:
                 with path.open("rb") as f:

@@ -21,7 +21,7 @@ from logomesh_tui.bench.quality import DEFAULT_MAX_TOKENS, DEFAULT_TOKEN_BUDGET,
 from logomesh_tui.bench.quality_tasks import check_answers, load_tasks
 from logomesh_tui.codepipe.toolchain import ensure_tsc
 from logomesh_tui.config import EngineConfig
-from logomesh_tui.evidence.engine import EngineConfig as EvidenceConfig
+from logomesh_tui.evidence.engine import EvidenceConfig
 from logomesh_tui.evidence.rates import Plan
 from logomesh_tui.pool.engine import HotSwapEngine
 

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 from ..codepipe.executors import TokenLedger
 from ..codepipe.toolchain import Toolchain, ensure_tsc
-from ..evidence.engine import CODER_SYSTEM, EngineConfig, EvidenceEngine
+from ..evidence.engine import CODER_SYSTEM, EvidenceConfig, EvidenceEngine
 from ..evidence.rates import PassRates, Plan, plan_roles, task_set_name
 from ..evidence.types import Candidate, CodeTask
 from ..evidence.verifier import Verifier, VerifierConfig
@@ -104,7 +104,7 @@ class _Run:
 
     def __init__(self, executors: Mapping[str, TurnExecutor], plan: Plan, task: QualityTask,
                  toolchain: Toolchain, budget: int, max_tokens: int, lint: bool,
-                 engine_config: EngineConfig | None = None) -> None:
+                 engine_config: EvidenceConfig | None = None) -> None:
         self.task = task
         self.ctask = code_task(task)
         self.ledger = TokenLedger()
@@ -112,7 +112,7 @@ class _Run:
                                  config=VerifierConfig(lint=lint))
         self.engine = EvidenceEngine(
             executors=executors, plan=plan, verifier=self.verifier, ledger=self.ledger,
-            config=replace(engine_config or EngineConfig(), token_budget=budget,
+            config=replace(engine_config or EvidenceConfig(), token_budget=budget,
                            max_tokens=max_tokens))
 
 
@@ -184,7 +184,7 @@ async def run_quality(executors_by_role: Mapping[str, TurnExecutor], tasks_dir: 
                       split: str | None = None,
                       rates: PassRates | None = None, record: bool = False,
                       task_set: str | None = None, plan_task_set: str | None = None,
-                      lint: bool = True, engine_config: EngineConfig | None = None,
+                      lint: bool = True, engine_config: EvidenceConfig | None = None,
                       on_progress: Callable[[str], None] | None = None,
                       on_row: Callable[[dict], None] | None = None) -> dict:
     """Run the quality benchmark; return pass rates, pass@k, tokens, calls and wall time per

@@ -108,7 +108,7 @@ async def _quality(args: argparse.Namespace, models: list[str] | None) -> dict:
 async def _quality_run(args: argparse.Namespace, executors: dict, tasks: Path) -> dict:
     """`bench quality` on loaded ``executors``: the rate store is written only with --record."""
     from ..bench.quality import DEFAULT_TOKEN_BUDGET, MODES, calibrate, run_quality
-    from ..evidence.engine import EngineConfig as EvidenceConfig
+    from ..evidence.engine import EvidenceConfig
     from ..evidence.rates import PassRates, task_set_name
 
     modes = tuple(args.modes.split(",")) if args.modes else MODES

@@ -16,7 +16,7 @@ import importlib
 import os
 import sys
 
-from ..config import set_command_line
+from ..config import check_command_line_config, set_command_line
 from ..errors import EXIT_INTERRUPTED, LogoMeshError
 
 # One module per subcommand group; each defines register(subparsers) and sets args.func.
@@ -77,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     set_command_line({"sessions_dir": args.sessions_dir, "metrics_port": args.metrics_port},
                      config_file=args.config)
     try:
+        check_command_line_config()  # every command, even those that never load the config
         if args.command is None:
             from .dashboard import run_dashboard
 

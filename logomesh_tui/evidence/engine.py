@@ -30,7 +30,7 @@ them.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -59,9 +59,8 @@ TESTER_SYSTEM = (
     "You are a careful tester. You do not fix code; you write a short TypeScript script that "
     "exercises it, so that different implementations can be told apart by what it prints.")
 #: How the task is put to a coder. "direct": task, file, "reply with the file"; "plan": the
-#: same, asking first for one sentence on what is wrong (measured on the dev tasks: small coders
-#: often copy the file back unchanged when asked for it straight away); "code-first": the file,
-#: then the task.
+#: same, asking first for one sentence on what is wrong (small coders often copy the file back
+#: unchanged when asked for it straight away); "code-first": the file, then the task.
 FRAMINGS = ("direct", "plan", "code-first")
 _EXPORT_RE = re.compile(r"^export\s+(?:default\s+)?(?:declare\s+)?(?:async\s+)?"
                         r"(?:function\*?|const|let|var|class|interface|type|enum)\s+[^\n{=]*",
@@ -71,38 +70,32 @@ EngineEvent = tuple[str, Any]
 
 
 @dataclass
-class EngineConfig:
+class EvidenceConfig:
     """How much the engine may spend on one task."""
 
     # After the greedy answers (below), temperature samples from the primary and answers from
-    # each extra coder. Measured on the 25 dev tasks (sixth session): the primary's sample at
-    # 0.7 passed where no greedy answer did on one task of 25, the 0.5B's 1 of 50 answers, and
-    # each 1.5B call costs ~20 s on 2 cores; the second framing (below) is the primary's
-    # extra answer instead.
+    # each extra coder. Each call costs a model turn; by default the primary's extra answer is
+    # the greedy one in another framing instead of a sample.
     samples: int = 0
     temperatures: tuple[float, ...] = (0.7, 1.0, 0.5, 0.9)
     extra_coder_samples: int = 1
     probes: int = 1
-    # One round in the bench's modes. Measured on the 25 dev tasks (ninth session): a second
-    # round (the first repair repaired again, or the same answer asked afresh and sampled at
-    # 0.7) passed no task of the 10 it ran on and cost 2.2 s/task on average; the dashboard's
-    # conversation, with no per-task time target, runs more (CONVERSATION_REPAIR_ROUNDS).
+    # Repair rounds; each stops as soon as a candidate passes. A conversation, with no per-task
+    # time target, runs more (CONVERSATION_REPAIR_ROUNDS).
     repair_rounds: int = 1
     max_tokens: int = 700
     probe_max_tokens: int = 400
     token_budget: int = 12000
     seed: int = 7
     # Assertions the greedy answer must pass (all of them, and at least this many) to stop after
-    # one call: measured on the dev tasks, one stated example let a wrong answer through.
+    # one call: a single stated example can let a wrong answer through.
     early_stop_asserts: int = 2
     # Where the task states no example (so every probe is the tester's, input-only), a greedy
-    # answer that passes every check stops the loop too. Measured on the 25 dev tasks: on the 9
-    # where that happened, the samples and their grouping changed no outcome and cost 50 s each.
+    # answer that passes every check stops the loop too: more samples rarely change the
+    # outcome there and each costs a model turn.
     stop_on_unasserted_pass: bool = True
     # The greedy answer's framing (see FRAMINGS), and the primary's further greedy answers in
     # other framings when the first does not pass: different wording, different answer.
-    # Measured one shot on the 25 dev tasks (1.5B, greedy): direct 5, plan 7, code-first 9
-    # (unchanged copies of the file: 8, 3, 2); direct passed one task code-first did not.
     framing: str = "code-first"
     other_framings: tuple[str, ...] = ("direct",)
 
@@ -130,7 +123,7 @@ class EvidenceEngine:
     executors: Mapping[str, TurnExecutor]
     plan: Plan
     verifier: Verifier
-    config: EngineConfig = field(default_factory=EngineConfig)
+    config: EvidenceConfig = field(default_factory=EvidenceConfig)
     ledger: TokenLedger = field(default_factory=TokenLedger)
     on_event: Callable[[EngineEvent], None] | None = None
 
@@ -245,8 +238,8 @@ class EvidenceEngine:
             if not code:
                 continue
             # A script cut off at max_tokens ends mid-statement and would not parse: keep its
-            # complete statements (measured on the dev tasks: the 0.5B tester's lists of calls
-            # ran past 400 tokens on most tasks, and none of those probes ran).
+            # complete statements (a small tester's long lists of calls often run past the
+            # limit).
             complete = complete_statements(max(code, key=len))
             if not complete.strip():
                 continue
@@ -278,86 +271,87 @@ class EvidenceEngine:
 
     async def solve(self, task: CodeTask) -> EngineResult:
         """Generate, verify, select and repair for one task; see the module docstring."""
-        result = EngineResult()
-        cfg = self.config
-        counter = iter(range(1, 10_000))
+        run = _Solving(task)
+        result = run.result
+        run.first = await self._add(run, self.plan.primary, "greedy", 0.0, self.config.seed)
+        await self._probe(run)
+        await self._judge(result, [run.first] if run.first else [])
+        self._select(result)
+        if self._stops_early(result):
+            result.stopped = "the greedy answer passes every check"
+            return result
+        await self._widen(run)
+        await self._repair(run)
+        result.stopped = self._stop_reason(result)
+        return result
 
-        async def add(role: str, origin: str, temperature: float, seed: int,
-                          **kw: Any) -> Candidate | None:
-            cand = await self.propose(task, role, origin, temperature, seed, n=next(counter),
-                                       **kw)
-            if cand is not None:
-                result.candidates.append(cand)
-            return cand
+    async def _add(self, run: _Solving, role: str, origin: str, temperature: float, seed: int,
+                   **kw: Any) -> Candidate | None:
+        """A candidate from ``role`` (see :meth:`propose`), kept among the run's candidates."""
+        cand = await self.propose(run.task, role, origin, temperature, seed, n=next(run.numbers),
+                                  **kw)
+        if cand is not None:
+            run.result.candidates.append(cand)
+        return cand
 
-        first = await add(self.plan.primary, "greedy", 0.0, cfg.seed)
-        # The examples the task states, asserted by a program: when there are any, the greedy
-        # answer is judged on them before anyone else is asked, and the tester is not needed.
-        result.probes = example_probes(task)
+    async def _probe(self, run: _Solving) -> None:
+        """The examples the task states, asserted by a program: when there are any, the greedy
+        answer is judged on them before anyone else is asked, and the tester is not needed."""
+        result = run.result
+        result.probes = example_probes(run.task)
         for probe in result.probes:
             self._emit("probe", probe)
         if not result.probes:
-            result.probes = await self._write_probes(task)
-        await self._judge(result, [first] if first else [])
-        self._select(result)
-        # Stopping at the first answer needs behavioural evidence: assertions it passed (two or
-        # more by default). With input-only probes (or none) a lone answer has nothing to agree
-        # or disagree with, so samples are drawn and compared (measured on the dev tasks: the
-        # testers mostly write expectations as comments, and a wrong greedy answer then "passed
-        # everything"; a median that passed the one stated example reordered its input).
+            result.probes = await self._write_probes(run.task)
+
+    def _stops_early(self, result: EngineResult) -> bool:
+        """Stopping at the first answer needs behavioural evidence: assertions it passed (two or
+        more by default). With input-only probes (or none) a lone answer has nothing to agree
+        or disagree with, so samples are drawn and compared (testers often write expectations
+        as comments, and a wrong greedy answer then "passes everything")."""
         stated = any(p.author == "verifier" for p in result.probes)
-        if self._passing(result) and result.chosen is not None and (
-                result.evidence[result.chosen.id].asserts_total >= cfg.early_stop_asserts
-                or (cfg.stop_on_unasserted_pass and not stated)):
-            result.stopped = "the greedy answer passes every check"
-            return result
+        return self._passing(result) and result.chosen is not None and (
+            result.evidence[result.chosen.id].asserts_total >= self.config.early_stop_asserts
+            or (self.config.stop_on_unasserted_pass and not stated))
+
+    async def _widen(self, run: _Solving) -> None:
+        """The primary's other framings and samples and the extra coders' answers, judged
+        together; selection runs over everything seen."""
+        cfg = self.config
         batch = []
         for framing in cfg.other_framings:
-            c = await add(self.plan.primary, "greedy-framed", 0.0, cfg.seed, framing=framing)
+            c = await self._add(run, self.plan.primary, "greedy-framed", 0.0, cfg.seed,
+                                framing=framing)
             if c:
                 batch.append(c)
         for i in range(cfg.samples):
             t = cfg.temperatures[i % len(cfg.temperatures)]
-            c = await add(self.plan.primary, "sample", t, cfg.seed + 1 + i)
+            c = await self._add(run, self.plan.primary, "sample", t, cfg.seed + 1 + i)
             if c:
                 batch.append(c)
         for role in self.plan.extra_coders:
             for i in range(cfg.extra_coder_samples):
-                c = await add(role, "greedy-extra" if i == 0 else "sample",
-                                  0.0 if i == 0
-                                  else cfg.temperatures[(i - 1) % len(cfg.temperatures)],
-                                  cfg.seed + 50 + i)
+                c = await self._add(run, role, "greedy-extra" if i == 0 else "sample",
+                                    0.0 if i == 0
+                                    else cfg.temperatures[(i - 1) % len(cfg.temperatures)],
+                                    cfg.seed + 50 + i)
                 if c:
                     batch.append(c)
-        await self._judge(result, batch)
-        self._select(result)
+        await self._judge(run.result, batch)
+        self._select(run.result)
+
+    async def _repair(self, run: _Solving) -> None:
+        """Up to ``repair_rounds`` repairs from the verifier's facts; each joins the candidates
+        and selection runs again, so the result never gets worse."""
+        result, cfg = run.result, self.config
         last_repair: Candidate | None = None
         repaired: set[str] = set()
         for rnd in range(cfg.repair_rounds):
             if result.chosen is None or self._budget_left() <= 0:
                 break
-            base = result.chosen
-            # A later round goes on from the last repair when it changed something (it fixed
-            # its parent's facts and may have made new ones: measured on the seed scenario, the
-            # repair removed `any` and then failed tsc on a string where a union was wanted);
-            # selection still runs over everything seen, so the result never gets worse.
-            parent = next((c for c in result.candidates
-                           if last_repair is not None and c.id == last_repair.parent), None)
-            if (last_repair is not None and not self._passing(result)
-                    and _concrete(result.evidence[last_repair.id])
-                    and (parent is None or last_repair.text != parent.text)):
-                base = last_repair
-            if self._passing(result):
-                # A weaker model's answer that passes with no assertion behind it is weak
-                # evidence; when the strongest model's greedy answer failed on a concrete fact
-                # (a compiler error, say), that answer is repaired once too and both compete
-                # (measured on the dev tasks: a 0.5B answer "passed" a type-safety task's
-                # checks and failed its behaviour; the 1.5B's needed a type fix).
-                if (first is None or base.author == self.plan.primary or rnd > 0
-                        or result.evidence[base.id].asserts_total > 0
-                        or not _concrete(result.evidence[first.id])):
-                    break
-                base = first
+            base = self._repair_base(run, rnd, result.chosen, last_repair)
+            if base is None:
+                break
             ev = result.evidence[base.id]
             # Repair needs a concrete fact (see _concrete).
             if not _concrete(ev):
@@ -368,50 +362,85 @@ class EvidenceEngine:
             again = base.id in repaired
             repaired.add(base.id)
             temperature = 0.7 if again else 0.0
-            if ev.unchanged or again:
-                # The answer was the file copied back: shown it again as the model's own turn,
-                # the model copies it again (measured on the dev tasks: every repair of a
-                # copied file was the same copy). Instead the task is put afresh in the "plan"
-                # framing (the one that copied least, see FRAMINGS) with the facts in it. So is
-                # an answer repaired before, and sampled: asked the same way again, the 1.5B
-                # gave the same repair on 5 of 5 dev tasks.
-                messages = [{"role": "system", "content": CODER_SYSTEM},
-                            {"role": "user",
-                             "content": self.task_prompt(task, "plan", findings=facts)}]
-            else:
-                messages = [
-                    {"role": "system", "content": CODER_SYSTEM},
-                    {"role": "user", "content": self.task_prompt(task)},
-                    {"role": "assistant", "content": f"```ts\n{_part_of(task, base.text)}\n```"},
-                    {"role": "user", "content": (
-                        "Automatic checks ran on your file (the compiler, the linter, and "
-                        "test scripts run under node). They report:\n"
-                        f"{facts}\n\n"
-                        f"Fix {task.file_name} so these checks pass and the task is done. "
-                        f"Reply with the complete corrected {task.file_name} in one ```ts block.")}]
-            c = await add(self.plan.primary, "repair", temperature, cfg.seed + 200 + rnd,
-                              messages=messages, parent=base.id)
+            messages = self._repair_messages(run.task, base, facts, afresh=ev.unchanged or again)
+            c = await self._add(run, self.plan.primary, "repair", temperature,
+                                cfg.seed + 200 + rnd, messages=messages, parent=base.id)
             if c is None:
                 break
             last_repair = c
             await self._judge(result, [c])
             self._select(result)
+
+    def _repair_base(self, run: _Solving, rnd: int, chosen: Candidate,
+                     last_repair: Candidate | None) -> Candidate | None:
+        """The answer to repair in round ``rnd`` (None: stop repairing).
+
+        A later round goes on from the last repair when it changed something (it fixed its
+        parent's facts and may have made new ones); selection still runs over everything seen.
+        When what passes is a weaker model's answer with no assertion behind it (weak evidence)
+        and the primary's greedy answer failed on a concrete fact, that answer is repaired once
+        too and both compete."""
+        result, first = run.result, run.first
+        base = chosen
+        parent = next((c for c in result.candidates
+                       if last_repair is not None and c.id == last_repair.parent), None)
+        if (last_repair is not None and not self._passing(result)
+                and _concrete(result.evidence[last_repair.id])
+                and (parent is None or last_repair.text != parent.text)):
+            base = last_repair
         if self._passing(result):
-            result.stopped = "a candidate passes every check"
-        elif result.stopped:
-            pass
-        elif self._budget_left() <= 0:
-            result.stopped = "token budget spent"
-        else:
-            result.stopped = "repair rounds spent: best-so-far kept"
-        return result
+            if (first is None or base.author == self.plan.primary or rnd > 0
+                    or result.evidence[base.id].asserts_total > 0
+                    or not _concrete(result.evidence[first.id])):
+                return None
+            base = first
+        return base
+
+    def _repair_messages(self, task: CodeTask, base: Candidate, facts: str, *,
+                         afresh: bool) -> list[dict[str, str]]:
+        """The repair turn: the answer as the model's own turn and the facts after it, or, for
+        a file copied back unchanged or an answer repaired before (``afresh``), the task put
+        afresh in the "plan" framing with the facts in it: shown its copy again as its own
+        turn, a model copies it again, and asked the same way again it repeats its repair."""
+        if afresh:
+            return [{"role": "system", "content": CODER_SYSTEM},
+                    {"role": "user", "content": self.task_prompt(task, "plan", findings=facts)}]
+        return [
+            {"role": "system", "content": CODER_SYSTEM},
+            {"role": "user", "content": self.task_prompt(task)},
+            {"role": "assistant", "content": f"```ts\n{_part_of(task, base.text)}\n```"},
+            {"role": "user", "content": (
+                "Automatic checks ran on your file (the compiler, the linter, and "
+                "test scripts run under node). They report:\n"
+                f"{facts}\n\n"
+                f"Fix {task.file_name} so these checks pass and the task is done. "
+                f"Reply with the complete corrected {task.file_name} in one ```ts block.")}]
+
+    def _stop_reason(self, result: EngineResult) -> str:
+        if self._passing(result):
+            return "a candidate passes every check"
+        if result.stopped:
+            return result.stopped
+        if self._budget_left() <= 0:
+            return "token budget spent"
+        return "repair rounds spent: best-so-far kept"
+
+
+@dataclass
+class _Solving:
+    """One :meth:`EvidenceEngine.solve` call: its task, its record so far, the primary's greedy
+    answer, and the numbers for its candidates."""
+
+    task: CodeTask
+    result: EngineResult = field(default_factory=EngineResult)
+    first: Candidate | None = None
+    numbers: Iterator[int] = field(default_factory=lambda: iter(range(1, 10_000)))
 
 
 def _concrete(ev: Evidence) -> bool:
     """Whether ``ev`` holds a fact a repair can work from: a diagnostic, a failed assertion, a
-    probe that threw. "Acts like the starter" alone is not one (measured on the dev tasks:
-    after it the repairs never passed, and for type and refactor tasks acting alike is the
-    point)."""
+    probe that threw. "Acts like the starter" alone is not one (repairs from it alone do not
+    pass, and for type and refactor tasks acting alike is the point)."""
     return bool(set(ev.failed_checks()) - {"behaves-like-starter"}
                 or any(r.status in ("assert-failed", "threw", "timed-out", "killed")
                        for r in ev.probes))

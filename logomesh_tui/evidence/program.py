@@ -31,7 +31,9 @@ from ..sessions import events as ev
 
 if TYPE_CHECKING:
     from ..conversation.session import MultiModelSession
-    from .types import CodeTask
+    from .engine import EngineResult, EvidenceEngine
+    from .select import Selection
+    from .types import Candidate, CodeTask, Evidence, Probe
 
 PART_TOKENS = 600
 #: Repair rounds in a conversation's evidence round (the benchmark's default is one).
@@ -78,8 +80,8 @@ async def code_task_for(prompt: str, files: dict[str, str]) -> CodeTask | None:
         chunk = max(fitting, key=lambda c: (c.kind in ("component", "hook", "part"), len(c.text)))
     if chunk is None:
         return None
-    # The findings that chose the part are what it is to fix: say them (measured on the seed
-    # scenario: told only the prompt's four goals, the 1.5B kept `FilterBar(props: any)`).
+    # The findings that chose the part are what it is to fix: say them (told only the prompt,
+    # a small model leaves the part's own findings in place).
     src = text.splitlines()
     found = [f"- {d.render(src)}" for d in ev.compile_errors + ev.lint_errors
              if chunk.start_line <= d.line <= chunk.end_line][:6]
@@ -95,12 +97,10 @@ async def run_program_round(session: MultiModelSession, plan: RoundPlan,
     """Run ``plan`` with its program; see the module docstring."""
     if plan.program != "evidence":
         raise LogoMeshError(f"unknown program round {plan.program!r}: only 'evidence' exists")
-    from .engine import CODER_SYSTEM, EngineConfig, EvidenceEngine
+    from .engine import EvidenceConfig, EvidenceEngine
     from .rates import PassRates, plan_roles
-    from .types import Candidate, Evidence, Probe
     from .verifier import Verifier, VerifierConfig
 
-    conv_id = session.conversation_id or ""
     task = await code_task_for(session.prompt, session.input_files)
     executors = {r: session.active_models[r] for r in speakers}
     if task is None or not executors:
@@ -111,93 +111,118 @@ async def run_program_round(session: MultiModelSession, plan: RoundPlan,
     roles = plan_roles(executors, PassRates.load())
     session._record(ev.EvidenceRecorded(event="plan", round=plan.index, file=task.file_name,
                                         focus=task.focus, **roles.describe(executors)))
-    by_candidate: dict[str, LLMMessage] = {}
-    authored: dict[str, list[str]] = {}
-
-    def post(role: str, message: LLMMessage) -> LLMMessage:
-        posted = session.bus.post(role, [], message)
-        session.tracker.observe(posted)
-        session._record(ev.MessagePosted(message=posted))
-        return posted
-
-    def on_event(event: tuple[str, Any]) -> None:
-        kind, obj = event
-        if kind == "candidate":
-            cand: Candidate = obj
-            temp = (f", temperature {cand.temperature:g}" if cand.temperature > 0 else "") + (
-                f", framing {cand.framing}" if cand.framing not in ("", "direct") else "")
-            parent = by_candidate.get(cand.parent or "")
-            # A candidate records the task prompt it was written for, in its framing (the DPO
-            # export pairs the round's candidates); a repair's prompt carried its own facts and
-            # is not recorded.
-            seen = None if cand.origin == "repair" else [
-                {"role": "system", "content": CODER_SYSTEM},
-                {"role": "user", "content": engine.task_prompt(task, cand.framing or None)}]
-            msg = post(cand.author, LLMMessage(
-                from_role=cand.author, message_type=MessageType.PROPOSAL, confidence=0.5,
-                content=f"Candidate {cand.id}: a new {task.file_name} ({cand.origin}{temp})"
-                        + (f", repairing {parent.short_id} from the verifier's facts"
-                           if parent else ""),
-                references_to=[parent.id] if parent else [], round=plan.index,
-                conversation_id=conv_id, model_id=cand.model_id, prompt_messages=seen,
-                artifact=Artifact(kind="file", path=task.file_name, text=cand.text,
-                                  candidate_id=cand.id)))
-            by_candidate[cand.id] = msg
-            authored.setdefault(cand.author, []).append(cand.id)
-        elif kind == "probe":
-            probe: Probe = obj
-            post(probe.author, LLMMessage(
-                from_role=probe.author, message_type=MessageType.ANALYSIS, confidence=0.5,
-                content=f"Probe {probe.id}: a script that calls {task.file_name} and prints "
-                        "what it returns" + (" (with assertions the task states)"
-                                             if probe.asserts else ""),
-                round=plan.index, conversation_id=conv_id, model_id=probe.model_id,
-                artifact=Artifact(kind="file", path=f"probe_{probe.id}.ts", text=probe.code)))
-        elif kind == "evidence":
-            verdict: Evidence = obj
-            target = by_candidate.get(verdict.candidate)
-            facts = verdict.facts(
-                source=target.artifact.text if target and target.artifact else None)
-            post("verifier", LLMMessage(
-                from_role="verifier", message_type=MessageType.EVIDENCE, confidence=1.0,
-                content=(f"{target.short_id if target else verdict.candidate} "
-                         + verdict.summary().split(": ", 1)[1] + (f"\n{facts}" if facts else "")),
-                references_to=[target.id] if target else [], round=plan.index,
-                conversation_id=conv_id,
-                evidence={**verdict.model_dump(mode="json"), "passed": verdict.passes_all,
-                          "failed_checks": verdict.failed_checks()}))
-        elif kind == "selection":
-            chosen = by_candidate.get(obj.chosen or "")
-            session._record(ev.EvidenceRecorded(
-                event="selection", round=plan.index, reason=obj.reason, chosen=obj.chosen,
-                chosen_message=chosen.id if chosen else None, groups=obj.groups,
-                scores=obj.scores, dropped=obj.dropped))
-
     # A conversation is watched, not timed per task like the benchmark: it may repair a few
     # rounds more (each stops as soon as a candidate passes).
     engine = EvidenceEngine(executors=executors, plan=roles,
                             verifier=Verifier(task, config=VerifierConfig(with_types=True)),
-                            config=EngineConfig(repair_rounds=CONVERSATION_REPAIR_ROUNDS),
-                            on_event=on_event)
+                            config=EvidenceConfig(repair_rounds=CONVERSATION_REPAIR_ROUNDS))
+    poster = _RoundPoster(session, plan, task, engine)
+    engine.on_event = poster.on_event
     result = await engine.solve(task)
     session.total_tokens += engine.ledger.total_tokens
     for role in speakers:
         session._done.add((plan.index, role))
-    # Each author stands behind its best verified candidate: the selected one if it wrote it,
-    # else its first that passed; an author with none backs nothing.
-    chosen = result.chosen.id if result.chosen else None
-    for role, ids in authored.items():
-        passing = [i for i in ids if result.evidence.get(i) and result.evidence[i].passes_all]
-        best = chosen if chosen in ids else (passing[0] if passing else None)
-        if best is None:
-            continue
-        target = by_candidate[best]
-        vote = Vote(voter=role, target_id=target.id, round=plan.index,
-                    weight=session.tracker.weight_of(role),
-                    rationale=f"author backs its verified candidate {best}")
-        session.tracker.add_vote(vote)
-        session._record(ev.VoteCast(vote=vote, target_short_id=target.short_id,
-                                    message_id=target.id))
+    poster.back_verified(result)
+
+
+class _RoundPoster:
+    """Posts what the engine does in one evidence round on the bus and in the session record."""
+
+    def __init__(self, session: MultiModelSession, plan: RoundPlan, task: CodeTask,
+                 engine: EvidenceEngine) -> None:
+        self.session, self.plan, self.task, self.engine = session, plan, task, engine
+        self.conv_id = session.conversation_id or ""
+        self.by_candidate: dict[str, LLMMessage] = {}
+        self.authored: dict[str, list[str]] = {}
+
+    def post(self, role: str, message: LLMMessage) -> LLMMessage:
+        posted = self.session.bus.post(role, [], message)
+        self.session.tracker.observe(posted)
+        self.session._record(ev.MessagePosted(message=posted))
+        return posted
+
+    def on_event(self, event: tuple[str, Any]) -> None:
+        kind, obj = event
+        if kind == "candidate":
+            self.candidate(obj)
+        elif kind == "probe":
+            self.probe(obj)
+        elif kind == "evidence":
+            self.evidence(obj)
+        elif kind == "selection":
+            self.selection(obj)
+
+    def candidate(self, cand: Candidate) -> None:
+        from .engine import CODER_SYSTEM
+
+        task = self.task
+        temp = (f", temperature {cand.temperature:g}" if cand.temperature > 0 else "") + (
+            f", framing {cand.framing}" if cand.framing not in ("", "direct") else "")
+        parent = self.by_candidate.get(cand.parent or "")
+        # A candidate records the task prompt it was written for, in its framing (the DPO
+        # export pairs the round's candidates); a repair's prompt carried its own facts and
+        # is not recorded.
+        seen = None if cand.origin == "repair" else [
+            {"role": "system", "content": CODER_SYSTEM},
+            {"role": "user", "content": self.engine.task_prompt(task, cand.framing or None)}]
+        msg = self.post(cand.author, LLMMessage(
+            from_role=cand.author, message_type=MessageType.PROPOSAL, confidence=0.5,
+            content=f"Candidate {cand.id}: a new {task.file_name} ({cand.origin}{temp})"
+                    + (f", repairing {parent.short_id} from the verifier's facts"
+                       if parent else ""),
+            references_to=[parent.id] if parent else [], round=self.plan.index,
+            conversation_id=self.conv_id, model_id=cand.model_id, prompt_messages=seen,
+            artifact=Artifact(kind="file", path=task.file_name, text=cand.text,
+                              candidate_id=cand.id)))
+        self.by_candidate[cand.id] = msg
+        self.authored.setdefault(cand.author, []).append(cand.id)
+
+    def probe(self, probe: Probe) -> None:
+        self.post(probe.author, LLMMessage(
+            from_role=probe.author, message_type=MessageType.ANALYSIS, confidence=0.5,
+            content=f"Probe {probe.id}: a script that calls {self.task.file_name} and prints "
+                    "what it returns" + (" (with assertions the task states)"
+                                         if probe.asserts else ""),
+            round=self.plan.index, conversation_id=self.conv_id, model_id=probe.model_id,
+            artifact=Artifact(kind="file", path=f"probe_{probe.id}.ts", text=probe.code)))
+
+    def evidence(self, verdict: Evidence) -> None:
+        target = self.by_candidate.get(verdict.candidate)
+        facts = verdict.facts(
+            source=target.artifact.text if target and target.artifact else None)
+        self.post("verifier", LLMMessage(
+            from_role="verifier", message_type=MessageType.EVIDENCE, confidence=1.0,
+            content=(f"{target.short_id if target else verdict.candidate} "
+                     + verdict.summary().split(": ", 1)[1] + (f"\n{facts}" if facts else "")),
+            references_to=[target.id] if target else [], round=self.plan.index,
+            conversation_id=self.conv_id,
+            evidence={**verdict.model_dump(mode="json"), "passed": verdict.passes_all,
+                      "failed_checks": verdict.failed_checks()}))
+
+    def selection(self, sel: Selection) -> None:
+        chosen = self.by_candidate.get(sel.chosen or "")
+        self.session._record(ev.EvidenceRecorded(
+            event="selection", round=self.plan.index, reason=sel.reason, chosen=sel.chosen,
+            chosen_message=chosen.id if chosen else None, groups=sel.groups,
+            scores=sel.scores, dropped=sel.dropped))
+
+    def back_verified(self, result: EngineResult) -> None:
+        """Each author stands behind its best verified candidate: the selected one if it wrote
+        it, else its first that passed; an author with none backs nothing."""
+        session, plan = self.session, self.plan
+        chosen = result.chosen.id if result.chosen else None
+        for role, ids in self.authored.items():
+            passing = [i for i in ids if result.evidence.get(i) and result.evidence[i].passes_all]
+            best = chosen if chosen in ids else (passing[0] if passing else None)
+            if best is None:
+                continue
+            target = self.by_candidate[best]
+            vote = Vote(voter=role, target_id=target.id, round=plan.index,
+                        weight=session.tracker.weight_of(role),
+                        rationale=f"author backs its verified candidate {best}")
+            session.tracker.add_vote(vote)
+            session._record(ev.VoteCast(vote=vote, target_short_id=target.short_id,
+                                        message_id=target.id))
 
 
 register_program("evidence", run_program_round)

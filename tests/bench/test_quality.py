@@ -15,7 +15,7 @@ import pytest
 from logomesh_tui.bench.quality import format_table, pass_at_k, run_quality
 from logomesh_tui.bench.quality_tasks import load_tasks
 from logomesh_tui.codepipe.toolchain import ensure_tsc
-from logomesh_tui.evidence.engine import EngineConfig
+from logomesh_tui.evidence.engine import EvidenceConfig
 from logomesh_tui.evidence.rates import PassRates
 from logomesh_tui.pool.fake import FakeBackend
 
@@ -75,7 +75,7 @@ async def test_the_modes_differ_as_designed_and_every_candidate_is_scored(toolch
         rates.record("qwen2.5-coder-0.5b", True)
     # One temperature sample (off by default): the scripted strong model is right only there.
     result = await run_quality(executors, folder, toolchain=toolchain, rates=rates, lint=False,
-                               engine_config=EngineConfig(samples=1))
+                               engine_config=EvidenceConfig(samples=1))
     modes = result["modes"]
     assert result["best_model"] == "qwen2.5-coder-1.5b"
     assert result["pool_plan"]["extra_coders"] == ["qwen2.5-coder-0.5b"]

@@ -13,7 +13,7 @@ import pytest
 
 from logomesh_tui.codepipe.executors import TokenLedger
 from logomesh_tui.errors import LogoMeshError
-from logomesh_tui.evidence.engine import EngineConfig, EvidenceEngine, complete_statements
+from logomesh_tui.evidence.engine import EvidenceConfig, EvidenceEngine, complete_statements
 from logomesh_tui.evidence.rates import PassRates, Plan, plan_roles
 from logomesh_tui.evidence.select import select
 from logomesh_tui.evidence.types import Candidate, CodeTask, Evidence, Probe, ProbeRun
@@ -64,7 +64,7 @@ def engine(fake: FakeBackend, **cfg) -> EvidenceEngine:
     events = []
     eng = EvidenceEngine(executors={"coder": fake}, plan=Plan(primary="coder", tester="coder"),
                          verifier=Verifier(TASK, config=VerifierConfig(lint=False)),
-                         config=EngineConfig(**cfg), ledger=TokenLedger(),
+                         config=EvidenceConfig(**cfg), ledger=TokenLedger(),
                          on_event=events.append)
     eng.events = events  # type: ignore[attr-defined]
     return eng
@@ -386,7 +386,7 @@ async def test_a_weak_pass_by_a_weaker_model_does_not_stop_the_primarys_repair()
     eng = EvidenceEngine(executors={"coder": primary, "helper": helper},
                          plan=Plan(primary="coder", extra_coders=("helper",), tester="coder"),
                          verifier=Verifier(TASK, config=VerifierConfig(lint=False)),
-                         config=EngineConfig(samples=1, extra_coder_samples=1, repair_rounds=1),
+                         config=EvidenceConfig(samples=1, extra_coder_samples=1, repair_rounds=1),
                          ledger=TokenLedger())
     result = await eng.solve(TASK)
     repair = next(c for c in result.candidates if c.origin == "repair")

@@ -9,7 +9,7 @@ import shutil
 import pytest
 
 from logomesh_tui.codepipe.executors import TokenLedger
-from logomesh_tui.evidence.engine import EngineConfig, EvidenceEngine
+from logomesh_tui.evidence.engine import EvidenceConfig, EvidenceEngine
 from logomesh_tui.evidence.examples import (
     example_probes,
     literal_kind,
@@ -147,7 +147,7 @@ def scripted(by_temperature: dict[float, str]) -> FakeBackend:
 def engine_for(fake: FakeBackend, **cfg) -> EvidenceEngine:
     return EvidenceEngine(executors={"coder": fake}, plan=Plan(primary="coder", tester="coder"),
                           verifier=Verifier(TASK, config=VerifierConfig(lint=False)),
-                          config=EngineConfig(**cfg), ledger=TokenLedger())
+                          config=EvidenceConfig(**cfg), ledger=TokenLedger())
 
 
 @needs_node
@@ -265,7 +265,7 @@ async def test_one_passing_example_is_not_enough_to_stop():
     fake = scripted({0.0: RIGHT})
     engine = EvidenceEngine(executors={"coder": fake}, plan=Plan(primary="coder", tester="coder"),
                             verifier=Verifier(task, config=VerifierConfig(lint=False)),
-                            config=EngineConfig(samples=1, repair_rounds=0, other_framings=()),
+                            config=EvidenceConfig(samples=1, repair_rounds=0, other_framings=()),
                             ledger=TokenLedger())
     result = await engine.solve(task)
     assert fake.calls == 2 and "greedy" not in result.stopped

@@ -22,7 +22,7 @@ import pytest
 from logomesh_tui.catalog import Catalog
 from logomesh_tui.catalog.specs import ModelSpec, PyPIPart, PyPISource
 from logomesh_tui.cli.main import main
-from logomesh_tui.config import EngineConfig
+from logomesh_tui.config import EngineConfig, set_command_line
 from logomesh_tui.conversation import MultiModelSession, ResourceLimits
 from logomesh_tui.errors import (
     ConfigError,
@@ -285,6 +285,25 @@ def test_config_file_errors_name_the_field(tmp_path, capsys, body, field):
     assert main(["--config", str(path), "sessions", "list"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and field in err and err.startswith("error: ")
+
+
+def test_config_file_named_on_the_command_line_must_exist(tmp_path, capsys):
+    """--config naming no file is bad input (exit 2, one line naming it); the same missing file
+    named by LOGOMESH_CONFIG (tests/conftest.py) only means there is no config file."""
+    missing = tmp_path / "no-such-config.toml"
+    for argv in (["sessions", "list"], ["config", "show"], ["export", "anything"]):
+        assert main(["--config", str(missing), *argv]) == 2, argv
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and err.startswith("error: config file ")
+        assert str(missing) in err and "--config" in err
+    assert main(["sessions", "list"]) == 0  # LOGOMESH_CONFIG names a file that does not exist
+    # EngineConfig.load itself refuses it too, for in-process callers of set_command_line.
+    set_command_line({}, config_file=str(missing))
+    try:
+        with pytest.raises(ConfigError, match="does not exist"):
+            EngineConfig.load()
+    finally:
+        set_command_line({})
 
 
 def test_config_env_var_with_a_wrong_type_names_it(monkeypatch, capsys):
