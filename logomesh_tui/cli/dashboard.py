@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import shlex
-import sys
 
 from ..config import EngineConfig
 
@@ -41,10 +39,8 @@ def _global_options(args: argparse.Namespace) -> list[str]:
 
 def serve(port: int = 8000, host: str = "localhost", options: list[str] | None = None) -> int:
     """Serve the same app through textual-serve: each browser tab runs its own dashboard,
-    started with the global ``options`` given here (--config, --sessions-dir)."""
-    from textual_serve.server import Server
+    started with the global ``options`` given here (--config, --sessions-dir). SIGTERM or
+    SIGINT ends the server and every dashboard it started (see ``cli.serve``)."""
+    from .serve import serve as serve_dashboards
 
-    command = " ".join(shlex.quote(a) for a in
-                       [sys.executable, "-m", "logomesh_tui", *(options or [])])
-    Server(command, host=host, port=port, title="LogoMesh").serve()
-    return 0
+    return serve_dashboards(port=port, host=host, options=options)
