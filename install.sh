@@ -82,12 +82,12 @@ if [ "${1:-}" = "--test" ]; then
   if ! command -v tmux >/dev/null 2>&1; then
     apt_install tmux || echo "warning: could not install tmux; the tmux test will fail" >&2
   fi
-  "$PY" -m logomesh_tui.codepipe.toolchain
+  "$PY" -m logomesh_tui.verify.toolchain
   "$PY" -m logomesh_tui models pull smollm2-135m gemma-3-270m qwen2.5-coder-0.5b
 else
   "$PY" -m pip install -q -e .
   rebuild_llama
-  "$PY" -m logomesh_tui.codepipe.toolchain || echo "warning: TypeScript toolchain not installed (node/npm missing?); refactor needs it" >&2
+  "$PY" -m logomesh_tui.verify.toolchain || echo "warning: TypeScript toolchain not installed (node/npm missing?); refactor needs it" >&2
   "$PY" -m logomesh_tui models pull --default-pool
 fi
 

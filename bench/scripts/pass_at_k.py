@@ -19,7 +19,7 @@ from pathlib import Path
 
 from logomesh_tui.bench.quality import DEFAULT_MAX_TOKENS, DEFAULT_TOKEN_BUDGET, _Run
 from logomesh_tui.bench.quality_tasks import check_answers, load_tasks
-from logomesh_tui.codepipe.toolchain import ensure_tsc
+from logomesh_tui.verify.toolchain import ensure_tsc
 from logomesh_tui.config import EngineConfig
 from logomesh_tui.evidence.engine import EvidenceConfig
 from logomesh_tui.evidence.rates import Plan

@@ -25,12 +25,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..codepipe.executors import TokenLedger
-from ..codepipe.toolchain import Toolchain, ensure_tsc
 from ..evidence.engine import CODER_SYSTEM, EvidenceConfig, EvidenceEngine
 from ..evidence.rates import PassRates, Plan, plan_roles, task_set_name
 from ..evidence.types import Candidate, CodeTask
 from ..evidence.verifier import Verifier, VerifierConfig
 from ..pool.types import GenerationRequest, GenerationResult, TokenCallback
+from ..verify.toolchain import Toolchain, ensure_tsc
 from .quality_tasks import QualityTask, TaskError, check_answers, load_tasks
 
 if TYPE_CHECKING:

@@ -19,9 +19,9 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from ..codepipe.compiler import Diagnostic, parse_diagnostics, run_tsc
-from ..codepipe.toolchain import Toolchain
 from ..errors import LogoMeshError
+from ..verify.compiler import Diagnostic, parse_diagnostics, run_tsc
+from ..verify.toolchain import Toolchain
 
 TASK_TSC_ARGS = ["--strict", "--module", "commonjs", "--target", "es2022", "--outDir", "build",
                  "check.ts"]

@@ -71,10 +71,10 @@ def parse_roles(pairs: list[str]) -> dict[str, str]:
 
 
 def cmd_refactor(args: argparse.Namespace) -> int:
-    from ..codepipe.harness import load_script
     from ..codepipe.pipeline import InputError, RefactorOptions, load_inputs
     from ..codepipe.splitter import estimate_tokens
-    from ..codepipe.toolchain import ensure_checks, ensure_tsc
+    from ..verify.harness import load_script
+    from ..verify.toolchain import ensure_checks, ensure_tsc
 
     _, files = load_inputs(args.path)
     options = RefactorOptions(time_budget_s=args.budget, max_findings=args.max_findings,

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ..conversation.messages import MessageType
+from ..verify.harness import HarnessRun
+from ..verify.lint import RULE_TEXT, LintFinding
 from . import prompts
 from .edits import (
     apply_edits,
@@ -26,8 +28,6 @@ from .edits import (
 )
 from .executors import StepFailed
 from .gate import Verdict
-from .harness import HarnessRun
-from .lint import RULE_TEXT, LintFinding
 from .patches import unified_diff
 from .records import CandidateRecord, ChangeRecord, Finding
 from .splitter import estimate_tokens

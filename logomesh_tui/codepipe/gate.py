@@ -13,12 +13,12 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from .compiler import CompileResult, typecheck_sources
-from .harness import HarnessRun, compare, run_behaviour, runtime_problems
-from .lint import LintFinding, lint_sources
+from ..verify.compiler import CompileResult, typecheck_sources
+from ..verify.harness import HarnessRun, compare, run_behaviour, runtime_problems
+from ..verify.lint import LintFinding, lint_sources
+from ..verify.toolchain import CheckToolchain, Toolchain
 from .measures import Measures, measure_source
 from .records import Finding
-from .toolchain import CheckToolchain, Toolchain
 
 # Static measures that count as findings in the gate. The others (inline props, array work in
 # render, effects copying state) are reported only: the usual fix for one raises another.

@@ -36,19 +36,19 @@ from pydantic import BaseModel, Field
 from ..conversation.messages import LLMMessage, MessageType
 from ..errors import LogoMeshError, UsageError
 from ..sessions import events as ev
+from ..verify.compiler import CompileResult, Diagnostic
+from ..verify.harness import HarnessRun, compare, run_behaviour
+from ..verify.lint import LintFinding
+from ..verify.toolchain import CheckToolchain, Toolchain, ensure_checks, ensure_tsc
 from . import prompts
 from .attempt import FindingAttempt
-from .compiler import CompileResult, Diagnostic
 from .edits import excerpt_range
 from .executors import StepFailed, TokenLedger, TurnExecutor, ask, strongest_role
 from .gate import SECONDARY_RUNTIME, Gate, Verdict, missing_deps
-from .harness import HarnessRun, compare, run_behaviour
-from .lint import LintFinding
 from .measures import Measures, measure_source
 from .patches import unified_diff
 from .records import ChangeRecord, Finding
 from .splitter import estimate_tokens
-from .toolchain import CheckToolchain, Toolchain, ensure_checks, ensure_tsc
 
 __all__ = ["ChangeRecord", "Finding", "InputError", "RefactorOptions", "RefactorPipeline",
            "RefactorResult", "load_inputs", "missing_deps", "run_refactor", "syntax_errors"]

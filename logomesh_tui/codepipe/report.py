@@ -17,7 +17,7 @@ import json
 import re
 from pathlib import Path
 
-from .compiler import safe_relpath
+from ..verify.compiler import safe_relpath
 from .patches import unified_diff
 from .pipeline import ChangeRecord, RefactorResult
 

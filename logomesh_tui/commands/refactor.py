@@ -68,7 +68,7 @@ async def refactor(engine: Any, path: str, out_dir: Path, *,
     """
     from ..codepipe.pipeline import run_refactor
     from ..codepipe.report import write_output
-    from ..codepipe.toolchain import ensure_tsc
+    from ..verify.toolchain import ensure_tsc
 
     roles = check_inputs(engine, path)
     executors = {r: engine.executor(r) for r in roles}

@@ -27,15 +27,15 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..codepipe.compiler import parse_diagnostics
-from ..codepipe.toolchain import (
+from ..verify.compiler import parse_diagnostics
+from ..verify.sandbox import Sandbox, SandboxLimits
+from ..verify.toolchain import (
     CheckToolchain,
     Toolchain,
     ToolchainError,
     ensure_checks,
     ensure_tsc,
 )
-from ..verify.sandbox import Sandbox, SandboxLimits
 from .types import Candidate, CodeTask, Diagnostic, Evidence, Probe, ProbeRun
 
 RUNNER = Path(__file__).resolve().with_name("runner.cjs")

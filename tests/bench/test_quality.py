@@ -14,10 +14,10 @@ import pytest
 
 from logomesh_tui.bench.quality import format_table, pass_at_k, run_quality
 from logomesh_tui.bench.quality_tasks import load_tasks
-from logomesh_tui.codepipe.toolchain import ensure_tsc
 from logomesh_tui.evidence.engine import EvidenceConfig
 from logomesh_tui.evidence.rates import PassRates
 from logomesh_tui.pool.fake import FakeBackend
+from logomesh_tui.verify.toolchain import ensure_tsc
 
 TASKS_DIR = Path(__file__).resolve().parents[2] / "bench" / "tasks"
 pytestmark = pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from logomesh_tui.bench.quality_tasks import TaskError, check_answer, check_answers, load_tasks
-from logomesh_tui.codepipe.toolchain import ensure_tsc
+from logomesh_tui.verify.toolchain import ensure_tsc
 
 TASKS_DIR = Path(__file__).resolve().parents[2] / "bench" / "tasks"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from logomesh_tui.codepipe.toolchain import ensure_tsc
+from logomesh_tui.verify.toolchain import ensure_tsc
 
 
 @pytest.fixture(scope="session")

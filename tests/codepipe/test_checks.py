@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from logomesh_tui.codepipe.edits import Edit, edits_from_reply, excerpt_range, lines_of
-from logomesh_tui.codepipe.harness import compare, run_behaviour, runtime_problems
-from logomesh_tui.codepipe.lint import lint_sources
-from logomesh_tui.codepipe.toolchain import ensure_checks
+from logomesh_tui.verify.harness import compare, run_behaviour, runtime_problems
+from logomesh_tui.verify.lint import lint_sources
+from logomesh_tui.verify.toolchain import ensure_checks
 from tests.codepipe.scripted import FIXED, FIXTURES
 
 COUNTER = (FIXTURES / "Counter.tsx").read_text()

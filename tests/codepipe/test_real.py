@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from logomesh_tui.codepipe.compiler import typecheck_sources
 from logomesh_tui.codepipe.pipeline import RefactorOptions, run_refactor
 from logomesh_tui.codepipe.report import write_output
 from logomesh_tui.pool.engine import HotSwapEngine
+from logomesh_tui.verify.compiler import typecheck_sources
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from logomesh_tui.codepipe.toolchain import (
+from logomesh_tui.verify.toolchain import (
     SEAL_NAME,
     CheckToolchain,
     ToolchainError,

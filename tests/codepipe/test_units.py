@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from logomesh_tui.codepipe import toolchain as tc
-from logomesh_tui.codepipe.compiler import parse_diagnostics, safe_relpath
 from logomesh_tui.codepipe.measures import main as measures_main
 from logomesh_tui.codepipe.measures import measure_source
 from logomesh_tui.codepipe.patches import PatchError, apply_unified_diff, extract_change
 from logomesh_tui.codepipe.splitter import split_source
+from logomesh_tui.verify import toolchain as tc
+from logomesh_tui.verify.compiler import parse_diagnostics, safe_relpath
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -32,7 +32,7 @@ def test_dashboard_example_is_a_500_line_component_with_the_advertised_problems(
 
 
 def test_dashboard_example_compiles_under_strict(toolchain):
-    from logomesh_tui.codepipe.compiler import typecheck_sources
+    from logomesh_tui.verify.compiler import typecheck_sources
 
     result = typecheck_sources(toolchain, {"Dashboard.tsx": DASHBOARD})
     assert result.ok, result.summary()

@@ -6,7 +6,6 @@ import threading
 
 import pytest
 
-from logomesh_tui.codepipe.toolchain import ensure_tsc
 from logomesh_tui.commands import CommandContext, Dispatcher, complete
 from logomesh_tui.commands.refactor import output_dir
 from logomesh_tui.config import EngineConfig
@@ -14,6 +13,7 @@ from logomesh_tui.errors import LogoMeshError
 from logomesh_tui.pool.engine import HotSwapEngine
 from logomesh_tui.pool.fake import FakeBackend
 from logomesh_tui.sessions.store import SessionStore
+from logomesh_tui.verify.toolchain import ensure_tsc
 from tests.codepipe.scripted import FIXED, FIXTURES, refactor_responder
 
 

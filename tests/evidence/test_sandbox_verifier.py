@@ -7,9 +7,9 @@ import shutil
 
 import pytest
 
-from logomesh_tui.codepipe.toolchain import ToolchainError, ensure_checks
 from logomesh_tui.evidence.types import Candidate, CodeTask, Probe
 from logomesh_tui.evidence.verifier import Verifier, VerifierConfig
+from logomesh_tui.verify.toolchain import ToolchainError, ensure_checks
 
 pytestmark = pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
 

@@ -7,14 +7,14 @@ import threading
 
 import pytest
 
-from logomesh_tui.codepipe import compiler
-from logomesh_tui.codepipe.toolchain import ensure_tsc
 from logomesh_tui.pool.engine import HotSwapEngine
 from logomesh_tui.pool.fake import FakeBackend
 from logomesh_tui.tui import LogoMeshApp
 from logomesh_tui.tui.palette import PaletteActions
 from logomesh_tui.tui.screens.pick import PromptScreen
 from logomesh_tui.tui.widgets.timeline import TimelinePane, describe_event
+from logomesh_tui.verify import compiler
+from logomesh_tui.verify.toolchain import ensure_tsc
 from tests.codepipe.scripted import FIXTURES, refactor_responder
 
 from .conftest import wait_for

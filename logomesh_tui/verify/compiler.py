@@ -115,7 +115,7 @@ def run_tsc(toolchain: Toolchain, cwd: Path, args: list[str]) -> tuple[int, str,
                               capture_output=True, text=True, timeout=TSC_TIMEOUT_S)
     except FileNotFoundError as exc:
         raise ToolchainError(f"tsc is missing at {toolchain.tsc}: run "
-                             "`python -m logomesh_tui.codepipe.toolchain`") from exc
+                             "`python -m logomesh_tui.verify.toolchain`") from exc
     except subprocess.TimeoutExpired as exc:
         raise ToolchainError(f"tsc ran over {TSC_TIMEOUT_S} s in {cwd}") from exc
     return proc.returncode, proc.stdout + proc.stderr, time.perf_counter() - t0

@@ -15,7 +15,7 @@ shows (fields, selects, buttons, clickable rows), and the script actually run is
 every other version replays exactly the same one. API routes without a rule answer with an
 object whose every field reads as an empty list.
 
-``python -m logomesh_tui.codepipe.harness ORIGINAL CANDIDATE [--script S.json]`` compares two
+``python -m logomesh_tui.verify.harness ORIGINAL CANDIDATE [--script S.json]`` compares two
 versions step by step.
 """
 
@@ -97,7 +97,7 @@ async def run_behaviour(files: dict[str, str], entry: str, *, script: dict | Non
                         timeout_s: float = HARNESS_TIMEOUT_S) -> HarnessRun:
     """Run ``entry`` (a key of ``files``) through ``script`` in the sandbox; with no script (or
     one without steps/props), derive them. A run that crashes or hangs comes back not ``ok``."""
-    from ..verify.sandbox import Sandbox, SandboxLimits
+    from .sandbox import Sandbox, SandboxLimits
 
     checks = checks or ensure_checks()
     modules = checks.node_modules.resolve()
@@ -201,7 +201,7 @@ def load_script(path: Path | str) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m logomesh_tui.codepipe.harness",
+        prog="python -m logomesh_tui.verify.harness",
         description="Render two versions of a React component through the same interaction "
                     "script (sandboxed node + jsdom) and compare the DOM after every step.")
     parser.add_argument("original")

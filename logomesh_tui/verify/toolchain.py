@@ -3,7 +3,7 @@
 ``ensure_tsc()`` runs ``npm install --prefix DIR`` with pinned versions of ``typescript``,
 ``@types/react`` and ``@types/node`` into the project's own folder (``LOGOMESH_TS_DIR``, else the
 user cache dir ``.../logomesh-tui/ts``) and returns a :class:`Toolchain`. Running this module
-(``python -m logomesh_tui.codepipe.toolchain``) installs it and prints where it is; CI and the
+(``python -m logomesh_tui.verify.toolchain``) installs it and prints where it is; CI and the
 test set-up do exactly that.
 """
 
@@ -143,7 +143,7 @@ def check_seal(root: Path) -> None:
         sealed = json.loads((root / SEAL_NAME).read_text())["files"]
     except (OSError, ValueError, KeyError) as exc:
         raise ToolchainError(f"{root} has no seal of its files: reinstall it with "
-                             "`python -m logomesh_tui.codepipe.toolchain --reinstall`") from exc
+                             "`python -m logomesh_tui.verify.toolchain --reinstall`") from exc
     nm = root / "node_modules"
     now = _walk(nm)
     changed = sorted(set(now) ^ set(sealed))
@@ -156,7 +156,7 @@ def check_seal(root: Path) -> None:
     if changed:
         raise ToolchainError(f"{nm / changed[0]} changed since the toolchain was installed, so "
                              "it is not run: reinstall with "
-                             "`python -m logomesh_tui.codepipe.toolchain --reinstall`")
+                             "`python -m logomesh_tui.verify.toolchain --reinstall`")
 
 
 def default_toolchain_dir() -> Path:
@@ -224,7 +224,7 @@ def ensure_tsc(root: Path | str | None = None, *, install: bool = True) -> Toolc
         if not install:
             raise ToolchainError(
                 f"the TypeScript compiler is not installed in {root}: run "
-                "`python -m logomesh_tui.codepipe.toolchain`")
+                "`python -m logomesh_tui.verify.toolchain`")
         npm = find_npm()
         with _install_lock(root):
             if not _complete(root):
@@ -246,7 +246,7 @@ def ensure_checks(root: Path | str | None = None, *, install: bool = True) -> Ch
         if not install:
             raise ToolchainError(
                 f"the lint and behaviour-check packages are not installed in {root}: run "
-                "`python -m logomesh_tui.codepipe.toolchain`")
+                "`python -m logomesh_tui.verify.toolchain`")
         npm = find_npm()
         with _install_lock(root):
             if not _checks_complete(root):
@@ -306,7 +306,7 @@ def reinstall(root: Path, packages: dict[str, str], name: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m logomesh_tui.codepipe.toolchain",
+        prog="python -m logomesh_tui.verify.toolchain",
         description="Install the project's TypeScript compiler (tsc + React/Node types) and the "
                     "lint/behaviour-check packages (eslint, typescript-eslint, jsdom, react) with npm.")
     parser.add_argument("--dir", help="install folder (default: $LOGOMESH_TS_DIR or the user cache)")
