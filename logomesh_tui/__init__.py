@@ -26,7 +26,7 @@ from .pool.types import (
 __all__ = [
     "EngineConfig", "GenerationRequest", "GenerationResult", "HotSwapEngine", "LogoMeshError",
     "MemoryStats", "ModelInfo", "ModelStatus", "PoolEvent", "RemoteEndpoint", "RoleExecutor",
-    # conversation bus and orchestrator (issue 3)
+    # conversation bus and orchestrator
     "CollaborativeResponse", "ConversationBus", "LLMMessage", "MultiModelSession",
     "ResourceLimits",
 ]

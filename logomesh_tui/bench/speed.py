@@ -1,4 +1,4 @@
-"""Speed and memory benchmarks (issue 7, parts 1-5). Each returns one JSON-able dict whose
+"""Speed and memory benchmarks. Each returns one JSON-able dict whose
 numbers were measured in this run, next to the baseline they are compared with."""
 
 from __future__ import annotations

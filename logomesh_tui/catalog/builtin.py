@@ -55,8 +55,8 @@ OFFLINE_MODELS: list[ModelSpec] = [
 
 # Q4_K_M files are mostly Q4_K matrices (llama.cpp's mix keeps the output and some attn_v /
 # ffn_down tensors at Q6_K); the CPU backend repacks those, so an estimate made before the file
-# is on disk counts this share of it twice. Measured: 56% of qwen2.5-coder-1.5b's Q4_K_M file,
-# whose embedding is a larger share than a 7B's. Once the file is on disk its tensors are counted.
+# is on disk counts this share of it twice (a small model's embedding is a larger share than a
+# 7B's, so the share is rounded up). Once the file is on disk its tensors are counted.
 Q4_K_M_REPACKED_SHARE = 0.6
 
 

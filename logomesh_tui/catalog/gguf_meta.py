@@ -12,12 +12,11 @@ from pathlib import Path
 from ..errors import ModelFileError
 
 GGUF_MAGIC = b"GGUF"
-# Measured: a worker process (interpreter, numpy, llama.cpp, sampler state) is ~100 MB RSS
-# before its weights and KV cache.
+# A worker process (interpreter, numpy, llama.cpp, sampler state) is ~100 MB RSS before its
+# weights and KV cache.
 WORKER_BASE_BYTES = 100 * 1000 * 1000
 # llama.cpp's CPU backend repacks these weight types into an interleaved copy at load time
-# (the mmapped original stays resident too), so they count twice. Measured on the default pool:
-# qwen2.5-coder-1.5b RSS 1,956 MB = 1,117 file + 625 repacked Q4_K + 58 KV + ~150 rest.
+# (the mmapped original stays resident too), so they count twice.
 REPACKED_TYPES = {"Q4_0", "Q4_K", "IQ4_NL"}
 # Architectures the bundled llama.cpp loads; anything else is refused before spawning a worker.
 KNOWN_ARCHS = {

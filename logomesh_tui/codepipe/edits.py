@@ -7,11 +7,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .lexer import CLOSE, bracket_balance
 from .patches import fenced_blocks, merge_imports
 
 _SR_RE = re.compile(r"<{5,9} ?SEARCH[^\n]*\n(.*?)\n?={5,9}[^\n]*\n(.*?)\n?>{5,9} ?REPLACE", re.S)
 _HOOK_RE = re.compile(r"\buse[A-Z]\w*\s*\(")
-_OPEN, _CLOSE = "([{", ")]}"
 
 
 @dataclass(frozen=True)
@@ -40,18 +40,6 @@ class Edit:
         return (len(a) - i - j) + (len(b) - i - j)
 
 
-def _balance(text: str) -> int:
-    depth = 0
-    for ch in re.sub(r"(['\"`])(?:\\.|(?!\1).)*\1", "", text):
-        if ch in _OPEN:
-            depth += 1
-        elif ch in _CLOSE:
-            depth -= 1
-            if depth < 0:
-                return -1
-    return depth
-
-
 def _indent(line: str) -> int:
     return len(line) - len(line.lstrip())
 
@@ -66,13 +54,14 @@ def excerpt_range(text: str, line: int, *, hook: bool = False, max_lines: int = 
     best: tuple[int, int] | None = None
     for a in range(line, max(0, line - max_lines), -1):
         head = lines[a - 1].lstrip()
-        if not head or head[0] in _CLOSE or head.startswith("."):
+        if not head or head[0] in CLOSE or head.startswith("."):
             continue
         if hook and not _HOOK_RE.search(lines[a - 1]):
             continue
         for b in range(line, min(n, a + max_lines - 1) + 1):
             chunk = "\n".join(lines[a - 1:b])
-            if _balance(chunk) == 0 and not lines[b - 1].rstrip().endswith((",", "(", "{", "[")):
+            if (bracket_balance(chunk) == 0
+                    and not lines[b - 1].rstrip().endswith((",", "(", "{", "["))):
                 if best is None or b - a < best[1] - best[0]:
                     best = (a, b)
                 break

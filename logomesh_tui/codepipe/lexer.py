@@ -41,23 +41,6 @@ def tokenize(src: str, *, keep_comments: bool = False) -> list[Token]:
     # Each entry is "{" (a brace) or "${" (a template substitution to resume after).
     braces: list[str] = []
 
-    def prev_sig() -> Token | None:
-        return toks[-1] if toks else None
-
-    def scan_template(j: int) -> tuple[int, bool]:
-        """From inside a template at j, return (index after the chunk, ended_with_substitution)."""
-        while j < n:
-            c = src[j]
-            if c == "\\":
-                j += 2
-                continue
-            if c == "`":
-                return j + 1, False
-            if c == "$" and j + 1 < n and src[j + 1] == "{":
-                return j + 2, True
-            j += 1
-        return n, False
-
     while i < n:
         c = src[i]
         if c == "\n":
@@ -93,46 +76,23 @@ def tokenize(src: str, *, keep_comments: bool = False) -> list[Token]:
                 toks.append(Token("punct", c, i, i + 1, line))
                 i += 1
             continue
-        if c == "`":
-            j, subst = scan_template(i + 1)
+        if c == "`" or (c == "}" and braces and braces[-1] == "${"):
+            if c == "}":  # the end of a substitution: the template goes on
+                braces.pop()
+            j, subst = _scan_template(src, i + 1)
             toks.append(Token("template", src[i:j], i, j, line))
             line += src.count("\n", i, j)
             if subst:
                 braces.append("${")
             i = j
             continue
-        if c == "}" and braces and braces[-1] == "${":
-            braces.pop()
-            j, subst = scan_template(i + 1)
-            toks.append(Token("template", src[i:j], i, j, line))
-            line += src.count("\n", i, j)
-            if subst:
-                braces.append("${")
-            i = j
-            continue
-        if c == "/":
-            p = prev_sig()
-            if p is None or (p.kind == "punct" and p.text in _REGEX_AFTER) or (
-                    p.kind == "ident" and p.text in _REGEX_AFTER):
-                j, in_class = i + 1, False
-                while j < n and src[j] != "\n":
-                    if src[j] == "\\":
-                        j += 2
-                        continue
-                    if src[j] == "[":
-                        in_class = True
-                    elif src[j] == "]":
-                        in_class = False
-                    elif src[j] == "/" and not in_class:
-                        break
-                    j += 1
-                if j < n and src[j] == "/":
-                    j += 1
-                    while j < n and (src[j].isalnum() or src[j] == "_"):
-                        j += 1
-                    toks.append(Token("regex", src[i:j], i, j, line))
-                    i = j
-                    continue
+        if c == "/" and (not toks or (toks[-1].kind in ("punct", "ident")
+                                      and toks[-1].text in _REGEX_AFTER)):
+            end = _regex_end(src, i)
+            if end is not None:
+                toks.append(Token("regex", src[i:end], i, end, line))
+                i = end
+                continue
         if c.isalpha() or c in "_$" or ord(c) > 127:
             j = i + 1
             while j < n and (src[j].isalnum() or src[j] in "_$" or ord(src[j]) > 127):
@@ -164,6 +124,46 @@ def tokenize(src: str, *, keep_comments: bool = False) -> list[Token]:
     return toks
 
 
+def _scan_template(src: str, j: int) -> tuple[int, bool]:
+    """From inside a template at j, return (index after the chunk, ended_with_substitution)."""
+    n = len(src)
+    while j < n:
+        c = src[j]
+        if c == "\\":
+            j += 2
+            continue
+        if c == "`":
+            return j + 1, False
+        if c == "$" and j + 1 < n and src[j + 1] == "{":
+            return j + 2, True
+        j += 1
+    return n, False
+
+
+def _regex_end(src: str, i: int) -> int | None:
+    """The end of a regular-expression literal (flags included) starting with the ``/`` at i,
+    or None when none closes on its line (then the ``/`` is division)."""
+    n = len(src)
+    j, in_class = i + 1, False
+    while j < n and src[j] != "\n":
+        if src[j] == "\\":
+            j += 2
+            continue
+        if src[j] == "[":
+            in_class = True
+        elif src[j] == "]":
+            in_class = False
+        elif src[j] == "/" and not in_class:
+            break
+        j += 1
+    if j >= n or src[j] != "/":
+        return None
+    j += 1
+    while j < n and (src[j].isalnum() or src[j] == "_"):
+        j += 1
+    return j
+
+
 def _fill_depth(toks: list[Token]) -> None:
     depth = 0
     for t in toks:
@@ -182,6 +182,22 @@ def match_bracket(toks: list[Token], i: int) -> int:
         if t.kind == "punct" and t.text in CLOSE and t.depth == want_depth:
             return j
     return len(toks) - 1
+
+
+def bracket_balance(src: str) -> int:
+    """Open brackets left unclosed at the end of ``src`` (outside strings, templates, regexes
+    and comments), or -1 when a bracket closes before any opened it."""
+    depth = 0
+    for t in tokenize(src):
+        if t.kind != "punct":
+            continue
+        if t.text in OPEN:
+            depth += 1
+        elif t.text in CLOSE:
+            depth -= 1
+            if depth < 0:
+                return -1
+    return depth
 
 
 def line_starts(src: str) -> list[int]:

@@ -52,16 +52,6 @@ _SUBSCRIBE = {"setInterval", "setTimeout", "addEventListener", "subscribe"}
 
 
 @dataclass
-class HookFinding:
-    hook: str
-    line: int
-    component: str
-    missing: list[str] = field(default_factory=list)
-    unstable: list[str] = field(default_factory=list)
-    has_deps: bool = True
-
-
-@dataclass
 class Measures:
     file: str
     lines: int = 0
@@ -285,6 +275,32 @@ def _body_range(toks: list[Token], lo: int, hi: int) -> tuple[int, int] | None:
     return (opens[-1] + 1, close) if opens else None
 
 
+def _missing_deps(toks: list[Token], cb_a: int, cb_b: int, dep_exprs: set[str],
+                  reactive: set[str]) -> list[str]:
+    """The reactive values (as written: ``props.user.id``) the hook callback in toks[cb_a:cb_b]
+    reads that its dependency list does not cover."""
+    inner = _declared_inside(toks, cb_a, cb_b)
+    missing: list[str] = []
+    for base, path in _used_paths(toks, cb_a, cb_b):
+        if base not in reactive or base in inner:
+            continue
+        covered = base in dep_exprs or path in dep_exprs or any(
+            d.startswith(path + ".") for d in dep_exprs)
+        if not covered and path not in missing:
+            missing.append(path)
+    return missing
+
+
+def _has_cleanup(toks: list[Token], cb_a: int, cb_b: int) -> bool:
+    """Whether an effect's callback returns (a cleanup) directly in its own body."""
+    arrow = next((q for q in range(cb_a, cb_b) if toks[q].is_("=>")), None)
+    if arrow is None or arrow + 1 >= cb_b or not toks[arrow + 1].is_("{"):
+        return False
+    body_depth = toks[arrow + 1].depth + 1
+    return any(toks[q].text == "return" and toks[q].depth == body_depth
+               for q in range(arrow + 1, cb_b))
+
+
 def _measure_component(m: Measures, toks: list[Token], lo: int, hi: int, name: str) -> None:
     body = _body_range(toks, lo, hi)
     if body is None:
@@ -317,15 +333,7 @@ def _measure_component(m: Measures, toks: list[Token], lo: int, hi: int, name: s
         else:
             da, db = args[1]
             dep_exprs = _dep_exprs(toks, da, db)
-            inner = _declared_inside(toks, cb_a, cb_b)
-            missing = []
-            for base, path in _used_paths(toks, cb_a, cb_b):
-                if base not in reactive or base in inner:
-                    continue
-                covered = base in dep_exprs or path in dep_exprs or any(
-                    d.startswith(path + ".") for d in dep_exprs)
-                if not covered and path not in missing:
-                    missing.append(path)
+            missing = _missing_deps(toks, cb_a, cb_b, dep_exprs, reactive)
             if missing:
                 m.hooks_missing_deps += 1
                 m.missing_deps.extend(f"{name}:{toks[k].line}:{p}" for p in missing)
@@ -337,17 +345,8 @@ def _measure_component(m: Measures, toks: list[Token], lo: int, hi: int, name: s
             cb_names = {x.text for x in toks[cb_a:cb_b] if x.kind == "ident"}
             if cb_names & setters and not cb_names & _ASYNC_MARKERS:
                 m.effects_setting_state += 1
-            if cb_names & _SUBSCRIBE:
-                # A cleanup is a `return` directly in the callback's own body.
-                body_depth = toks[cb_a].depth + 2 if toks[cb_a].is_("(") else None
-                arrow = next((q for q in range(cb_a, cb_b) if toks[q].is_("=>")), None)
-                has_return = False
-                if arrow is not None and arrow + 1 < cb_b and toks[arrow + 1].is_("{"):
-                    body_depth = toks[arrow + 1].depth + 1
-                    has_return = any(toks[q].text == "return" and toks[q].depth == body_depth
-                                     for q in range(arrow + 1, cb_b))
-                if not has_return:
-                    m.effects_without_cleanup += 1
+            if cb_names & _SUBSCRIBE and not _has_cleanup(toks, cb_a, cb_b):
+                m.effects_without_cleanup += 1
     # Handlers declared as functions in the body do not run on render.
     for k in range(b0, b1):
         t = toks[k]

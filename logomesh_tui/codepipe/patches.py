@@ -121,18 +121,9 @@ def unified_diff(old: str, new: str, old_name: str, new_name: str | None = None)
         fromfile=f"a/{old_name}", tofile=f"b/{new_name or old_name}"))
 
 
-
 _IMPORT_RE = re.compile(r"^import\s[^;]*?\bfrom\s+[\"'](?P<mod>[^\"']+)[\"'];?[ \t]*(?:\n|$)",
                         re.M | re.S)
 _NAMED_RE = re.compile(r"\{(?P<names>[^}]*)\}", re.S)
-
-
-def split_imports(text: str) -> tuple[list[tuple[str, str]], str]:
-    """([(module, import statement)], text without them). Models often repeat the file's
-    imports when asked for one function; those must not be pasted into the middle of a file."""
-    found = [(m["mod"], m.group(0).strip()) for m in _IMPORT_RE.finditer(text)]
-    body = _IMPORT_RE.sub("", text)
-    return found, body.lstrip("\n") if found else text
 
 
 def _named(statement: str) -> list[str]:
@@ -165,24 +156,3 @@ def merge_imports(imports_text: str, wanted: list[tuple[str, str]]) -> str:
             line = statement if statement.endswith(";") else statement + ";"
             out = out[:pos] + line + "\n" + out[pos:]
     return out
-
-
-def prune_unused_named_imports(imports_text: str, other_text: str) -> str:
-    """Drop named imports in ``imports_text`` whose name no longer occurs in ``other_text`` (left
-    behind when a refactor removes the last useEffect, say); drop a statement left empty."""
-    text = imports_text
-    for m in list(_IMPORT_RE.finditer(imports_text)):
-        statement = m.group(0)
-        names = _named(statement)
-        if not names or re.match(r"import\s+\w+\s*,", statement):
-            continue
-        rest = other_text + text.replace(statement, "")
-        keep = [n for n in names if re.search(
-            rf"(?<![\w$.]){re.escape(n.replace('type ', '').split(' as ')[-1].strip())}(?![\w$])",
-            rest)]
-        if len(keep) == len(names):
-            continue
-        new = _NAMED_RE.sub("{ " + ", ".join(keep).replace("\\", "") + " }", statement,
-                            count=1) if keep else ""
-        text = text.replace(statement, new, 1)
-    return text

@@ -129,11 +129,6 @@ class ConversationBus:
         if role not in conv.participants:
             conv.participants.append(role)
 
-    def remove_participant(self, role: str, conversation_id: str | None = None) -> None:
-        conv = self.conversation(conversation_id)
-        if role in conv.participants:
-            conv.participants.remove(role)
-
     # -- posting ---------------------------------------------------------------------------
 
     async def send_message(self, from_role: str, to_roles: list[str],

@@ -49,6 +49,15 @@ PER_PROMPT_OVERHEAD = 16
 FRESH_FILL = 0.6
 SUMMARY_SHARE = 0.15
 TASK_SHARE = 0.35
+# How earlier messages are shown and how to answer: the same in a role's own prompt and in the
+# shared transcript's head.
+_ANSWER_FORMAT = (
+    "Earlier messages are shown as [m3] role (type, cites m1): text. Build on them.\n"
+    "Answer with one JSON object. In \"content\" write your actual contribution: a "
+    "specific, concrete point about the task, in one or two short sentences. "
+    "\"message_type\" says what it is. \"references\" lists the ids (like m2) of the "
+    "messages you build on or criticise. \"confidence\" is how sure you are, from 0 "
+    "to 1.")
 
 
 @runtime_checkable
@@ -195,12 +204,7 @@ class ContextBuilder:
             f"You are the {role} in a team of AI models"
             f"{' with ' + ', '.join(others) if others else ''}, working together on one task. "
             f"{desc}\n"
-            "Earlier messages are shown as [m3] role (type, cites m1): text. Build on them.\n"
-            "Answer with one JSON object. In \"content\" write your actual contribution: a "
-            "specific, concrete point about the task, in one or two short sentences. "
-            "\"message_type\" says what it is. \"references\" lists the ids (like m2) of the "
-            "messages you build on or criticise. \"confidence\" is how sure you are, from 0 "
-            "to 1.")
+            + _ANSWER_FORMAT)
 
     def team_text(self) -> str:
         """The instructions every role reads the same way (the shared transcript's head)."""
@@ -208,12 +212,7 @@ class ContextBuilder:
         return (
             f"You are a team of AI models ({', '.join(roles)}) working together on one task; "
             "each turn one of you speaks, in the role named at the end.\n"
-            "Earlier messages are shown as [m3] role (type, cites m1): text. Build on them.\n"
-            "Answer with one JSON object. In \"content\" write your actual contribution: a "
-            "specific, concrete point about the task, in one or two short sentences. "
-            "\"message_type\" says what it is. \"references\" lists the ids (like m2) of the "
-            "messages you build on or criticise. \"confidence\" is how sure you are, from 0 "
-            "to 1.")
+            + _ANSWER_FORMAT)
 
     def role_text(self, role: str, instr: str) -> str:
         """The part of a shared-transcript prompt that is the role's own (not kept)."""

@@ -2,10 +2,9 @@
 
 When a file is too big for a reply, the models rewrite one part of it (``CodeTask.focus``).
 Small models answer with a little file of their own: the part, plus copies of the imports and
-of the types the rest of the file already declares (measured on the seed scenario: every
-candidate for one component of ``Dashboard.tsx`` re-imported ``useState`` and re-declared
-``Filters``, and failed tsc with "Duplicate identifier" for that alone). :func:`fit_part` keeps
-what the part adds and drops what the rest of the file already has:
+of the types the rest of the file already declares, which fails tsc with "Duplicate
+identifier" for that alone. :func:`fit_part` keeps what the part adds and drops what the rest
+of the file already has:
 
 - an import of names the file already imports or declares is dropped; an import that brings
   new names keeps only those (an import declaration may stand anywhere at a module's top level);
@@ -117,11 +116,8 @@ def part_context(task: CodeTask, max_lines: int = 40) -> list[str]:
     """What a model rewriting a part must see of the rest of the file, as prompt lines: the
     types the part names (whole, when short), the signatures of the functions and constants it
     calls, and the lines elsewhere that use what the part declares, with the first line of each
-    declaration those uses pass in. Empty for a task without a focus.
-
-    Measured on the seed scenario: shown only ``FilterBar(props: any)``, the 1.5B invented a
-    ``search`` field on ``Filters`` (whose fields it could not see) and changed the props its
-    caller passes, and every candidate failed tsc for it."""
+    declaration those uses pass in. Empty for a task without a focus. A model shown only a
+    signature invents the fields of types it cannot see and changes what callers pass."""
     if task.focus is None:
         return []
     a, b = task.focus

@@ -72,9 +72,9 @@ def select(candidates: list[Candidate], evidence: dict[str, Evidence],
     ranked = []
     for members in groups.values():
         # Within one behaviour, the strongest model's greedy answer stays unless another
-        # member passes more assertions: a member that only lints cleaner has, measured on the
-        # dev tasks, as often deleted behaviour the probes did not see (a call the linter
-        # flagged) as fixed anything. Lint orders the other members.
+        # member passes more assertions: a member that only lints cleaner may have deleted
+        # behaviour the probes did not see (a call the linter flagged) as often as it fixed
+        # anything. Lint orders the other members.
         best = min(members, key=lambda cid: (-evidence[cid].asserts_passed,
                                              *(tiebreak(cid)[:1]),
                                              len(evidence[cid].lint_errors), tiebreak(cid)))

@@ -293,8 +293,3 @@ def upgrade(raw: dict[str, Any]) -> dict[str, Any]:
 def parse_event(raw: dict[str, Any]) -> Event:
     """A typed event from one decoded line of any schema version."""
     return _adapter().validate_python(upgrade(dict(raw)))
-
-
-def event_kinds() -> list[str]:
-    """Every event kind known now."""
-    return list(Event.KINDS)

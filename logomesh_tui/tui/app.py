@@ -40,8 +40,8 @@ from .command_route import CommandRoute
 from .first_run import offer_roles
 from .flows import ConversationFlows, ModelFlows
 from .messages import (
+    CommandFinished,
     CommandProgress,
-    CommandResult,
     ConversationEvent,
     ConversationMessage,
     ConversationState,
@@ -343,7 +343,7 @@ class LogoMeshApp(App[int]):
         if message.to_timeline:
             self.query_one(TimelinePane).add_event(Note(text=message.text))
 
-    def on_command_result(self, message: CommandResult) -> None:
+    def on_command_finished(self, message: CommandFinished) -> None:
         self.command_line(message.text, ok=message.ok)
         lines = message.text.splitlines()
         if message.to_timeline:
@@ -388,8 +388,8 @@ class LogoMeshApp(App[int]):
             self.post_message(CommandProgress(text, line, to_timeline=long))
 
         out = await self.command_route.run(text, progress)
-        self.post_message(CommandResult(text, out.ok, out.body, out.detail,
-                                        to_timeline=out.long and not out.ok))
+        self.post_message(CommandFinished(text, out.ok, out.body, out.detail,
+                                          to_timeline=out.long and not out.ok))
 
     # -- the command pane ------------------------------------------------------------------
 

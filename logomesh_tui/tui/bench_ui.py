@@ -1,4 +1,4 @@
-"""Responsiveness (issue 7, part 6): the headless dashboard while four models generate.
+"""Responsiveness benchmark: the headless dashboard while four models generate.
 
 Event-loop lag is measured by a 10 ms ticker inside the app's own loop (how late each tick
 fires). Key-to-screen time is how long F1 takes, posted as the terminal would post it, until the help
@@ -17,13 +17,41 @@ from textual import events
 
 from ..bench.speed import DEFAULT_POOL, _pct
 from ..config import EngineConfig
+from ..conversation.roles import SEED_ROLES
 from ..pool.engine import HotSwapEngine
 from ..pool.types import GenerationRequest
 from .app import LogoMeshApp
 from .screens.help import HelpScreen
 from .widgets.timeline import TimelinePane
 
-ROLES = ["primary-analyzer", "architecture-critic", "optimization-specialist", "documentation-writer"]
+
+async def _ticker(sink: list[float], stop: asyncio.Event) -> None:
+    """Append how late each 10 ms tick fires until ``stop`` is set."""
+    while not stop.is_set():
+        t = time.perf_counter()
+        await asyncio.sleep(0.01)
+        sink.append(time.perf_counter() - t - 0.01)
+
+
+async def _open_and_close_help(app: LogoMeshApp) -> tuple[float, float]:
+    """Post F1, wait for the help screen, then Escape: (seconds until it was the active screen,
+    seconds until it had been painted)."""
+    t0 = time.perf_counter()
+    app.post_message(events.Key("f1", None))
+    while not isinstance(app.screen, HelpScreen) and time.perf_counter() - t0 < 5:
+        await asyncio.sleep(0.001)
+    to_stack = time.perf_counter() - t0
+    painted = asyncio.Event()
+    app.screen.call_after_refresh(painted.set)
+    try:
+        await asyncio.wait_for(painted.wait(), 5)
+    except TimeoutError:
+        pass
+    to_screen = time.perf_counter() - t0
+    app.post_message(events.Key("escape", None))
+    while isinstance(app.screen, HelpScreen) and time.perf_counter() - t0 < 10:
+        await asyncio.sleep(0.001)
+    return to_stack, to_screen
 
 
 async def bench_ui(models: list[str] | None = None, seconds: float = 20.0, n_ctx: int = 1024) -> dict:
@@ -37,17 +65,11 @@ async def bench_ui(models: list[str] | None = None, seconds: float = 20.0, n_ctx
     async with HotSwapEngine(cfg) as engine:
         app = LogoMeshApp(engine, config=cfg, offer_pull=False)
         async with app.run_test(size=(120, 40)) as pilot:
-            for role, model in zip(ROLES, models * 4, strict=False):
+            for role, model in zip(SEED_ROLES, models * 4, strict=False):
                 await engine.load_model(model, role)
 
-            async def ticker(sink: list[float], stop: asyncio.Event) -> None:
-                while not stop.is_set():
-                    t = time.perf_counter()
-                    await asyncio.sleep(0.01)
-                    sink.append(time.perf_counter() - t - 0.01)
-
             stop_idle = asyncio.Event()
-            idle_task = asyncio.create_task(ticker(idle_lags, stop_idle))
+            idle_task = asyncio.create_task(_ticker(idle_lags, stop_idle))
             await asyncio.sleep(2.0)
             stop_idle.set()
             await idle_task
@@ -69,10 +91,10 @@ async def bench_ui(models: list[str] | None = None, seconds: float = 20.0, n_ctx
             app.run_command('conversation.start("Review: function add(a, b) { return a - b }", '
                             'protocol="round-robin")')  # a worker: it runs on in the app
             await pilot.pause()
-            gens = [asyncio.create_task(generate(r)) for r in ROLES]
+            gens = [asyncio.create_task(generate(r)) for r in SEED_ROLES]
             # Phase 1: event-loop lag while the models stream, nothing else going on.
             stop = asyncio.Event()
-            tick = asyncio.create_task(ticker(lags, stop))
+            tick = asyncio.create_task(_ticker(lags, stop))
             await asyncio.sleep(seconds / 2)
             stop.set()
             await tick
@@ -80,24 +102,12 @@ async def bench_ui(models: list[str] | None = None, seconds: float = 20.0, n_ctx
             # idle app, which a streaming dashboard never is) and time until the help screen is
             # up; Escape closes it. Lag here includes composing the help screen itself.
             stop = asyncio.Event()
-            tick = asyncio.create_task(ticker(key_lags, stop))
+            tick = asyncio.create_task(_ticker(key_lags, stop))
             t_end = time.perf_counter() + seconds / 2
             while time.perf_counter() < t_end:
-                t0 = time.perf_counter()
-                app.post_message(events.Key("f1", None))
-                while not isinstance(app.screen, HelpScreen) and time.perf_counter() - t0 < 5:
-                    await asyncio.sleep(0.001)
-                stacked.append(time.perf_counter() - t0)
-                painted = asyncio.Event()
-                app.screen.call_after_refresh(painted.set)
-                try:
-                    await asyncio.wait_for(painted.wait(), 5)
-                except TimeoutError:
-                    pass
-                keys.append(time.perf_counter() - t0)
-                app.post_message(events.Key("escape", None))
-                while isinstance(app.screen, HelpScreen) and time.perf_counter() - t0 < 10:
-                    await asyncio.sleep(0.001)
+                to_stack, to_screen = await _open_and_close_help(app)
+                stacked.append(to_stack)
+                keys.append(to_screen)
                 await asyncio.sleep(0.3)
             stop.set()
             await tick

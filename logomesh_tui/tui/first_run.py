@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from ..commands.syntax import Command
 from ..errors import LogoMeshError
-from .messages import CommandResult
+from .messages import CommandFinished
 from .screens.welcome import EXAMPLE, LOAD, WelcomeScreen
 
 if TYPE_CHECKING:
@@ -51,8 +51,8 @@ async def load_roles(app: LogoMeshApp, roles: dict[str, str], example: Path | No
             result = await app.dispatcher.run(text)
         finally:
             app.registry_rows.clear(role)
-        app.post_message(CommandResult(text, result.ok, "\n".join(result.lines) if result.ok
-                                       else (result.error or "failed"), result.detail))
+        app.post_message(CommandFinished(text, result.ok, "\n".join(result.lines) if result.ok
+                                         else (result.error or "failed"), result.detail))
         if result.ok:
             loaded.append(role)
     if example is None or not loaded:
@@ -63,7 +63,7 @@ async def load_roles(app: LogoMeshApp, roles: dict[str, str], example: Path | No
         scenario = Scenario.load(example)
         files = [str(scenario.resolve_input(name)) for name in scenario.input_files]
     except LogoMeshError as exc:
-        app.post_message(CommandResult("example conversation", False, str(exc)))
+        app.post_message(CommandFinished("example conversation", False, str(exc)))
         return
     kwargs: dict = {"protocol": scenario.protocol, "roles": loaded, "files": files,
                     "arbitration": scenario.arbitration}

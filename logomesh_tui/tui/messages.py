@@ -102,7 +102,7 @@ class ConversationState(Message):
         self.detail = detail
 
 
-class CommandResult(Message):
+class CommandFinished(Message):
     """The command pane's command finished; ``ok`` False means ``text`` is an error and
     ``detail`` (when given) shows the command with a caret under the wrong part.
     ``to_timeline`` keeps a one-line result in the timeline too (a refactor's outcome)."""

@@ -73,7 +73,7 @@ def test_command_line_beats_environment(tmp_path, monkeypatch):
 
 
 def test_command_line_beats_file_in_a_real_run(tmp_path, capsys, monkeypatch):
-    """The issue's case: sessions_dir in config.toml must not hide --sessions-dir."""
+    """sessions_dir in config.toml must not hide --sessions-dir."""
     monkeypatch.delenv("LOGOMESH_SESSIONS_DIR")
     in_file, on_cli = tmp_path / "file-sessions", tmp_path / "cli-sessions"
     cfg = tmp_path / "other-config.toml"
