@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The project's one check command (CI runs it through README's test command):
-#   ./check.sh               ruff, mypy, import contracts, then pytest
-#   ./check.sh --no-tests    ruff, mypy and import contracts only (fast; run before each commit)
-#   ./check.sh tests/tui -x  extra arguments go to pytest
+#   ./check.sh               ruff, mypy, import contracts, size limits, then pytest (all of it)
+#   ./check.sh --fast        the same, but only the tests that need no real model or worker
+#                            process (pytest -m "not real"; a few minutes on 2 cores)
+#   ./check.sh --no-tests    ruff, mypy and import contracts only (run before each commit)
+#   ./check.sh tests/tui -x  extra arguments go to pytest (after --fast too)
 # Stops at the first step that fails and exits with its status.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -16,8 +18,12 @@ else
 fi
 
 run_tests=1
+fast=0
 if [ "${1:-}" = "--no-tests" ]; then
   run_tests=0
+  shift
+elif [ "${1:-}" = "--fast" ]; then
+  fast=1
   shift
 fi
 
@@ -33,5 +39,12 @@ step "mypy" "$PY" -m mypy
 step "import contracts" "$PY" -c \
   'import sys; from importlinter.cli import lint_imports_command; sys.exit(lint_imports_command())'
 if [ "$run_tests" = 1 ]; then
-  step "pytest" "$PY" -m pytest -q "$@"
+  # Classes over 450 lines, functions over 90 (tests/test_sizes.py; it prints the offenders).
+  step "size limits" "$PY" tests/test_sizes.py
+  if [ "$fast" = 1 ]; then
+    # -m replaces pyproject's addopts -m 'not soak', so soak is named again.
+    step "pytest (fast: not real)" "$PY" -m pytest -q -m "not real and not soak" "$@"
+  else
+    step "pytest" "$PY" -m pytest -q "$@"
+  fi
 fi

@@ -1,17 +1,25 @@
 """Shared fixtures. Real-model tests use the models folder the project's set-up pulls into
 (`logomesh-tui models pull --default-pool`); a missing model fails the test with the command that
-fixes it rather than skipping it."""
+fixes it rather than skipping it.
+
+Tests that read real model files or start real worker processes carry the ``real`` marker, so
+that ``./check.sh --fast`` (``-m "not real"``) runs only the ones on scripted backends and
+fixtures. Files named ``*_real.py``, ``tests/soak`` and tests using the ``real_config`` or
+``small_config`` fixtures are marked here; any other test marks itself. A test without the mark
+that calls :func:`require_model` or starts a worker fails, saying so."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 from hypothesis import settings
 
 from logomesh_tui.catalog import Catalog
 from logomesh_tui.config import EngineConfig
+from logomesh_tui.pool.local import LocalWorker
 
 # Property tests try the same examples on every run, so CI passes or fails on the code, not on
 # the draw. HYPOTHESIS_PROFILE=explore draws new examples (for hunting bugs locally); what it
@@ -19,6 +27,46 @@ from logomesh_tui.config import EngineConfig
 settings.register_profile("repeatable", derandomize=True)
 settings.register_profile("explore", derandomize=False)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
+
+
+#: Fixtures that give a test real models in worker processes.
+REAL_FIXTURES = frozenset({"real_config", "small_config"})
+# The running test when it is not marked ``real`` (then real models and workers are refused).
+_unmarked_test: str | None = None
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark ``real`` what needs real models by its file or fixtures (before ``-m`` selects)."""
+    for item in items:
+        path = item.path
+        if (path.name.endswith("_real.py") or "soak" in path.parts
+                or REAL_FIXTURES & set(getattr(item, "fixturenames", ()))):
+            item.add_marker(pytest.mark.real)
+
+
+def _refuse(what: str) -> NoReturn:
+    pytest.fail(f"{_unmarked_test} {what} but is not marked real: add @pytest.mark.real (so "
+                "that ./check.sh --fast leaves it out)")
+
+
+@pytest.fixture(autouse=True)
+def _real_only_when_marked(request, monkeypatch):
+    """A test not marked ``real`` may not start a real worker process or ask for a model file."""
+    global _unmarked_test
+    if request.node.get_closest_marker("real") is not None:
+        yield
+        return
+
+    async def start(self: LocalWorker) -> float:
+        _refuse(f"starts a worker process for {self.model_id}")
+
+    monkeypatch.setattr(LocalWorker, "start", start)
+    _unmarked_test = request.node.nodeid
+    try:
+        yield
+    finally:
+        _unmarked_test = None
 
 
 @pytest.fixture(autouse=True)
@@ -31,6 +79,9 @@ def _isolated_dirs(tmp_path, monkeypatch):
 
 
 def require_model(name: str) -> Path:
+    """The path of a real model file (only for tests marked ``real``)."""
+    if _unmarked_test is not None:
+        _refuse(f"reads the real model {name}")
     catalog = Catalog.from_config(EngineConfig())
     path = catalog.path_for(catalog.get(name))
     if not path.exists():

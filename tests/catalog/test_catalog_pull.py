@@ -27,6 +27,7 @@ def test_models_list_json_reports_every_catalog_entry(tmp_path, monkeypatch):
     assert all(set(r) >= {"family", "quant", "size_bytes", "context_length", "source"} for r in rows.values())
 
 
+@pytest.mark.real
 def test_gemma_gets_its_chat_format_and_estimates_grow_with_context():
     catalog = Catalog(require_model("smollm2-135m").parent)
     assert catalog.get("gemma-3-270m").chat_format == "gemma"
@@ -81,6 +82,7 @@ def test_unknown_model_lists_the_catalog(tmp_path):
         pull(Catalog(tmp_path), "gpt-17")
 
 
+@pytest.mark.real
 def test_a_gguf_path_is_a_model_id(tmp_path):
     src = require_model("smollm2-135m")
     local = tmp_path / "mine.gguf"

@@ -59,6 +59,7 @@ def test_show_caps_the_window_at_the_models_context(tmp_path, monkeypatch, capsy
     assert doc["n_ctx"] == doc["context_length"] == doc["memory"]["n_ctx"]
 
 
+@pytest.mark.real
 @pytest.mark.parametrize("name", ["smollm2-135m", "gemma-3-270m", "qwen2.5-coder-0.5b",
                                   "qwen2.5-coder-1.5b"])
 def test_offline_models_catalog_facts_match_their_files(tmp_path, monkeypatch, capsys, name):
@@ -73,6 +74,7 @@ def test_offline_models_catalog_facts_match_their_files(tmp_path, monkeypatch, c
     assert before["memory"]["total_bytes"] == info.estimate_bytes(2048)
 
 
+@pytest.mark.real
 def test_show_on_disk_reads_the_file(capsys):
     path = require_model("smollm2-135m")
     doc = show(capsys, "smollm2-135m")
@@ -82,6 +84,7 @@ def test_show_on_disk_reads_the_file(capsys):
     assert "memory at n_ctx" in capsys.readouterr().out
 
 
+@pytest.mark.real
 def test_show_a_gguf_path(capsys):
     path = require_model("smollm2-135m")
     doc = show(capsys, str(path), "--n-ctx", "1024")

@@ -39,6 +39,7 @@ def ask() -> GenerationRequest:
     return GenerationRequest(messages=[{"role": "user", "content": "hi"}], max_tokens=4)
 
 
+@pytest.mark.real
 def test_estimate_moves_offloaded_layers_from_ram_to_the_device():
     require_model("smollm2-135m")
     catalog = Catalog.from_config(EngineConfig())
