@@ -83,6 +83,8 @@ if [ "${1:-}" = "--test" ]; then
     apt_install tmux || echo "warning: could not install tmux; the tmux test will fail" >&2
   fi
   "$PY" -m logomesh_tui.verify.toolchain
+  # The fixture project the project checks are tested on: a real vitest project.
+  (cd tests/fixtures/ts-project && npm ci --no-audit --no-fund --loglevel=error)
   "$PY" -m logomesh_tui models pull smollm2-135m gemma-3-270m qwen2.5-coder-0.5b
 else
   "$PY" -m pip install -q -e .
