@@ -130,6 +130,12 @@ class Gate:
                                    message=message))
         return out + measure_findings(files)
 
+    async def static_findings(self, files: dict[str, str]) -> list[Finding]:
+        """The findings that need no run of the component: lint and the static measures."""
+        lint = [Finding(source="lint", rule=f.rule, file=f.file, line=f.line, message=f.message)
+                for f in await self.lint(files)]
+        return lint + measure_findings(files)
+
     async def lint(self, files: dict[str, str]) -> list[LintFinding]:
         found = await asyncio.to_thread(lint_sources, files, checks=self.checks)
         self.last_lint = found
@@ -142,9 +148,7 @@ class Gate:
         new_errors = [d for d in compiled.errors if d.key() not in self.baseline]
         if new_errors:
             return Verdict(False, "does not compile: " + new_errors[0].render())
-        lint = [Finding(source="lint", rule=f.rule, file=f.file, line=f.line, message=f.message)
-                for f in await self.lint(files)]
-        static = lint + measure_findings(files)
+        static = await self.static_findings(files)
         b = gate_counts(before)
         added = [k for k, n in gate_counts(static).items() if n > b.get(k, 0)]
         if added:

@@ -47,6 +47,7 @@ from .executors import StepFailed, TokenLedger, TurnExecutor, ask, strongest_rol
 from .gate import SECONDARY_RUNTIME, Gate, Verdict, missing_deps
 from .measures import Measures, measure_source
 from .patches import unified_diff
+from .project_gate import ProjectGate, gate_for
 from .records import ChangeRecord, Finding
 from .splitter import estimate_tokens
 
@@ -126,6 +127,9 @@ class RefactorResult(BaseModel):
     seconds: float
     typescript_version: str
     notes: list[str] = Field(default_factory=list)
+    # For a file inside a project: its root, what the checks used, the covering tests and
+    # their results before and after (None for a lone file).
+    project: dict | None = None
 
     @property
     def accepted(self) -> list[ChangeRecord]:
@@ -246,6 +250,8 @@ class RefactorPipeline:
         _, files = load_inputs(path)
         self._check_size(files)
         notes: list[str] = []
+        self.gate = await gate_for(Path(path), files, self.gate.toolchain, self.gate.checks,
+                                   notes)
         self._event(ev.SessionStarted(
             participants={r: e.model_id for r, e in self.executors.items()},
             protocol="refactor", prompt=f"refactor {path}",
@@ -315,6 +321,9 @@ class RefactorPipeline:
         rec.diff = unified_diff(state.files[target.file], new_files[target.file], target.file)
         rec.status = "accepted"
         rec.removed = verdict.removed
+        if isinstance(self.gate, ProjectGate) and self.gate.tests_now is not None:
+            rec.tests = {"passed": self.gate.tests_now.passed,
+                         "failed": self.gate.tests_now.failed}
         state.files = new_files
         state.findings = verdict.findings
         state.lint_now = list(self.gate.last_lint)
@@ -362,8 +371,11 @@ class RefactorPipeline:
             behaviour_same=same, scripts=state.scripts, files_baseline=state.baseline,
             changes=changes, messages=self.messages, tokens=self.ledger.as_dict(),
             seconds=round(time.perf_counter() - t0, 2),
-            typescript_version=self.toolchain.version if self.toolchain else "",
-            notes=state.notes)
+            typescript_version=(self.gate.project.typescript_version or ""
+                                if isinstance(self.gate, ProjectGate) and self.gate.project
+                                else self.toolchain.version if self.toolchain else ""),
+            notes=state.notes,
+            project=self.gate.summary() if isinstance(self.gate, ProjectGate) else None)
 
     def _check_size(self, files: dict[str, str]) -> None:
         for f, text in files.items():

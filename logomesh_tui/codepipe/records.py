@@ -50,3 +50,5 @@ class ChangeRecord(BaseModel):
     doc_identifiers_unknown: list[str] = Field(default_factory=list)
     message_ids: list[str] = Field(default_factory=list)
     seconds: float = 0.0
+    # The project's covering tests with this change in place (passed/failed), when it has some.
+    tests: dict | None = None

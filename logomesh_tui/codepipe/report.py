@@ -86,6 +86,7 @@ def report_json(result: RefactorResult) -> dict:
         "tokens": result.tokens,
         "seconds": result.seconds,
         "notes": result.notes,
+        "project": result.project,
     }
 
 

@@ -91,6 +91,7 @@ class ProjectVerdict:
     tests_after: TestReport
     newly_failing: list[TestCase]
     notes: list[str] = field(default_factory=list)
+    lint_after: list[dict] = field(default_factory=list)  # every eslint error with the change
 
     @property
     def keep(self) -> bool:
@@ -116,6 +117,39 @@ class ProjectVerdict:
                 "tests_before": self.tests_before.to_json(),
                 "tests_after": self.tests_after.to_json(),
                 "newly_failing": [c.__dict__ for c in self.newly_failing], "notes": self.notes}
+
+
+def _added(before: list, after: list, key) -> list:
+    """The items of ``after`` beyond those of ``before``, compared by ``key`` with counts."""
+    left = Counter(key(x) for x in before)
+    out = []
+    for x in after:
+        if left[key(x)] > 0:
+            left[key(x)] -= 1
+        else:
+            out.append(x)
+    return out
+
+
+def _lint_key(m: dict) -> tuple[str, str, str]:
+    return (m["file"], m["rule"], m["message"])
+
+
+def _compare(before: ProjectState, after: ProjectState) -> ProjectVerdict:
+    added_tsc = _added(before.tsc, after.tsc, Diagnostic.key) if after.tsc_ran else []
+    added_lint = _added(before.lint, after.lint, _lint_key) if after.lint_ran else []
+    was = {c.key(): c.status for c in before.tests.cases}
+    newly = [c for c in after.tests.cases if c.status == "failed" and was.get(c.key()) != "failed"]
+    notes = list(after.notes)
+    failing_before = [c for c in before.tests.cases if c.status == "failed"]
+    if failing_before:
+        notes.append(f"{len(failing_before)} covering test(s) failed before the change too; "
+                     "they are not counted against it")
+    removed = max(0, len(before.lint) - (len(after.lint) - len(added_lint))) if after.lint_ran \
+        else 0
+    return ProjectVerdict(added_tsc=added_tsc, added_lint=added_lint, removed_lint=removed,
+                          tests_before=before.tests, tests_after=after.tests,
+                          newly_failing=newly, notes=notes, lint_after=list(after.lint))
 
 
 def _rel(project: Project, path: str | Path) -> str:
@@ -147,38 +181,22 @@ class ProjectChecker:
             self._baseline = await self._measure({})
         return self._baseline
 
-    async def check(self, changes: Mapping[Path | str, str]) -> ProjectVerdict:
+    async def typecheck(self, changes: Mapping[Path | str, str]) -> list[Diagnostic]:
+        """The project's tsc diagnostics with ``changes`` in place (no lint, no tests)."""
+        if not changes:
+            return list((await self.baseline()).tsc)
+        state = await self._measure({self._key(p): t for p, t in changes.items()},
+                                    lint=False, tests=False)
+        return state.tsc
+
+    async def check(self, changes: Mapping[Path | str, str], *, tsc: bool = True
+                    ) -> ProjectVerdict:
         """The project with ``changes`` in place, against the baseline. Keys are absolute
-        paths inside the project or paths relative to its root."""
+        paths inside the project or paths relative to its root. ``tsc=False`` leaves the
+        type check out (the caller ran :meth:`typecheck` already)."""
         before = await self.baseline()
-        after = await self._measure({self._key(p): t for p, t in changes.items()})
-        base_tsc = Counter(d.key() for d in before.tsc)
-        added_tsc = []
-        for d in after.tsc:
-            if base_tsc[d.key()] > 0:
-                base_tsc[d.key()] -= 1
-            else:
-                added_tsc.append(d)
-        lint_key = lambda m: (m["file"], m["rule"], m["message"])  # noqa: E731
-        base_lint = Counter(lint_key(m) for m in before.lint)
-        added_lint = []
-        for m in after.lint:
-            if base_lint[lint_key(m)] > 0:
-                base_lint[lint_key(m)] -= 1
-            else:
-                added_lint.append(m)
-        was = {c.key(): c.status for c in before.tests.cases}
-        newly = [c for c in after.tests.cases
-                 if c.status == "failed" and was.get(c.key()) != "failed"]
-        notes = list(after.notes)
-        failing_before = [c for c in before.tests.cases if c.status == "failed"]
-        if failing_before:
-            notes.append(f"{len(failing_before)} covering test(s) failed before the change too; "
-                         "they are not counted against it")
-        removed = max(0, len(before.lint) - (len(after.lint) - len(added_lint)))
-        return ProjectVerdict(added_tsc=added_tsc, added_lint=added_lint, removed_lint=removed,
-                              tests_before=before.tests, tests_after=after.tests,
-                              newly_failing=newly, notes=notes)
+        after = await self._measure({self._key(p): t for p, t in changes.items()}, tsc=tsc)
+        return _compare(before, after)
 
     def _key(self, path: Path | str) -> str:
         p = Path(path)
@@ -188,16 +206,18 @@ class ProjectChecker:
                                  "file inside it")
         return str(full.relative_to(self.project.root))
 
-    async def _measure(self, changes: Mapping[str, str]) -> ProjectState:
+    async def _measure(self, changes: Mapping[str, str], *, tsc: bool = True,
+                       lint: bool = True, tests: bool = True) -> ProjectState:
         with Workspace(self.project, limits=self.limits) as ws:
             for path, text in changes.items():
                 ws.write(path, text)
             changed = list(changes) or [_rel(self.project, t) for t in self.targets]
-            tsc, tsc_ran, tsc_note = await self._tsc(ws)
-            lint, lint_ran, lint_note = await self._lint(ws, changed)
-            tests = await self._tests(ws)
+            diags, tsc_ran, tsc_note = await self._tsc(ws) if tsc else ([], False, "")
+            found, lint_ran, lint_note = (await self._lint(ws, changed) if lint
+                                          else ([], False, ""))
+            report = await self._tests(ws) if tests else TestReport(files=self.test_files)
         notes = [n for n in (tsc_note, lint_note) if n]
-        return ProjectState(tsc=tsc, lint=lint, tests=tests, tsc_ran=tsc_ran,
+        return ProjectState(tsc=diags, lint=found, tests=report, tsc_ran=tsc_ran,
                             lint_ran=lint_ran, notes=notes)
 
     async def _tsc(self, ws: Workspace) -> tuple[list[Diagnostic], bool, str]:
