@@ -1,0 +1,97 @@
+"""The refactor inside a real project (the vitest fixture): its tsc, eslint and covering tests
+decide, with scripted fake models."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from logomesh_tui.codepipe.pipeline import run_refactor
+from logomesh_tui.codepipe.report import report_json
+from logomesh_tui.pool.fake import FakeBackend
+from logomesh_tui.verify.workspace import Workspace
+from tests.codepipe.scripted import scripted
+
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "ts-project"
+
+pytestmark = [
+    pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed"),
+    pytest.mark.skipif(not (FIXTURE / "node_modules").is_dir(),
+                       reason="the fixture project is not installed (./install.sh --test)"),
+    pytest.mark.skipif(not Workspace.available(), reason="bubblewrap cannot make namespaces"),
+]
+
+FIX_VAR = """<<<<<<< SEARCH
+  var total = 0;
+=======
+  let total = 0;
+>>>>>>> REPLACE"""
+FIX_CONST = """<<<<<<< SEARCH
+    let line = lines[i];
+=======
+    const line = lines[i];
+>>>>>>> REPLACE"""
+# Removes the no-var finding, and breaks the totals the tests check.
+BREAKS_TESTS = """<<<<<<< SEARCH
+  var total = 0;
+=======
+  let total = 1;
+>>>>>>> REPLACE"""
+
+
+def pool(responder):
+    return {"primary-analyzer": FakeBackend("qwen2.5-coder-1.5b", n_ctx=4096,
+                                            responder=responder),
+            "documentation-writer": FakeBackend("smollm2-135m", n_ctx=4096,
+                                                responder=responder)}
+
+
+@pytest.fixture
+def shop(tmp_path) -> Path:
+    """A copy of the fixture project (its installed node_modules linked), free to change."""
+    copy = tmp_path / "shop"
+    shutil.copytree(FIXTURE, copy, ignore=shutil.ignore_patterns("node_modules"))
+    (copy / "node_modules").symlink_to(FIXTURE / "node_modules", target_is_directory=True)
+    return copy
+
+
+async def test_lint_fixes_are_kept_with_the_projects_tests_as_green_as_before(shop, toolchain):
+    target = shop / "src" / "cart" / "total.ts"
+    original = target.read_text()
+    result = await run_refactor(pool(scripted(FIX_VAR, FIX_CONST)), target, toolchain=toolchain)
+    assert [c.status for c in result.changes] == ["accepted", "accepted"]
+    assert [c.finding.rule for c in result.changes if c.finding] == [
+        "project/no-var", "project/prefer-const"]
+    assert all(c.tests == {"passed": 4, "failed": 0} for c in result.changes)
+    assert "const line = lines[i];" in result.files_after["total.ts"]
+    # Every import resolved in the project's own world; the user's file is untouched.
+    assert result.compile_before.ok and not result.compile_before.errors
+    assert target.read_text() == original
+    report = report_json(result)
+    assert report["project"]["tests"] == ["src/cart/__tests__/total.test.ts"]
+    assert report["project"]["tests_before"]["passed"] == 4
+    assert report["project"]["tests_after"]["passed"] == 4
+
+
+async def test_a_candidate_that_breaks_a_covering_test_is_rejected_quoting_it(shop, toolchain):
+    target = shop / "src" / "cart" / "total.ts"
+    result = await run_refactor(pool(scripted(BREAKS_TESTS)), target, toolchain=toolchain)
+    first = result.changes[0]
+    assert first.finding is not None and first.finding.rule == "project/no-var"
+    assert first.status == "rejected"
+    verdict = first.candidates[0].verdict
+    assert verdict.startswith("breaks the project's test src/cart/__tests__/total.test.ts > ")
+    assert "AssertionError: expected 600 to be 599" in verdict
+    assert result.files_after == result.files_before
+
+
+async def test_a_project_without_node_modules_says_how_to_install_and_checks_the_file(
+        tmp_path, toolchain):
+    copy = tmp_path / "shop"
+    shutil.copytree(FIXTURE, copy, ignore=shutil.ignore_patterns("node_modules"))
+    target = copy / "src" / "lib" / "money.ts"
+    result = await run_refactor(pool(scripted(FIX_VAR)), target, toolchain=toolchain)
+    assert result.project is None
+    assert any("`npm ci`" in n and "single-file checks" in n for n in result.notes)
