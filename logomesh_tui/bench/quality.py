@@ -24,7 +24,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..codepipe.executors import TokenLedger
+from ..conversation.executors import TokenLedger
 from ..evidence.engine import CODER_SYSTEM, EvidenceConfig, EvidenceEngine
 from ..evidence.rates import PassRates, Plan, plan_roles, task_set_name
 from ..evidence.types import Candidate, CodeTask

@@ -72,7 +72,7 @@ def parse_roles(pairs: list[str]) -> dict[str, str]:
 
 def cmd_refactor(args: argparse.Namespace) -> int:
     from ..codepipe.pipeline import InputError, RefactorOptions, load_inputs
-    from ..codepipe.splitter import estimate_tokens
+    from ..source.splitter import estimate_tokens
     from ..verify.harness import load_script
     from ..verify.toolchain import ensure_checks, ensure_tsc
 

@@ -12,7 +12,10 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from ..conversation.executors import StepFailed
 from ..conversation.messages import MessageType
+from ..source.patches import unified_diff
+from ..source.splitter import estimate_tokens
 from ..verify.harness import HarnessRun
 from ..verify.lint import RULE_TEXT, LintFinding
 from . import prompts
@@ -26,11 +29,8 @@ from .edits import (
     lines_of,
     memoize_declaration,
 )
-from .executors import StepFailed
 from .gate import Verdict
-from .patches import unified_diff
 from .records import CandidateRecord, ChangeRecord, Finding
-from .splitter import estimate_tokens
 
 if TYPE_CHECKING:
     from .pipeline import RefactorPipeline

@@ -7,8 +7,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .lexer import CLOSE, bracket_balance
-from .patches import fenced_blocks, merge_imports
+from ..source.lexer import CLOSE, bracket_balance
+from ..source.patches import fenced_blocks, merge_imports
 
 _SR_RE = re.compile(r"<{5,9} ?SEARCH[^\n]*\n(.*?)\n?={5,9}[^\n]*\n(.*?)\n?>{5,9} ?REPLACE", re.S)
 _HOOK_RE = re.compile(r"\buse[A-Z]\w*\s*\(")

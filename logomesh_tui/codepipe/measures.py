@@ -38,8 +38,8 @@ import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .lexer import Token, match_bracket, tokenize
-from .splitter import split_source
+from ..source.lexer import Token, match_bracket, tokenize
+from ..source.splitter import split_source
 
 HOOKS_WITH_DEPS = ("useEffect", "useLayoutEffect", "useMemo", "useCallback")
 EFFECTS = ("useEffect", "useLayoutEffect")

@@ -33,9 +33,12 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from ..conversation.executors import StepFailed, TokenLedger, TurnExecutor, ask, strongest_role
 from ..conversation.messages import LLMMessage, MessageType
 from ..errors import LogoMeshError, UsageError
 from ..sessions import events as ev
+from ..source.patches import unified_diff
+from ..source.splitter import estimate_tokens
 from ..verify.compiler import CompileResult, Diagnostic
 from ..verify.harness import HarnessRun, compare, run_behaviour
 from ..verify.lint import LintFinding
@@ -43,13 +46,10 @@ from ..verify.toolchain import CheckToolchain, Toolchain, ensure_checks, ensure_
 from . import prompts
 from .attempt import FindingAttempt
 from .edits import excerpt_range
-from .executors import StepFailed, TokenLedger, TurnExecutor, ask, strongest_role
 from .gate import SECONDARY_RUNTIME, Gate, Verdict, missing_deps
 from .measures import Measures, measure_source
-from .patches import unified_diff
 from .project_gate import ProjectGate, gate_for
 from .records import ChangeRecord, Finding
-from .splitter import estimate_tokens
 
 __all__ = ["ChangeRecord", "Finding", "InputError", "RefactorOptions", "RefactorPipeline",
            "RefactorResult", "load_inputs", "missing_deps", "run_refactor", "syntax_errors"]

@@ -17,8 +17,8 @@ import json
 import re
 from pathlib import Path
 
+from ..source.patches import unified_diff
 from ..verify.compiler import safe_relpath
-from .patches import unified_diff
 from .pipeline import ChangeRecord, RefactorResult
 
 

@@ -36,9 +36,9 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
-from ..codepipe.executors import StepFailed, TokenLedger, ask
-from ..codepipe.patches import extract_change, fenced_blocks
+from ..conversation.executors import StepFailed, TokenLedger, ask
 from ..errors import LogoMeshError
+from ..source.patches import extract_change, fenced_blocks
 from .examples import example_probes
 from .fit import fit_part, part_context
 from .rates import Plan

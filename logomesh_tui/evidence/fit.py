@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 
-from ..codepipe.splitter import split_source
+from ..source.splitter import split_source
 from .types import CodeTask
 
 _IMPORT_RE = re.compile(

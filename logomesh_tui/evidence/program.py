@@ -51,7 +51,7 @@ def _first_ts(files: dict[str, str]) -> tuple[str, str] | None:
 async def code_task_for(prompt: str, files: dict[str, str]) -> CodeTask | None:
     """The engine's task for a conversation: the prompt on the first TypeScript input file,
     focused on one part when the file is too big for a reply."""
-    from ..codepipe.splitter import estimate_tokens, split_source
+    from ..source.splitter import estimate_tokens, split_source
     from .types import Candidate, CodeTask
     from .verifier import Verifier, VerifierConfig
 

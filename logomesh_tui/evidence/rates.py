@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 
 from platformdirs import user_cache_dir
 
-from ..codepipe.executors import model_size_hint
+from ..conversation.executors import model_size_hint
 
 if TYPE_CHECKING:
     from ..conversation.context import TurnExecutor

@@ -11,7 +11,7 @@ import re
 
 from pydantic import BaseModel, Field
 
-from ..codepipe.lexer import match_bracket, tokenize
+from ..source.lexer import match_bracket, tokenize
 
 
 class CodeTask(BaseModel):

@@ -9,8 +9,8 @@ import pytest
 
 from logomesh_tui.codepipe.measures import main as measures_main
 from logomesh_tui.codepipe.measures import measure_source
-from logomesh_tui.codepipe.patches import PatchError, apply_unified_diff, extract_change
-from logomesh_tui.codepipe.splitter import split_source
+from logomesh_tui.source.patches import PatchError, apply_unified_diff, extract_change
+from logomesh_tui.source.splitter import split_source
 from logomesh_tui.verify import toolchain as tc
 from logomesh_tui.verify.compiler import parse_diagnostics, safe_relpath
 

@@ -11,7 +11,7 @@ import shutil
 
 import pytest
 
-from logomesh_tui.codepipe.executors import TokenLedger
+from logomesh_tui.conversation.executors import TokenLedger
 from logomesh_tui.errors import LogoMeshError
 from logomesh_tui.evidence.engine import EvidenceConfig, EvidenceEngine, complete_statements
 from logomesh_tui.evidence.rates import PassRates, Plan, plan_roles

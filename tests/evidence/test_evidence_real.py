@@ -14,8 +14,8 @@ import pytest
 
 from logomesh_tui.bench.quality import code_task
 from logomesh_tui.bench.quality_tasks import load_tasks
-from logomesh_tui.codepipe.executors import TokenLedger
 from logomesh_tui.config import EngineConfig
+from logomesh_tui.conversation.executors import TokenLedger
 from logomesh_tui.evidence.engine import EvidenceConfig, EvidenceEngine
 from logomesh_tui.evidence.rates import PassRates, plan_roles
 from logomesh_tui.evidence.verifier import Verifier, VerifierConfig

@@ -8,7 +8,7 @@ import shutil
 
 import pytest
 
-from logomesh_tui.codepipe.executors import TokenLedger
+from logomesh_tui.conversation.executors import TokenLedger
 from logomesh_tui.evidence.engine import EvidenceConfig, EvidenceEngine
 from logomesh_tui.evidence.examples import (
     example_probes,

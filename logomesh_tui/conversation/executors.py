@@ -1,4 +1,4 @@
-"""The surface the pipeline and the quality bench need from the model pool: executors by role.
+"""One model-call step, as the code pipeline, the evidence engine and the quality bench make it.
 
 ``HotSwapEngine.executor(role)`` and ``FakeBackend`` both satisfy :class:`TurnExecutor`; nothing
 here knows which. :func:`ask` fits a request into the executor's window and accounts its tokens.
@@ -11,10 +11,10 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from ..conversation.context import TurnExecutor
-from ..conversation.roles import SEED_ROLES
 from ..errors import LogoMeshError
 from ..pool.types import GenerationRequest, GenerationResult, TokenCallback
+from .context import TurnExecutor
+from .roles import SEED_ROLES
 
 ROLE_ORDER = list(SEED_ROLES)
 # Fixed overhead a chat template adds around messages, kept free when fitting a prompt.
