@@ -5,9 +5,11 @@ start-up never runs). ``./check.sh`` checks the same with import-linter contract
 import ast
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "logomesh_tui"
+PYPROJECT = PACKAGE.parent / "pyproject.toml"
 # The front ends; everything else in the package is the engine.
 FRONT_ENDS = ("tui", "cli")
 FORBIDDEN = ("textual", "textual_serve", "logomesh_tui.tui")
@@ -99,3 +101,31 @@ def test_the_scan_sees_imports_inside_functions_and_relative_ones():
     # In a package's __init__, one dot is the package itself.
     assert forbidden_imports("from .tui import app\n", "logomesh_tui", is_package=True) == [
         "logomesh_tui:1 imports logomesh_tui.tui"]
+
+
+def top_level_modules() -> set[str]:
+    """The names of the package's top-level modules and subpackages (``pool``, ``units``…)."""
+    modules = {p.stem for p in PACKAGE.glob("*.py") if p.name != "__init__.py"}
+    return modules | {p.name for p in PACKAGE.iterdir() if (p / "__init__.py").is_file()}
+
+
+def contracts() -> list[dict]:
+    return tomllib.loads(PYPROJECT.read_text(encoding="utf-8"))["tool"]["importlinter"][
+        "contracts"]
+
+
+def test_every_top_level_module_sits_in_the_layers_contract():
+    [layers] = [c for c in contracts() if c["type"] == "layers"]
+    named = [name.strip() for layer in layers["layers"] for name in layer.split("|")]
+    assert len(named) == len(set(named)), "a module is named in two layers"
+    modules = top_level_modules()
+    assert {"pool", "units", "__main__"} <= modules
+    assert sorted(modules - set(named)) == [], "add these to a layer in pyproject.toml"
+    assert sorted(set(named) - modules) == []
+    assert not layers.get("ignore_imports"), "the layers have no exceptions"
+
+
+def test_the_textual_contract_names_every_engine_module():
+    [forbidden] = [c for c in contracts() if c["type"] == "forbidden"]
+    engine = {m for m in top_level_modules() if m not in (*FRONT_ENDS, "__main__")}
+    assert {m.removeprefix("logomesh_tui.") for m in forbidden["source_modules"]} == engine

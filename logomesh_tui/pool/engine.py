@@ -176,7 +176,7 @@ class HotSwapEngine:
         self._closed = False
         self._idle = IdleReaper(self._slots, self._evict, lambda: self._closed)
         if self.config.metrics_port:
-            from ..metrics import serve_metrics
+            from .metrics import serve_metrics
 
             serve_metrics(self, self.config.metrics_port)
 

@@ -25,7 +25,7 @@ class ThemeMemory:
 
     def restore(self) -> None:
         """Use the theme of the last run, and remember every change from now on."""
-        from ..state import load_state
+        from .state import load_state
 
         app = self.app
         saved = load_state().get("theme")
@@ -37,7 +37,7 @@ class ThemeMemory:
         self.app.run_worker(self._save(theme.name), group="state", exit_on_error=False)
 
     async def _save(self, name: str) -> None:
-        from ..state import save_state
+        from .state import save_state
 
         try:
             await save_state(theme=name)

@@ -11,9 +11,9 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from logomesh_tui.config import EngineConfig
 from logomesh_tui.errors import RequestError, UsageError
-from logomesh_tui.metrics import serve_metrics, stop_metrics
 from logomesh_tui.pool.engine import HotSwapEngine
 from logomesh_tui.pool.fake import FakeBackend
+from logomesh_tui.pool.metrics import serve_metrics, stop_metrics
 from logomesh_tui.pool.types import GenerationRequest
 from tests.conftest import require_model
 

@@ -14,7 +14,7 @@ from typing import Any
 import aiofiles
 import aiofiles.os
 
-from .config import state_dir
+from ..config import state_dir
 
 STATE_FILE = "ui-state.json"
 

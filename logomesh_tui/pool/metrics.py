@@ -20,8 +20,8 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, star
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from .errors import UsageError
-from .pool.types import PoolEvent
+from ..errors import UsageError
+from .types import PoolEvent
 
 FAILURE_EVENTS = {"failed": "worker", "turn_failed": "turn", "load_failed": "load",
                   "swap_failed": "swap"}
