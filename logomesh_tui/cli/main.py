@@ -24,6 +24,7 @@ COMMAND_MODULES = [
     "models",     # models list / show / pull / rm
     "config_cmd", # config show
     "sessions",   # sessions list / show, resume
+    "fork",       # fork SESSION --at M --role R=M, compare A B
     "run",        # run SCENARIO.toml
     "shell",      # shell REPL and shell -c
     "export",     # export SESSION --format F -o PATH

@@ -14,6 +14,7 @@ from rich.text import Text
 
 from ..config import EngineConfig
 from .run import (
+    PrinterView,
     add_run_options,
     headless_runner,
     load_roles,
@@ -49,6 +50,8 @@ def _store():
 
 
 def cmd_list(args: argparse.Namespace) -> int:
+    from ..sessions.lineage import tree_order
+
     store = _store()
     rows = store.list()
     if args.json:
@@ -67,12 +70,15 @@ def cmd_list(args: argparse.Namespace) -> int:
     table.add_column("state", no_wrap=True, min_width=10)
     table.add_column("prompt", no_wrap=True)
     room = max(12, console.width - 66)
-    for r in rows:
+    for r, depth in tree_order(rows):
         started = r.started.strftime("%m-%d %H:%M") if r.started else "?"
         state = (f"done {r.final_score:.2f}" if r.finished and r.final_score is not None
                  else "done" if r.finished else "[yellow]unfinished[/]")
         prompt = " ".join(r.prompt.split())
-        table.add_row(r.id, started, str(len(r.roles)), str(r.message_count), state,
+        if r.parent:
+            prompt = f"after {r.fork_short_id or r.fork_at}: {prompt}"
+        name = ("  " * (depth - 1) + "└ " + r.id) if depth else r.id
+        table.add_row(name, started, str(len(r.roles)), str(r.message_count), state,
                       prompt if len(prompt) <= room else prompt[:room - 3] + "...")
     console.print(table)
     return 0
@@ -123,7 +129,8 @@ async def _resume(store: Any, sid: str, args: argparse.Namespace, console: Conso
         session = await runner.restore(sid, arbitration=args.arbitration)
         if args.max_rounds:
             session.limits.max_rounds = args.max_rounds
-        TimelinePrinter(console, metrics=args.metrics).replay(events)
+        printer = next((v.printer for v in runner.views if isinstance(v, PrinterView)), None)
+        (printer or TimelinePrinter(console, metrics=args.metrics)).replay(events)
         for warning in result.warnings():
             console.print(Text(f"({warning})", style="yellow"))
         await load_roles(engine, session.participants(), console)

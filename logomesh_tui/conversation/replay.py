@@ -43,7 +43,14 @@ def replay(session_id: str, events: list[Event]) -> Replayed:
                             f"see `logomesh-tui sessions show {session_id}`")
     out = Replayed(start=start, models=dict(start.participants))
     for event in events:
-        if isinstance(event, ev.MessagePosted):
+        if isinstance(event, ev.SessionForked):
+            # A branch goes on with its own assignment, protocol and limits.
+            out.models = dict(event.participants) or out.models
+            out.start = out.start.model_copy(update={
+                "participants": dict(out.models),
+                "protocol": event.protocol or out.start.protocol,
+                "limits": {**out.start.limits, **event.limits}})
+        elif isinstance(event, ev.MessagePosted):
             out.steps.append(event.message)
             out.done.add((event.message.round, event.message.from_role))
         elif isinstance(event, ev.VoteCast):

@@ -72,6 +72,26 @@ class SessionStarted(Event):
     arbitration: str = ""
 
 
+class SessionForked(Event):
+    """The first line of a branch: the session shares ``parent``'s history up to and including
+    message ``fork_at`` (and the votes that message carried) and goes on with
+    ``participants``. The shared prefix is not copied: reading the branch reads it from the
+    parent's file, so every message keeps its one id across branches."""
+
+    kind: Literal["fork"] = "fork"
+    parent: str
+    fork_at: str = Field(description="the id of the last shared message")
+    fork_short_id: str = ""
+    prefix_seq: int = Field(default=0, description="the parent's last event seq that is shared")
+    assignment: dict[str, str] = Field(default_factory=dict,
+                                       description="role -> model: what the branch changed")
+    participants: dict[str, str] = Field(default_factory=dict,
+                                         description="role -> model after the change")
+    protocol: str = ""
+    limits: dict[str, Any] = Field(default_factory=dict)
+    prompt: str = ""
+
+
 class MessagePosted(Event):
     kind: Literal["message"] = "message"
     message: LLMMessage
@@ -223,7 +243,7 @@ class EvidenceRecorded(Event):
 
 
 SessionEvent = Annotated[
-    Union[SessionStarted, MessagePosted, Swap, VoteCast, ConsensusScored,  # noqa: UP007
+    Union[SessionStarted, SessionForked, MessagePosted, Swap, VoteCast, ConsensusScored,  # noqa: UP007
           Arbitration, TurnFailed, TurnMetrics, ContextSummary, RoleLoaded, RoleUnloaded,
           SessionFinished, Note, EvidenceRecorded],
     Field(discriminator="kind")]

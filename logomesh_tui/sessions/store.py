@@ -28,6 +28,7 @@ from .events import (
     ConsensusScored,
     Event,
     SessionFinished,
+    SessionForked,
     SessionStarted,
     Swap,
     parse_event,
@@ -67,6 +68,9 @@ class SessionSummary(BaseModel):
     final_score: float | None = None
     unreadable_lines: int = Field(default=0, description="lines that are not JSON at all")
     path: Path
+    parent: str | None = Field(default=None, description="the session this one branched from")
+    fork_at: str | None = Field(default=None, description="the last message shared with parent")
+    fork_short_id: str | None = None
 
 
 class DamagedLine(BaseModel):
@@ -89,6 +93,9 @@ class ReadResult(BaseModel):
     events: list[Event]
     torn_tail: bool = False
     damaged: list[DamagedLine] = Field(default_factory=list)
+    parent: str | None = Field(default=None, description="a branch's parent session")
+    fork_at: str | None = Field(default=None, description="a branch's last shared message")
+    prefix_events: int = Field(default=0, description="events read from the ancestors' files")
 
     @property
     def bad_lines(self) -> int:
@@ -134,7 +141,17 @@ class SessionStore:
         return SessionRecorder(sid, path)
 
     def read(self, session_id: str) -> ReadResult:
-        """All complete events of a session. A torn last line is skipped (``torn_tail``)."""
+        """All complete events of a session. A torn last line is skipped (``torn_tail``).
+        A branch's history starts with its ancestors' shared prefix (``sessions.lineage``)."""
+        return self.read_lineage(session_id)
+
+    def read_lineage(self, session_id: str, depth: int = 0) -> ReadResult:
+        from .lineage import with_prefix
+
+        return with_prefix(self, session_id, self.read_own(session_id), depth)
+
+    def read_own(self, session_id: str) -> ReadResult:
+        """The events of the session's own file only (a branch without its prefix)."""
         path = self.path_for(session_id)
         if not path.is_file():
             raise SessionNotFoundError(
@@ -247,6 +264,10 @@ class _Summary:
         if isinstance(ev, SessionStarted):
             row.started, row.prompt = ev.at, ev.prompt
             row.roles, row.protocol = dict(ev.participants), ev.protocol
+        elif isinstance(ev, SessionForked):
+            row.started, row.prompt = ev.at, ev.prompt
+            row.roles, row.protocol = dict(ev.participants), ev.protocol
+            row.parent, row.fork_at, row.fork_short_id = ev.parent, ev.fork_at, ev.fork_short_id
         elif ev.kind == "message":
             row.message_count += 1
         elif isinstance(ev, Swap):
@@ -263,7 +284,7 @@ class _Summary:
 
 
 # Only these kinds change a summary; every other line is counted by its kind alone.
-_SUMMARY_KINDS = frozenset({"session_started", "swap", "consensus", "session_finished"})
+_SUMMARY_KINDS = frozenset({"session_started", "fork", "swap", "consensus", "session_finished"})
 _summary_cache: dict[Path, tuple[tuple[int, int], SessionSummary]] = {}
 _cache_lock = threading.Lock()
 

@@ -71,6 +71,12 @@ class TimelinePrinter:
             body, title=f"session {e.session_id}",
             subtitle=f"{e.protocol} - started {when}", expand=True))
 
+    def _on_fork(self, e: ev.SessionForked) -> None:
+        changed = ", ".join(f"{r}={m}" for r, m in e.assignment.items()) or "same roles"
+        self.models.update(e.participants)
+        self.console.rule(f"branch {e.session_id} of {e.parent} after "
+                          f"{e.fork_short_id or e.fork_at}: {changed}", style="magenta")
+
     def _on_note(self, e: ev.Note) -> None:
         if e.event == "round_started":
             self.console.rule(f"Round {e.round} - {e.name}")
