@@ -7,8 +7,11 @@ rather than in the runner because exporting sits above the conversation layer.
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..conversation.runner import ConversationRunner, RunState
 from ..errors import LogoMeshError
+from ..sessions.lineage import fork_session, parse_assignment
 from ..sessions.store import ReadResult, SessionStore, SessionSummary, summarize
 
 
@@ -68,3 +71,49 @@ class RunnerController:
         assert sid is not None
         path = SessionStore(self.runner.config.sessions_dir).path_for(sid)
         return opened_lines(summarize(sid, path, result.events), result)
+
+    async def fork(self, session_id: str, at: str, roles: list[str],
+                   protocol: str | None = None, run: bool = True) -> list[str]:
+        """Branch a recorded session after message ``at`` and run the branch."""
+        return await fork_and_run(self, session_id, at, roles, protocol, run)
+
+
+async def seat_models(engine: Any, wanted: dict[str, str]) -> list[str]:
+    """Give every role in ``wanted`` its model: load the missing ones, hot-swap the others."""
+    active = {m.role: m.model_id for m in engine.get_active_models()}
+    lines = []
+    for role, model in wanted.items():
+        if active.get(role) == model:
+            continue
+        if role in active:
+            await engine.hot_swap(role, model)
+            lines.append(f"{role}: {active[role]} -> {model}")
+        else:
+            await engine.load_model(model, role)
+            lines.append(f"loaded {model} as {role}")
+    return lines
+
+
+async def fork_and_run(controller: RunnerController, session_id: str, at: str,
+                       roles: list[str], protocol: str | None = None,
+                       run: bool = True) -> list[str]:
+    """Fork a recorded session after message ``at`` with ``roles`` (``ROLE=MODEL`` items) and,
+    with ``run``, continue the branch in the background on this controller's runner."""
+    runner = controller.runner
+    store = SessionStore(runner.config.sessions_dir)
+    result = fork_session(store, session_id, at, assignment=parse_assignment(roles),
+                          protocol=protocol)
+    changed = ", ".join(f"{r}={m}" for r, m in result.assignment.items()) or "same roles"
+    lines = [f"branch {result.id} of {result.parent} after {result.fork_short_id}: {changed}"]
+    if not run:
+        return lines
+    session = await runner.restore(result.id)
+    lines += await seat_models(runner.engine, session.participants())
+    await runner.seat_restored(session)
+    runner.launch(session, None)
+    if runner.wait:
+        await runner.wait_done()
+        if runner.error is not None:
+            raise runner.error
+        return [*lines, f"branch {result.id} finished"]
+    return [*lines, f"running branch {result.id}"]

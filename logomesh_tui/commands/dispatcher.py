@@ -296,6 +296,37 @@ class Dispatcher:
         return await _call(self._conversation().open_session, b["session_id"]) or \
             f"opened session {b['session_id']}"
 
+    async def _do_session_fork(self, b: BoundCommand) -> Reply:
+        from ..sessions.lineage import fork_session, parse_assignment
+
+        roles = [r for r in b["role"].split(",") if r.strip()]
+        fork = getattr(self.context.conversation, "fork", None)
+        if fork is not None:
+            return await _call(fork, b["session_id"], b["at"], roles, b["protocol"], b["run"])
+        store = self._store()
+        result = fork_session(store, b["session_id"], b["at"],
+                              assignment=parse_assignment(roles), protocol=b["protocol"])
+        return f"branch {result.id} of {result.parent} after {result.fork_short_id}"
+
+    async def _do_session_compare(self, b: BoundCommand) -> Reply:
+        from ..sessions.compare import compare_sessions
+
+        comparison = compare_sessions(self._store(), b["sessions"])
+        lines = [f"from {comparison.fork_short_id}: session, consensus, passed, tokens, wall"]
+        for branch in comparison.branches:
+            row = branch.row()
+            cons = row["consensus"]
+            score = "-" if cons["score"] is None else f"{cons['score']:.2f}"
+            lines.append(f"{branch.id}  {'yes' if cons['reached'] else 'no'} {score}  "
+                         f"{row['artifacts_passed']}/{row['artifacts_verified']}  "
+                         f"{row['tokens']}  {row['wall_s']:.1f}s")
+        return lines
+
+    def _store(self) -> Any:
+        from ..sessions.store import SessionStore
+
+        return SessionStore(self.context.sessions_dir)
+
     # -- code ------------------------------------------------------------------------------
 
     async def _do_code_refactor(self, b: BoundCommand) -> Reply:

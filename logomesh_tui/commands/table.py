@@ -179,6 +179,23 @@ COMMANDS: tuple[CommandSpec, ...] = (
                                        help="an id that `logomesh-tui sessions list` shows"),),
                 "Open a recorded session (to view, resume or export it).",
                 'session.open("20250101-120000-ab12")', "session"),
+    CommandSpec("session.fork", (
+        Param("session_id", kind="session", help="the recorded session to branch"),
+        Param("at", help="the last shared message: its id or short id (\"m3\")"),
+        Param("role", required=False, default="",
+              help="ROLE=MODEL, several separated by commas: what the branch changes"),
+        Param("protocol", kind="protocol", required=False, default=None,
+              help=f"another protocol: one of {', '.join(PROTOCOLS)}"),
+        Param("run", "bool", required=False, default=True,
+              help="run the branch at once (false: only record it)"),
+    ), "Branch a recorded session after a message, with another model for a role.",
+        'session.fork("20250101-120000-ab12", at="m3", '
+        'role="architecture-critic=qwen2.5-coder-0.5b")', "session"),
+    CommandSpec("session.compare", (
+        Param("sessions", "list[str]", kind="session",
+              help="two or more sessions that share a fork point"),
+    ), "Compare branches from their fork point: consensus, passing code, tokens, time.",
+        'session.compare(["20250101-120000-ab12", "20250101-130000-cd34"])', "session"),
     CommandSpec("help", (Param("command", kind="command", required=False, default=None,
                                help="a command name for its details"),),
                 "List commands, or show one command's details.",
