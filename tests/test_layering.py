@@ -129,3 +129,34 @@ def test_the_textual_contract_names_every_engine_module():
     [forbidden] = [c for c in contracts() if c["type"] == "forbidden"]
     engine = {m for m in top_level_modules() if m not in (*FRONT_ENDS, "__main__")}
     assert {m.removeprefix("logomesh_tui.") for m in forbidden["source_modules"]} == engine
+
+
+def loaded_after(statement: str) -> list[str]:
+    """The package's modules a fresh interpreter has loaded after running ``statement``."""
+    code = (f"{statement}\nimport sys\n"
+            "print(','.join(sorted(m for m in sys.modules if m.startswith('logomesh_tui'))))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return out.stdout.strip().split(",")
+
+
+def test_importing_the_pool_loads_no_conversation_or_evidence_code():
+    for statement in ("import logomesh_tui.pool", "import logomesh_tui.pool.engine"):
+        loaded = loaded_after(statement)
+        assert "logomesh_tui.pool" in loaded
+        above = [m for m in loaded if m.split(".")[1:2] in (["conversation"], ["evidence"])]
+        assert above == [], f"{statement} loaded {above}"
+
+
+def test_the_evidence_program_is_registered_explicitly_not_on_import():
+    code = ("from logomesh_tui.conversation.protocols import program_runner\n"
+            "import logomesh_tui.evidence.program as program\n"
+            "try:\n"
+            "    program_runner('evidence')\n"
+            "except Exception as exc:\n"
+            "    print('unregistered:', exc)\n"
+            "program.register_evidence_program()\n"
+            "print(program_runner('evidence') is program.run_program_round)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    first, second = out.stdout.strip().splitlines()
+    assert first.startswith("unregistered:") and "register_evidence_program" in first
+    assert second == "True"

@@ -18,6 +18,7 @@ import sys
 
 from ..config import check_command_line_config, set_command_line
 from ..errors import EXIT_INTERRUPTED, LogoMeshError
+from ..evidence.program import register_evidence_program
 
 # One module per subcommand group; each defines register(subparsers) and sets args.func.
 COMMAND_MODULES = [
@@ -70,6 +71,7 @@ def _version() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    register_evidence_program()  # run, resume, shell and the dashboard can use the protocol
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

@@ -3,7 +3,8 @@
 A protocol is a small object with ``plan(round_index, roles) -> RoundPlan | None``. The
 orchestrator asks for round 1, 2, ... until the plan is ``None``, the round limit is reached or
 the conversation converges. New protocols register themselves with :func:`register_protocol`;
-nothing else has to change.
+nothing else has to change. A round run by a program (``RoundPlan.program``) needs that
+program's runner: the layer that owns it registers it with :func:`register_program`.
 """
 
 from __future__ import annotations
@@ -209,8 +210,9 @@ def register_program(name: str, runner: ProgramRunner) -> None:
 def program_runner(name: str) -> ProgramRunner:
     """The runner registered for ``name``; a one-line error when none is."""
     if name not in _PROGRAMS:
-        raise LogoMeshError(f"no program {name!r} is registered: import logomesh_tui (the package "
-                            "registers the evidence engine) before running this protocol")
+        raise LogoMeshError(f"no program {name!r} is registered: call "
+                            "logomesh_tui.evidence.program.register_evidence_program() (the CLI "
+                            "and the dashboard do at start) before running this protocol")
     return _PROGRAMS[name]
 
 

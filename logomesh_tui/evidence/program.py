@@ -1,7 +1,9 @@
 """Rounds run by a program participant: the evidence engine inside a conversation.
 
-Importing this module registers :func:`run_program_round` as the runner of ``"evidence"``
-rounds (the ``evidence`` protocol's first round); the package root imports it.
+:func:`register_evidence_program` makes :func:`run_program_round` the runner of
+``"evidence"`` rounds (the ``evidence`` protocol's first round). The conversation layer cannot
+import this engine, so the front ends that run conversations (the CLI's ``main``, the
+dashboard) call it once at start; nothing registers on import.
 
 :func:`run_program_round` runs a :class:`RoundPlan` whose ``program`` is ``"evidence"``: the
 session's roles become coders and tester of the evidence engine (by measured pass rate), and
@@ -225,4 +227,7 @@ class _RoundPoster:
                                         message_id=target.id))
 
 
-register_program("evidence", run_program_round)
+def register_evidence_program() -> None:
+    """Let conversations run the ``evidence`` protocol's program round with this engine
+    (calling it again changes nothing)."""
+    register_program("evidence", run_program_round)

@@ -33,6 +33,7 @@ from ..config import EngineConfig
 from ..conversation.roles import SEED_ROLES
 from ..conversation.runner import ConversationRunner
 from ..errors import ConfigError
+from ..evidence.program import register_evidence_program
 from ..pool.types import PoolEvent
 from ..sessions.events import ConsensusScored, MessagePosted, Note, Swap, TurnFailed, TurnMetrics
 from ..sessions.store import SessionStore
@@ -129,6 +130,7 @@ class LogoMeshApp(App[int]):
                  offer_pull: bool = True, offer_roles: bool | None = None,
                  refresh_s: float = 1.0) -> None:
         super().__init__()
+        register_evidence_program()  # the dashboard can run the evidence protocol
         self.engine = engine
         self.config = config or getattr(engine, "config", None) or EngineConfig()
         validate_keymap(self.config.keymap)

@@ -14,6 +14,7 @@ import pytest
 from logomesh_tui.conversation.consensus import ConsensusTracker, hollow_reason
 from logomesh_tui.conversation.messages import Artifact, LLMMessage, MessageType
 from logomesh_tui.conversation.session import MultiModelSession
+from logomesh_tui.evidence.program import register_evidence_program
 from logomesh_tui.export.formats import dpo_records
 from logomesh_tui.export.view import SessionView
 from logomesh_tui.pool.fake import FakeBackend
@@ -56,6 +57,7 @@ def no_rates(tmp_path, monkeypatch):
 
 async def test_the_evidence_protocol_posts_artifacts_and_evidence_and_leads_with_passing_code(
         tmp_path, no_rates):
+    register_evidence_program()
     session = MultiModelSession(protocol="evidence", store=False,
                                 input_files={"input.ts": STARTER})
     await session.add_model("primary-analyzer", FakeBackend(
