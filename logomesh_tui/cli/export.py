@@ -48,12 +48,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--dpo-margin", type=float, default=DEFAULT_DPO_MARGIN, metavar="M",
                    help="least difference in peer approval share for a preference pair "
                         f"(default {DEFAULT_DPO_MARGIN})")
+    p.add_argument("--pair", metavar="SESSION",
+                   help="with --format dpo: a branch of the same session; pairs the two "
+                        "branches' code where verification passed one and failed the other")
     p.set_defaults(func=cmd_export)
 
 
 def cmd_export(args: argparse.Namespace) -> int:
     config = EngineConfig.load()
     view = read_session(args.session, config.sessions_dir)
+    pair = read_session(args.pair, config.sessions_dir) if args.pair else None
     if args.output is not None:
         check_output_folder(Path(args.output))
     try:
@@ -61,7 +65,7 @@ def cmd_export(args: argparse.Namespace) -> int:
             view, args.format, name=args.name, out_dir=args.output,
             sessions_dir=config.sessions_dir, config=config, card=not args.no_card,
             overwrite=args.force, content_only=args.content_only, min_quality=args.min_quality,
-            dpo_margin=args.dpo_margin)
+            dpo_margin=args.dpo_margin, pair=pair)
     except OSError as exc:
         where = args.output if args.output is not None else "the export folder"
         message = (f"cannot write the export to {where}: {exc.strerror or exc}; "

@@ -106,10 +106,11 @@ def prepare_export(session: str | Path | SessionView, fmt: str = "training-data"
                    sessions_dir: Path | str | None = None, config: Any | None = None,
                    card: bool = True, overwrite: bool = False, content_only: bool = False,
                    min_quality: float | None = None, dpo_margin: float = DEFAULT_DPO_MARGIN,
-                   environ: dict[str, str] | None = None
+                   environ: dict[str, str] | None = None, pair: SessionView | None = None
                    ) -> tuple[ExportReport, list[tuple[Path, bytes]]]:
     """The report and the files (path, bytes) of an export, every file scrubbed and checked
-    for secrets before any is written, so a refused export leaves nothing behind."""
+    for secrets before any is written, so a refused export leaves nothing behind. ``pair`` (a
+    branch of the same session, DPO only): pairs across the two branches instead."""
     if fmt not in FORMATS:
         raise UsageError(f"unknown export format {fmt!r}; choose one of: {', '.join(FORMATS)}")
     if min_quality is not None and not 0.0 <= min_quality <= 1.0:
@@ -119,17 +120,30 @@ def prepare_export(session: str | Path | SessionView, fmt: str = "training-data"
         folder = Path(out_dir)
     else:
         root = Path(exports_dir) if exports_dir is not None else default_exports_dir()
-        folder = path_inside(root, name or view.session_id)
+        default = f"{view.session_id}-vs-{pair.session_id}" if pair else view.session_id
+        folder = path_inside(root, name or default)
     if folder.exists() and not folder.is_dir():
         raise UsageError(f"{folder} exists and is not a folder; choose another output path")
     if (folder / DATA_FILE).exists() and not overwrite:
         raise UsageError(f"{folder} already holds an export; choose another name or "
                             f"overwrite it (--force / overwrite=True)")
 
-    records = build_records(view, fmt, content_only=content_only, min_quality=min_quality,
-                            dpo_margin=dpo_margin)
+    if pair is not None:
+        if fmt != "dpo":
+            raise UsageError(f"--pair makes preference pairs: use --format dpo, not {fmt}")
+        from .pairs import fork_pair_records
+
+        records = fork_pair_records(view, pair)
+        if not records:
+            raise LogoMeshError(f"nothing to export from {view.session_id} and "
+                                f"{pair.session_id}: at no position after the fork did "
+                                "verification pass one branch's code and fail the other's")
+    else:
+        records = build_records(view, fmt, content_only=content_only,
+                                min_quality=min_quality, dpo_margin=dpo_margin)
     if not records:
-        why = (f"no two proposals are separated by peer votes (margin {dpo_margin})"
+        why = ("no two code candidates for one file are separated by verification (one "
+               f"passed, one failed) and no two proposals by peer votes (margin {dpo_margin})"
                if fmt == "dpo" else "no model turn passes the filters")
         raise LogoMeshError(f"nothing to export from session {view.session_id}: {why}")
 

@@ -157,28 +157,29 @@ def verdicts(view: SessionView) -> dict[str, bool]:
 
 
 def evidence_pairs(view: SessionView) -> list[tuple[LLMMessage, LLMMessage, list[dict[str, str]]]]:
-    """(passing, failing, prompt) for every two code candidates of one evidence round (one
-    task) of which the verifier passed one and failed the other.
+    """(passing, failing, prompt) for every two code candidates for one file in one evidence
+    round (one task) of which the verifier passed one and failed the other, whatever the
+    votes said.
 
     The prompt is the one the failing candidate was written for: the task, in the wording
-    (framing) that coder saw. Every framing asks for the same thing, the file in one code
-    block, so the passing file is a right answer to it too; repairs, whose prompt carried the
-    verifier's facts, are not paired."""
+    (framing) that coder saw; without a recorded prompt, the session's task. Every framing asks
+    for the same thing, the file in one code block, so the passing file is a right answer to it
+    too, a repair included (its own prompt carried the verifier's facts, so a repair is only
+    ever the chosen side)."""
     passed = verdicts(view)
-    groups: dict[tuple[str, int], list[LLMMessage]] = defaultdict(list)
+    groups: dict[tuple[str, int, str], list[LLMMessage]] = defaultdict(list)
     for m in view.messages:
-        if (m.message_type != MessageType.PROPOSAL or m.artifact is None or m.id not in passed
-                or not m.prompt_messages):
+        if m.message_type != MessageType.PROPOSAL or m.artifact is None or m.id not in passed:
             continue
-        groups[(m.conversation_id, m.round)].append(m)
+        groups[(m.conversation_id, m.round, m.artifact.path)].append(m)
     pairs = []
     for members in groups.values():
         good = [m for m in members if passed[m.id]]
         bad = [m for m in members if not passed[m.id]]
         for b in bad:
-            assert b.prompt_messages is not None
-            prompt = [{"role": str(x.get("role", "user")), "content": str(x.get("content", ""))}
-                      for x in b.prompt_messages]
+            prompt = _candidate_prompt(view, b)
+            if prompt is None:
+                continue
             for g in good:
                 if g.artifact is not None and b.artifact is not None \
                         and g.artifact.text.strip() != b.artifact.text.strip():
@@ -186,7 +187,18 @@ def evidence_pairs(view: SessionView) -> list[tuple[LLMMessage, LLMMessage, list
     return pairs
 
 
-def _code_reply(m: LLMMessage) -> str:
+def _candidate_prompt(view: SessionView, m: LLMMessage) -> list[dict[str, str]] | None:
+    """The chat a first-try candidate was written for, else the task (a repair's recorded
+    chat carried the verifier's facts, so a failing repair is not a rejected answer)."""
+    if m.prompt_messages:
+        return [{"role": str(x.get("role", "user")), "content": str(x.get("content", ""))}
+                for x in m.prompt_messages]
+    if m.references_to:
+        return None
+    return [{"role": "user", "content": view.task or view.prompt}]
+
+
+def code_reply(m: LLMMessage) -> str:
     assert m.artifact is not None
     return f"```{m.artifact.language}\n{m.artifact.text.rstrip()}\n```"
 
@@ -201,8 +213,8 @@ def dpo_records(view: SessionView, *, margin: float = DEFAULT_DPO_MARGIN,
     out = []
     for chosen, rejected, prompt in evidence_pairs(view):
         out.append({"prompt": prompt,
-                    "chosen": [{"role": "assistant", "content": _code_reply(chosen)}],
-                    "rejected": [{"role": "assistant", "content": _code_reply(rejected)}]})
+                    "chosen": [{"role": "assistant", "content": code_reply(chosen)}],
+                    "rejected": [{"role": "assistant", "content": code_reply(rejected)}]})
     for chosen, rejected, _diff, _rnd in dpo_pairs(view, margin):
         if chosen.artifact is not None or rejected.artifact is not None:
             continue

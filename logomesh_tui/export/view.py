@@ -59,6 +59,11 @@ class SessionView:
                 view.protocol = e.protocol
                 view.participants = dict(e.participants)
                 view.limits = dict(e.limits)
+            elif isinstance(e, ev.SessionForked):
+                # A branch: its own assignment, protocol and limits from the fork on.
+                view.participants = dict(e.participants) or view.participants
+                view.protocol = e.protocol or view.protocol
+                view.limits = {**view.limits, **e.limits}
             elif isinstance(e, ev.MessagePosted):
                 view.messages.append(e.message)
             elif isinstance(e, ev.VoteCast):

@@ -37,7 +37,7 @@ def test_export_cli_errors_exit_codes_with_one_line(session, sessions_dir, tmp_p
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "path separator" in err
     assert main(base + [session.session_id, "--format", "dpo", "--dpo-margin", "0.95"]) == 1
-    assert "no two proposals are separated" in capsys.readouterr().err
+    assert "no two proposals by peer votes" in capsys.readouterr().err
     assert main(base + [session.session_id, "--min-quality", "1.5"]) == 2
     assert "between 0 and 1" in capsys.readouterr().err
     # A second export to the same place needs --force.

@@ -109,7 +109,7 @@ def test_dpo_pairs_only_where_votes_separate(session, sessions_dir, tmp_path):
     assert rec["chosen"] == [{"role": "assistant", "content": session.ids["s1"].content}]
     assert rec["rejected"] == [{"role": "assistant", "content": session.ids["s2"].content}]
     # A stricter margin than the vote gap yields nothing, and nothing is written.
-    with pytest.raises(LogoMeshError, match="no two proposals are separated"):
+    with pytest.raises(LogoMeshError, match="no two proposals by peer votes"):
         export_session(view, "dpo", name="strict", dpo_margin=0.9)
     assert not (tmp_path / "exports" / "strict").exists()
 
