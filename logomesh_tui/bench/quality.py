@@ -221,40 +221,77 @@ async def run_quality(executors_by_role: Mapping[str, TurnExecutor], tasks_dir: 
             # Lint belongs to the verifier; self-repair's feedback is the compiler's only.
             run = _Run(executors, plan, task, toolchain, token_budget, max_tokens,
                        lint and mode in ("single_checks", "pool"), engine_config)
-            t_task = time.perf_counter()
-            charged = memo.charged_s
-            chosen, cands, info = await _RUNNERS[mode](run)
-            # A greedy answer another mode already asked for costs its original seconds here.
-            seconds = time.perf_counter() - t_task + (memo.charged_s - charged)
+            row, cands, verdicts, seconds = await _run_mode(mode, run, memo, toolchain)
+            per_task[task.name][mode] = row
             walls[mode] += seconds
             for k in ("prompt_tokens", "completion_tokens", "calls"):
                 setattr(totals[mode], k, getattr(totals[mode], k) + getattr(run.ledger, k))
             all_cands += [(mode, task.name, task, c) for c in cands]
-            # Scoring, after this mode's loop on this task is over: the hidden check judges
-            # every candidate once, and nothing that runs later sees the verdicts.
-            outcomes = check_answers(toolchain, [(task, c.text) for c in cands])
-            for cand, out in zip(cands, outcomes, strict=True):
-                verdict[(mode, task.name, cand.id)] = {
-                    "passed": out.passed, "stage": out.stage,
-                    "detail": (out.output or "; ".join(d.render() for d in out.diagnostics
-                                                       if d.category == "error"))[:300]}
-            rows = [c.model_dump() | {"verdict": verdict[(mode, task.name, c.id)]}
-                    for c in cands]
-            v = verdict.get((mode, task.name, chosen.id)) if chosen else None
-            row = per_task[task.name][mode] = {
-                "passed": bool(v and v["passed"]), "stage": v["stage"] if v else "no-answer",
-                "detail": v["detail"] if v else "", "chosen": chosen.id if chosen else None,
-                "any_candidate_passed": any(r["verdict"]["passed"] for r in rows),
-                "prompt_tokens": run.ledger.prompt_tokens,
-                "completion_tokens": run.ledger.completion_tokens,
-                "calls": run.ledger.calls, "seconds": round(seconds, 2),
-                "candidates": rows, **info}
+            verdict |= {(mode, task.name, cid): v for cid, v in verdicts.items()}
             if on_row:
                 on_row({"task": task.name, "mode": mode, **row})
             if on_progress:
                 on_progress(f"{n}/{len(tasks)} {task.name} {mode}: "
                             f"{'pass' if row['passed'] else 'fail'}, {len(cands)} candidates, "
                             f"{run.ledger.calls} calls, {seconds:.0f} s")
+    recorded = None
+    if record and "single" in modes:
+        recorded = task_set or task_set_name(tasks_dir, split)
+        _record_greedy(rates.on(recorded), all_cands, verdict)
+    return {"tasks_dir": str(tasks_dir), "n_tasks": len(tasks),
+            "task_names": [t.name for t in tasks],
+            "roles": {r: e.model_id for r, e in executors_by_role.items()},
+            "best_model": executors_by_role[primary].model_id,
+            "pool_plan": pool_plan.describe(executors_by_role),
+            "rates_used": pool_plan.describe(executors_by_role)["rates"],
+            "recorded_task_set": recorded,
+            "token_budget_per_task": token_budget, "max_tokens_per_reply": max_tokens,
+            "typescript_version": toolchain.version, "lint": lint,
+            "modes": _summary(modes, tasks, per_task, totals, walls),
+            "per_model": _per_model(all_cands, verdict),
+            "differences": _differences(per_task, modes),
+            "tasks": list(per_task.values()),
+            "feedback": "loops see the task text, starter, support files and model output only; "
+                        "check.ts scores every candidate after the loops"}
+
+
+async def _run_mode(mode: str, run: _Run, memo: GreedyMemo, toolchain: Toolchain
+                    ) -> tuple[dict, list[Candidate], dict[str, dict], float]:
+    """One mode's loop on one task, then the hidden check on its candidates: the task's row,
+    the candidates, {candidate id: verdict} and the seconds the loop took."""
+    t_task = time.perf_counter()
+    charged = memo.charged_s
+    chosen, cands, info = await _RUNNERS[mode](run)
+    # A greedy answer another mode already asked for costs its original seconds here.
+    seconds = time.perf_counter() - t_task + (memo.charged_s - charged)
+    verdicts = _score(toolchain, run.task, cands)
+    rows = [c.model_dump() | {"verdict": verdicts[c.id]} for c in cands]
+    v = verdicts.get(chosen.id) if chosen else None
+    row = {"passed": bool(v and v["passed"]), "stage": v["stage"] if v else "no-answer",
+           "detail": v["detail"] if v else "", "chosen": chosen.id if chosen else None,
+           "any_candidate_passed": any(r["verdict"]["passed"] for r in rows),
+           "prompt_tokens": run.ledger.prompt_tokens,
+           "completion_tokens": run.ledger.completion_tokens,
+           "calls": run.ledger.calls, "seconds": round(seconds, 2),
+           "candidates": rows, **info}
+    return row, cands, verdicts, seconds
+
+
+def _score(toolchain: Toolchain, task: QualityTask, cands: list[Candidate]) -> dict[str, dict]:
+    """The hidden check's verdict on each candidate, by id. It runs after the mode's loop on
+    the task is over: it judges every candidate once, and nothing that runs later sees it."""
+    outcomes = check_answers(toolchain, [(task, c.text) for c in cands])
+    return {cand.id: {
+        "passed": out.passed, "stage": out.stage,
+        "detail": (out.output or "; ".join(d.render() for d in out.diagnostics
+                                           if d.category == "error"))[:300]}
+        for cand, out in zip(cands, outcomes, strict=True)}
+
+
+def _summary(modes: tuple[str, ...], tasks: list[QualityTask], per_task: dict[str, dict],
+             totals: dict[str, TokenLedger], walls: dict[str, float]) -> dict[str, dict]:
+    """Per mode: tasks passed, pass rate, coverage (a task some candidate passed), tokens,
+    calls and wall time."""
     summary: dict[str, dict] = {}
     for mode in modes:
         t = totals[mode]
@@ -266,29 +303,17 @@ async def run_quality(executors_by_role: Mapping[str, TurnExecutor], tasks_dir: 
             "prompt_tokens": t.prompt_tokens, "completion_tokens": t.completion_tokens,
             "total_tokens": t.total_tokens, "calls": t.calls, "wall_s": round(walls[mode], 2),
             "s_per_task": round(walls[mode] / max(1, len(tasks)), 1)}
-    models = _per_model(all_cands, verdict)
-    recorded = None
-    if record and "single" in modes:
-        # The one-shot greedy answers are a measurement a later plan can be made from, kept
-        # apart from other task sets' (a harder set lowers every rate).
-        recorded = task_set or task_set_name(tasks_dir, split)
-        store = rates.on(recorded)
-        for mode, tname, _, c in all_cands:
-            if mode == "single" and c.origin == "greedy":
-                store.record(c.model_id, verdict[(mode, tname, c.id)]["passed"], tname)
-    return {"tasks_dir": str(tasks_dir), "n_tasks": len(tasks),
-            "task_names": [t.name for t in tasks],
-            "roles": {r: e.model_id for r, e in executors_by_role.items()},
-            "best_model": executors_by_role[primary].model_id,
-            "pool_plan": pool_plan.describe(executors_by_role),
-            "rates_used": pool_plan.describe(executors_by_role)["rates"],
-            "recorded_task_set": recorded,
-            "token_budget_per_task": token_budget, "max_tokens_per_reply": max_tokens,
-            "typescript_version": toolchain.version, "lint": lint, "modes": summary,
-            "per_model": models, "differences": _differences(per_task, modes),
-            "tasks": list(per_task.values()),
-            "feedback": "loops see the task text, starter, support files and model output only; "
-                        "check.ts scores every candidate after the loops"}
+    return summary
+
+
+def _record_greedy(store: PassRates, all_cands: list[tuple[str, str, QualityTask, Candidate]],
+                   verdict: dict[tuple[str, str, str], dict]) -> None:
+    """Record the ``single`` mode's one-shot greedy answers in ``store``: a measurement a
+    later plan can be made from, kept apart from other task sets' (a harder set lowers every
+    rate)."""
+    for mode, tname, _, c in all_cands:
+        if mode == "single" and c.origin == "greedy":
+            store.record(c.model_id, verdict[(mode, tname, c.id)]["passed"], tname)
 
 
 async def calibrate(executors_by_role: Mapping[str, TurnExecutor], tasks_dir: Path | str, *,
