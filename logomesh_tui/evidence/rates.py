@@ -3,8 +3,8 @@ measurements.
 
 ``bench quality --record`` (or ``--calibrate``) records, for every model, how many of its
 one-shot answers passed a task's check and which tasks they passed, under the name of the task
-set they were measured on (:func:`task_set_name`: the tasks folder's name and split, or the name
-the user gives). A run without ``--record`` changes nothing: figures from different task sets
+set they come from (:func:`task_set_name`: the tasks folder's name and split, or the name the
+user gives). A run without ``--record`` changes nothing: figures from different task sets
 are never added up, since a harder set lowers every model's rate and would reorder them.
 
 :func:`plan_roles` ranks the loaded models by the figures of one task set: the one named, else
@@ -152,7 +152,7 @@ class PassRates:
             f.tasks.setdefault(model_id, {})[task] = passed
 
     def rescues(self, model_id: str, over: str) -> int | None:
-        """On the tasks both were measured on, how many ``model_id`` passed and ``over``
+        """On the tasks both have figures for, how many ``model_id`` passed and ``over``
         failed; None when they share no measured task."""
         mine, theirs = self.tasks.get(model_id, {}), self.tasks.get(over, {})
         common = set(mine) & set(theirs)
