@@ -15,6 +15,7 @@ from pathlib import Path
 
 from ..verify.compiler import CompileResult, Diagnostic
 from ..verify.harness import HarnessRun
+from ..verify.lint import LintFinding
 from ..verify.project import Project, ProjectError, find_project
 from ..verify.project_checks import ProjectChecker, ProjectVerdict, TestReport
 from ..verify.toolchain import CheckToolchain, Toolchain
@@ -62,6 +63,23 @@ class ProjectGate(Gate):
         return CompileResult(ok=not errors, diagnostics=diags,
                              command=f"{self.project.typescript} --noEmit -p "
                                      f"{self.project.tsconfig}" if self.project else "")
+
+    async def lint(self, files: dict[str, str]) -> list[LintFinding]:
+        """LogoMesh's rules typed by the project (its imports resolve, so rules such as
+        no-floating-promises see real types); the scratch-folder lint where that cannot run."""
+        assert self.checker is not None
+        found = await self.checker.lint_ours(self._changes(files),
+                                             [self.base / f for f in files], self.checks)
+        if found is None:
+            return await super().lint(files)
+        assert self.project is not None
+        out = []
+        for f in found:
+            full = (self.project.root / f.file).resolve()
+            if full.is_relative_to(self.base):
+                out.append(f.model_copy(update={"file": full.relative_to(self.base).as_posix()}))
+        self.last_lint = out
+        return out
 
     async def findings(self, files: dict[str, str], runs: dict[str, HarnessRun]
                        ) -> list[Finding]:

@@ -24,6 +24,7 @@ narrowed to the part with the first compiler or lint finding (or its largest com
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..conversation.messages import Artifact, LLMMessage, MessageType, Vote
@@ -101,7 +102,7 @@ async def run_program_round(session: MultiModelSession, plan: RoundPlan,
         raise LogoMeshError(f"unknown program round {plan.program!r}: only 'evidence' exists")
     from .engine import EvidenceConfig, EvidenceEngine
     from .rates import PassRates, plan_roles
-    from .verifier import Verifier, VerifierConfig
+    from .verifier import Verifier, VerifierConfig, project_checker_for
 
     task = await code_task_for(session.prompt, session.input_files)
     executors = {r: session.active_models[r] for r in speakers}
@@ -111,12 +112,22 @@ async def run_program_round(session: MultiModelSession, plan: RoundPlan,
             reason="no TypeScript input file" if task is None else "no roles to run"))
         return
     roles = plan_roles(executors, PassRates.load())
+    notes: list[str] = []
+    picked = _first_ts(session.input_files)
+    checker = project_checker_for(Path(picked[0]), notes) if picked else None
+    if checker is not None:
+        base = await checker.baseline()
+        notes += checker.project.notes() + [
+            f"covering tests: {', '.join(checker.test_files) or 'none'} — "
+            f"{base.tests.summary()}"]
     session._record(ev.EvidenceRecorded(event="plan", round=plan.index, file=task.file_name,
-                                        focus=task.focus, **roles.describe(executors)))
+                                        focus=task.focus, notes=notes,
+                                        **roles.describe(executors)))
     # A conversation is watched, not timed per task like the benchmark: it may repair a few
     # rounds more (each stops as soon as a candidate passes).
     engine = EvidenceEngine(executors=executors, plan=roles,
-                            verifier=Verifier(task, config=VerifierConfig(with_types=True)),
+                            verifier=Verifier(task, config=VerifierConfig(with_types=True),
+                                              project=checker),
                             config=EvidenceConfig(repair_rounds=CONVERSATION_REPAIR_ROUNDS))
     poster = _RoundPoster(session, plan, task, engine)
     engine.on_event = poster.on_event
@@ -195,7 +206,9 @@ class _RoundPoster:
         self.post("verifier", LLMMessage(
             from_role="verifier", message_type=MessageType.EVIDENCE, confidence=1.0,
             content=(f"{target.short_id if target else verdict.candidate} "
-                     + verdict.summary().split(": ", 1)[1] + (f"\n{facts}" if facts else "")),
+                     + verdict.summary().split(": ", 1)[1]
+                     + (f"; {verdict.tests_line()}" if verdict.tests_line() else "")
+                     + (f"\n{facts}" if facts else "")),
             references_to=[target.id] if target else [], round=self.plan.index,
             conversation_id=self.conv_id,
             evidence={**verdict.model_dump(mode="json"), "passed": verdict.passes_all,

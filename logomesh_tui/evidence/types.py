@@ -203,6 +203,24 @@ class Evidence(BaseModel):
     # What the sandbox refused while the probes ran this candidate (a write outside its
     # folder, a process, the network): code that tries is never a pass.
     refused: list[str] = Field(default_factory=list)
+    # For a file inside a project: what the project's own tsc, eslint and covering tests said
+    # with this candidate in place (added_tsc, added_lint, tests {files, ran, passed, failed,
+    # problem}, newly_failing [{file, name, message}]); None for a lone file.
+    project: dict | None = None
+
+    @property
+    def project_failures(self) -> list[str]:
+        """The project checks this candidate fails: project-tsc, project-lint, tests."""
+        if not self.project:
+            return []
+        out = []
+        if self.project.get("added_tsc"):
+            out.append("project-tsc")
+        if self.project.get("added_lint"):
+            out.append("project-lint")
+        if self.project.get("newly_failing") or self.project.get("tests_stopped"):
+            out.append("tests")
+        return out
 
     @property
     def signature(self) -> tuple[str, ...]:
@@ -215,7 +233,8 @@ class Evidence(BaseModel):
         does not act like the starter, and the sandbox refused nothing it tried."""
         return (self.compiles and not self.lint_errors and not self.unchanged
                 and not self.missing_exports and not self.same_as_starter
-                and not self.refused and self.asserts_passed == self.asserts_total)
+                and not self.refused and not self.project_failures
+                and self.asserts_passed == self.asserts_total)
 
     def failed_checks(self) -> list[str]:
         """The names of the checks this candidate fails (empty when it passes everything)."""
@@ -234,7 +253,7 @@ class Evidence(BaseModel):
             out.append("behaves-like-starter")
         if self.refused:
             out.append("sandbox")
-        return out
+        return out + self.project_failures
 
     def facts(self, limit: int = 6, source: str | None = None) -> str:
         """The verifier's findings as plain lines, for a repair prompt or an evidence message.
@@ -266,7 +285,28 @@ class Evidence(BaseModel):
         if self.refused:
             lines.append(f"The code tried something the sandbox refuses ({self.refused[0]}): "
                          "do not write files, start processes, send signals or use the network.")
+        lines += self._project_facts(limit)
         return "\n".join(lines)
+
+    def _project_facts(self, limit: int) -> list[str]:
+        if not self.project:
+            return []
+        lines = [f"the project's tsc: {d}" for d in self.project.get("added_tsc", [])[:limit]]
+        lines += [f"the project's eslint: {m}" for m in self.project.get("added_lint", [])[:limit]]
+        for t in self.project.get("newly_failing", [])[:limit]:
+            lines.append(f"the project's test {t['file']} > {t['name']} fails: {t['message']}")
+        if self.project.get("tests_stopped"):
+            lines.append(f"the project's covering tests no longer run: "
+                         f"{self.project.get('tests', {}).get('problem', '')}")
+        return lines
+
+    def tests_line(self) -> str:
+        """The covering tests' result, for the verdict message ('' when none ran)."""
+        tests = (self.project or {}).get("tests") or {}
+        if not tests.get("ran"):
+            return ""
+        return (f"the project's covering tests: {tests['passed']} passed, {tests['failed']} "
+                f"failed ({len(tests.get('files', []))} test files)")
 
     def summary(self) -> str:
         """One line: which checks pass or fail."""

@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..verify.compiler import parse_diagnostics
+from ..verify.project import find_project
+from ..verify.project_checks import ProjectChecker
 from ..verify.sandbox import Sandbox, SandboxLimits
 from ..verify.toolchain import (
     CheckToolchain,
@@ -76,6 +78,31 @@ class VerifierConfig:
     with_types: bool = False
 
 
+def project_checker_for(path: Path, notes: list[str]) -> ProjectChecker | None:
+    """The project checks for a file on disk inside an installed project LogoMesh can run in
+    the sandbox; None (with the reason in ``notes``) otherwise."""
+    from ..verify.project import ProjectError
+    from ..verify.workspace import Workspace
+
+    project = find_project(path) if path.is_file() else None
+    if project is None:
+        return None
+    try:
+        project.require_installed()
+    except ProjectError as exc:
+        notes.append(f"{exc}; until then only the single-file checks run")
+        return None
+    if project.tsconfig is None or project.typescript is None:
+        notes.append(f"{project.root} has no tsconfig or TypeScript of its own: only the "
+                     "single-file checks run")
+        return None
+    if not Workspace.available():
+        notes.append("the project's tests run only in the sandbox, which needs bubblewrap: only "
+                     "the single-file checks run")
+        return None
+    return ProjectChecker(project, [path.resolve()])
+
+
 class Verifier:
     """Judges candidates for one :class:`CodeTask`; a program, not a model."""
 
@@ -83,8 +110,12 @@ class Verifier:
 
     def __init__(self, task: CodeTask, *, toolchain: Toolchain | None = None,
                  checks: CheckToolchain | None = None,
-                 config: VerifierConfig | None = None) -> None:
+                 config: VerifierConfig | None = None,
+                 project: ProjectChecker | None = None) -> None:
         self.task = task
+        # For a file inside the user's project: its own tsc, eslint and covering tests judge
+        # each candidate too (see :func:`project_checker_for`).
+        self.project = project
         self.config = config or VerifierConfig()
         self.toolchain = toolchain or ensure_tsc()
         self.checks: CheckToolchain | None = checks
@@ -154,7 +185,30 @@ class Verifier:
             ev.same_as_starter = (starter_sig is not None and ev.compiles
                                   and ev.signature == starter_sig and not ev.unchanged)
             out[cand.id] = ev
+        if self.project is not None:
+            await self._project_checks(candidates, out)
         return out
+
+    async def _project_checks(self, candidates: list[Candidate], out: dict[str, Evidence]
+                              ) -> None:
+        """The project's verdict on each candidate that changed the file (one at a time: each
+        runs the project's tsc and test runner)."""
+        assert self.project is not None
+        target = self.project.targets[0]
+        for cand in candidates:
+            ev = out[cand.id]
+            if ev.unchanged:
+                continue
+            v = await self.project.check({target: cand.text})
+            ev.project = {
+                "added_tsc": [d.render() for d in v.added_tsc],
+                "added_lint": [f"{m['rule']} at {m['file']}:{m['line']}: {m['message']}"
+                               for m in v.added_lint],
+                "tests": {k: val for k, val in v.tests_after.to_json().items() if k != "cases"},
+                "cases": [c.__dict__ for c in v.tests_after.cases],
+                "newly_failing": [c.__dict__ for c in v.newly_failing],
+                "tests_stopped": v.tests_before.ran and not v.tests_after.ran,
+                "notes": v.notes}
 
     def _write(self, work: Path, batch: list[Candidate], probes: list[Probe]) -> list[str]:
         folders = []

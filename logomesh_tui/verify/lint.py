@@ -134,6 +134,11 @@ def lint_sources(files: dict[str, str], *, checks: CheckToolchain | None = None
     except ValueError as exc:
         last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
         raise ToolchainError(f"eslint failed: {last[:200]}") from exc
+    return parse_eslint_json(data, list(files), prefix)
+
+
+def parse_eslint_json(data: list[dict], files: list[str], prefix: str) -> list[LintFinding]:
+    """Findings from eslint's ``-f json`` report; paths under ``prefix`` made relative."""
     found: list[LintFinding] = []
     for entry in data:
         path = entry["filePath"]
@@ -153,3 +158,17 @@ def lint_sources(files: dict[str, str], *, checks: CheckToolchain | None = None
                                         replacement=str(x["fix"]["text"]))
                              for x in fixes if x.get("fix")]))
     return sorted(found, key=lambda f: (f.file, f.line, f.rule))
+
+
+def project_lint_config(checks: CheckToolchain, tsconfig: Path) -> str:
+    """LogoMesh's rules over a user's project: the same rules as ``ESLINT_CONFIG``, typed by
+    the project's own tsconfig (its paths, its node_modules' types)."""
+    nm = checks.node_modules
+    return (ESLINT_CONFIG
+            .replace('from "typescript-eslint"',
+                     f"from {json.dumps(str(nm / 'typescript-eslint/dist/index.js'))}")
+            .replace('from "eslint-plugin-react-hooks"',
+                     f"from {json.dumps(str(nm / 'eslint-plugin-react-hooks/index.js'))}")
+            .replace('project: "./tsconfig.json", tsconfigRootDir: import.meta.dirname',
+                     f"project: {json.dumps(str(tsconfig))}, "
+                     f"tsconfigRootDir: {json.dumps(str(tsconfig.parent))}"))

@@ -19,7 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .compiler import Diagnostic, parse_diagnostics
+from .lint import LintFinding, parse_eslint_json, project_lint_config
 from .project import Project, covering_tests
+from .toolchain import CheckToolchain
 from .workspace import Workspace, WorkspaceError, WorkspaceLimits
 
 _RESULTS = ".logomesh-results"
@@ -197,6 +199,30 @@ class ProjectChecker:
         before = await self.baseline()
         after = await self._measure({self._key(p): t for p, t in changes.items()}, tsc=tsc)
         return _compare(before, after)
+
+    async def lint_ours(self, changes: Mapping[Path | str, str], files: Iterable[Path | str],
+                        checks: CheckToolchain) -> list[LintFinding] | None:
+        """LogoMesh's own lint rules on ``files`` with ``changes`` in place, typed by the
+        project's tsconfig; None when they cannot run this way (the caller falls back to the
+        scratch-folder lint)."""
+        p = self.project
+        if p.tsconfig is None:
+            return None
+        names = [self._key(f) for f in files]
+        with Workspace(p, limits=self.limits) as ws:
+            for path, text in changes.items():
+                ws.write(self._key(path), text)
+            config = f"{_RESULTS}/logomesh-lint.config.mjs"
+            ws.write(config, project_lint_config(checks, p.tsconfig))
+            checks.check_intact()
+            run = await ws.run([checks.node, str(checks.eslint), "--no-config-lookup", "-c",
+                                str(p.root / config), "-f", "json", "--no-warn-ignored",
+                                *names], ro_binds=[checks.root])
+        try:
+            data = json.loads(run.stdout)
+        except ValueError:
+            return None
+        return parse_eslint_json(data, names, str(p.root) + "/")
 
     def _key(self, path: Path | str) -> str:
         p = Path(path)

@@ -135,7 +135,7 @@ class Workspace:
         except OSError:
             return None
 
-    def _argv(self, exe: str) -> list[str]:
+    def _argv(self, exe: str, ro_binds: Sequence[Path] = ()) -> list[str]:
         root = self.project.root
         node = Path(_find_node()).resolve()
         args = [exe, "--unshare-all", "--die-with-parent", "--new-session", "--hostname",
@@ -164,12 +164,16 @@ class Workspace:
         for d in root.parents:
             if (d / "node_modules").is_dir():
                 args += ["--ro-bind", str(d / "node_modules"), str(d / "node_modules")]
+        for extra in ro_binds:
+            args += ["--ro-bind", str(extra), str(extra)]
         return [*args, "--setenv", "HOME", "/tmp", "--chdir", str(root), "--"]
 
     async def run(self, argv: Sequence[str], *, env: dict[str, str] | None = None,
-                  timeout_s: float | None = None) -> WorkspaceRun:
-        """Run ``argv`` at the project's root inside the sandbox; never raises for what the
-        command does. Raises :class:`WorkspaceError` when the sandbox cannot be made."""
+                  timeout_s: float | None = None, ro_binds: Sequence[Path] = ()
+                  ) -> WorkspaceRun:
+        """Run ``argv`` at the project's root inside the sandbox (``ro_binds``: more folders it
+        may read, e.g. LogoMesh's own lint packages); never raises for what the command does.
+        Raises :class:`WorkspaceError` when the sandbox cannot be made."""
         exe = _bwrap()
         if exe is None:
             raise WorkspaceError("running the project's own tools needs bubblewrap (the bwrap "
@@ -189,7 +193,7 @@ class Workspace:
                     "FORCE_COLOR": "0", "NODE_ENV": "test"}
         t0 = time.perf_counter()
         proc = await asyncio.create_subprocess_exec(
-            *self._argv(exe), *argv, cwd=self.copy, env={**base_env, **(env or {})},
+            *self._argv(exe, ro_binds), *argv, cwd=self.copy, env={**base_env, **(env or {})},
             stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE, start_new_session=True, preexec_fn=confine)
         assert proc.stdout is not None and proc.stderr is not None

@@ -186,6 +186,9 @@ class TimelineItem(ListItem):
         badge = e.message_type if e.kind == "message" else "…"
         if e.evidence is not None:
             badge += " ✓" if e.evidence.get("passed") else " ✗"
+            tests = (e.evidence.get("project") or {}).get("tests") or {}
+            if tests.get("ran"):
+                badge += f" tests {tests['passed']}/{tests['passed'] + tests['failed']}"
         head = Text()
         if e.short_id:
             head.append(f"{e.short_id} ", style="dim")
