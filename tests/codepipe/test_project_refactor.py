@@ -95,3 +95,25 @@ async def test_a_project_without_node_modules_says_how_to_install_and_checks_the
     result = await run_refactor(pool(scripted(FIX_VAR)), target, toolchain=toolchain)
     assert result.project is None
     assert any("`npm ci`" in n and "single-file checks" in n for n in result.notes)
+
+
+async def test_the_conversation_verifier_weighs_the_projects_tests(shop):
+    from logomesh_tui.evidence.types import Candidate, CodeTask
+    from logomesh_tui.evidence.verifier import Verifier, VerifierConfig, project_checker_for
+
+    target = shop / "src" / "cart" / "total.ts"
+    text = target.read_text()
+    notes: list[str] = []
+    checker = project_checker_for(target, notes)
+    assert checker is not None, notes
+    task = CodeTask(instruction="Use let or const instead of var.", file_name="total.ts",
+                    starter=text)
+    verifier = Verifier(task, config=VerifierConfig(lint=False), project=checker)
+    good = Candidate(id="C1", text=text.replace("var total", "let total"), author="coder")
+    bad = Candidate(id="C2", text=text.replace("var total = 0", "let total = 1"), author="coder")
+    ev = await verifier.verify([good, bad], [])
+    assert ev["C1"].project is not None and ev["C1"].project["tests"]["passed"] == 4
+    assert "tests" not in ev["C1"].failed_checks()
+    assert "tests" in ev["C2"].failed_checks() and not ev["C2"].passes_all
+    assert "expected 600 to be 599" in ev["C2"].facts()
+    assert "4 passed" in ev["C1"].tests_line()
