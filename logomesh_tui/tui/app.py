@@ -39,7 +39,7 @@ from ..sessions.events import ConsensusScored, MessagePosted, Note, Swap, TurnFa
 from ..sessions.store import SessionStore
 from .command_route import CommandRoute
 from .first_run import offer_roles
-from .flows import ConversationFlows, ModelFlows
+from .flows import ConversationFlows, ForkFlows, ModelFlows
 from .messages import (
     CommandFinished,
     CommandProgress,
@@ -119,6 +119,8 @@ class LogoMeshApp(App[int]):
         Binding("f8,p", "pin", "Pin", id="pin"),
         Binding("f9,e", "export", "Export", id="export"),
         Binding("f10,o", "open_session", "Open", id="open_session"),
+        Binding("k", "fork", "Fork at message", id="fork", show=False),
+        Binding("c", "compare", "Compare branches", id="compare", show=False),
         Binding("ctrl+r", "refactor", "Refactor code", id="refactor", show=False),
         Binding("colon,ctrl+g", "focus_command", "Command", id="focus_command", show=False),
         Binding("ctrl+t", "toggle_theme", "Theme", id="toggle_theme", show=False),
@@ -155,6 +157,7 @@ class LogoMeshApp(App[int]):
         self._listener: Callable[[PoolEvent], None] | None = None
         self.model_flows = ModelFlows(self)
         self.conversation_flows = ConversationFlows(self)
+        self.fork_flows = ForkFlows(self)
         self.command_route = CommandRoute(self)
         self.theme_memory = ThemeMemory(self)
 
@@ -479,6 +482,14 @@ class LogoMeshApp(App[int]):
     def action_open_session(self) -> None:
         """Open a recorded session into the timeline (the list fills from a worker thread)."""
         self.conversation_flows.open_session()
+
+    def action_fork(self) -> None:
+        """Fork the session after the message selected in the timeline (asks ROLE=MODEL)."""
+        self.fork_flows.fork()
+
+    def action_compare(self) -> None:
+        """Compare the session's branches side by side from their fork point."""
+        self.fork_flows.compare()
 
     def action_refactor(self, path: str | None = None) -> None:
         """Refactor a .ts/.tsx file or folder with the loaded roles (asks for the path).

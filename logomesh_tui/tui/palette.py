@@ -69,6 +69,11 @@ class PaletteActions(Provider):
         if app.runner.session_id:
             out.append(("Export conversation…", app.action_export,
                         "training data, OpenAI chat, ShareGPT or DPO"))
+        if app.runner.session_id and not app.runner.running:
+            out.append(("Fork at the selected message…", app.action_fork,
+                        "a branch with another model for a role (k)"))
+            out.append(("Compare branches…", app.action_compare,
+                        "the session's branches side by side from the fork point (c)"))
         out.append(("Open session…", app.action_open_session, "replay a recorded session"))
         out.append(("Focus the command line", app.action_focus_command, "type a DevShell command"))
         out.append(("Toggle light theme", app.action_toggle_theme, "switch dark / light"))
@@ -78,7 +83,8 @@ class PaletteActions(Provider):
     async def discover(self) -> Hits:
         for name, callback, help_text in self._entries():
             if name.endswith("…") or name.startswith(("Pause", "Resume", "Stop", "Export",
-                                                      "Help", "Open", "Start")):
+                                                      "Help", "Open", "Start", "Fork",
+                                                      "Compare")):
                 yield DiscoveryHit(name, callback, help=help_text)
 
     async def search(self, query: str) -> Hits:

@@ -6,6 +6,7 @@ and delegates to these.
 """
 
 from .conversation import ConversationFlows
+from .fork import ForkFlows
 from .models import PULL_PREFIX, ModelFlows
 
-__all__ = ["PULL_PREFIX", "ConversationFlows", "ModelFlows"]
+__all__ = ["PULL_PREFIX", "ConversationFlows", "ForkFlows", "ModelFlows"]
