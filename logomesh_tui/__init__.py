@@ -7,27 +7,7 @@ are loaded on first use, so importing one part (``logomesh_tui.pool``) loads onl
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from .config import EngineConfig, RemoteEndpoint
-    from .conversation import (
-        CollaborativeResponse,
-        ConversationBus,
-        LLMMessage,
-        MultiModelSession,
-        ResourceLimits,
-    )
-    from .errors import LogoMeshError
-    from .pool.engine import HotSwapEngine, RoleExecutor
-    from .pool.types import (
-        GenerationRequest,
-        GenerationResult,
-        MemoryStats,
-        ModelInfo,
-        ModelStatus,
-        PoolEvent,
-    )
+from typing import Any
 
 # Each public name and the module it comes from.
 _EXPORTS = {

@@ -46,6 +46,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from ..source.lexer import closing_bracket, split_top
 from .types import CodeTask, Probe
 
 _FUNC_RE = re.compile(
@@ -95,40 +96,17 @@ def exported_functions(source: str) -> dict[str, Function]:
 
 def _function(name: str, params: str, returns: str, is_async: bool,
               type_params: str = "") -> Function:
-    parts = [p.strip() for p in _split_top(params) if p.strip()]
+    parts = [p.strip() for p in split_top(params, angles=True) if p.strip()]
     required = sum(1 for p in parts if "?" not in p.split(":", 1)[0] and "=" not in p
                    and not p.startswith("..."))
     returns = returns.strip()
-    names = frozenset(t.strip().split()[0] for t in _split_top(type_params) if t.strip())
+    names = frozenset(t.strip().split()[0] for t in split_top(type_params, angles=True)
+                      if t.strip())
     types = tuple(p.split(":", 1)[1].split("=", 1)[0].strip() if ":" in p.split("=", 1)[0]
                   else "" for p in parts)
     return Function(name=name, required=required, params=len(parts), returns=returns,
                     is_async=is_async or returns.startswith("Promise"), type_params=names,
                     param_types=types)
-
-
-def _split_top(text: str) -> list[str]:
-    """``text`` split at commas outside brackets, braces, parentheses and strings."""
-    parts, depth, quote, cur = [], 0, "", []
-    for ch in text:
-        if quote:
-            cur.append(ch)
-            if ch == quote:
-                quote = ""
-            continue
-        if ch in "\"'`":
-            quote = ch
-        elif ch in "([{<":
-            depth += 1
-        elif ch in ")]}>":
-            depth -= 1
-        elif ch == "," and depth == 0:
-            parts.append("".join(cur))
-            cur = []
-            continue
-        cur.append(ch)
-    parts.append("".join(cur))
-    return parts
 
 
 # -- JavaScript literals -----------------------------------------------------------------------
@@ -222,7 +200,7 @@ def _agrees(kind: str, returns: str, type_params: frozenset[str] = frozenset()) 
     r = returns.strip()
     if not r:
         return True
-    for part in (p.strip() for p in _split_top(r.replace("|", ","))):
+    for part in (p.strip() for p in split_top(r.replace("|", ","), angles=True)):
         if part in ("any", "unknown") or part in type_params:
             return True
         if kind in _PRIMITIVE:
@@ -454,28 +432,6 @@ class _Fact:
     error: str  # for a throw: the error's class ("Error": any)
 
 
-def _close(text: str, pos: int) -> int:
-    """The index after the bracket that closes the one at ``pos``; -1 when none does."""
-    depth, quote, i = 0, "", pos
-    while i < len(text):
-        ch = text[i]
-        if quote:
-            if ch == "\\":
-                i += 1
-            elif ch == quote:
-                quote = ""
-        elif ch in "\"'":
-            quote = ch
-        elif ch in "([{":
-            depth += 1
-        elif ch in ")]}":
-            depth -= 1
-            if depth == 0:
-                return i + 1
-        i += 1
-    return -1
-
-
 def _value_at(text: str, pos: int) -> tuple[str, int] | None:
     """The literal starting at ``pos`` (in backticks or bare) and the index after it."""
     if text.startswith("`", pos):
@@ -486,7 +442,7 @@ def _value_at(text: str, pos: int) -> tuple[str, int] | None:
         return (value, end + 1) if literal_kind(value) is not None else None
     ch = text[pos:pos + 1]
     if ch in ("[", "{"):
-        end = _close(text, pos)
+        end = closing_bracket(text, pos)
     elif ch in ("\"", "'"):
         m = re.compile(r"""("(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')""").match(text, pos)
         end = m.end() if m else -1
@@ -507,11 +463,11 @@ def _facts(unit: _Unit, functions: dict[str, Function]) -> Iterator[_Fact]:
         fn = functions.get(m.group(1))
         if fn is None:
             continue
-        end = _close(text, m.end() - 1)
+        end = closing_bracket(text, m.end() - 1)
         if end < 0:
             continue
         args = text[m.end():end - 1].strip()
-        parts = [a for a in _split_top(args) if a.strip()] if args else []
+        parts = [a for a in split_top(args) if a.strip()] if args else []
         if any(literal_kind(a) is None for a in parts):
             continue
         pos = end
@@ -634,7 +590,7 @@ def example_probes(task: CodeTask) -> list[Probe]:
     for i, ex in enumerate(stated_examples(task.instruction, task.starter), start=1):
         label = json.dumps(f"the task states {ex.text}")
         call = f"{ex.function}({ex.args})"
-        parts = [a.strip() for a in _split_top(ex.args) if a.strip()]
+        parts = [a.strip() for a in split_top(ex.args) if a.strip()]
         check_args = keep_inputs and any(literal_kind(a) in ("array", "object") for a in parts)
         lines = [f'import * as subject from "{task.module}";',
                  f"const fn: any = (subject as any)[{json.dumps(ex.function)}];"]

@@ -12,7 +12,14 @@ import json
 import time
 from collections.abc import Callable, Sequence
 
-from .types import ExitCallback, GenerationRequest, GenerationResult, Timings, TokenCallback
+from .types import (
+    ExitCallback,
+    GenerationRequest,
+    GenerationResult,
+    InProcessBackend,
+    Timings,
+    TokenCallback,
+)
 
 Responder = Callable[[GenerationRequest, "FakeBackend"], str]
 
@@ -29,7 +36,7 @@ def default_responder(request: GenerationRequest, backend: FakeBackend) -> str:
     return f"{backend.model_id} reply #{backend.calls}"
 
 
-class FakeBackend:
+class FakeBackend(InProcessBackend):
     is_remote = False
 
     def __init__(self, model_id: str, *, n_ctx: int = 2048,
@@ -114,18 +121,6 @@ class FakeBackend:
 
     def rss_bytes(self) -> int | None:
         return self._rss if self._alive else 0
-
-    def pid(self) -> int | None:
-        return None
-
-    def alive(self) -> bool:
-        return self._alive
-
-    def shared_with(self) -> int:
-        return 1
-
-    def state_bytes(self) -> int | None:
-        return None
 
     def crash(self, reason: str = "worker killed by SIGKILL") -> None:
         """Die between turns as a worker process can: the engine hears it through ``on_exit``."""

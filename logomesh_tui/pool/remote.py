@@ -17,7 +17,14 @@ import httpx
 
 from ..config import RemoteEndpoint
 from ..errors import GenerationCancelled, RemoteServerError
-from .types import ExitCallback, GenerationRequest, GenerationResult, Timings, TokenCallback
+from .types import (
+    ExitCallback,
+    GenerationRequest,
+    GenerationResult,
+    InProcessBackend,
+    Timings,
+    TokenCallback,
+)
 
 _RETRYABLE = (httpx.ConnectError, httpx.ReadTimeout, httpx.ConnectTimeout, httpx.RemoteProtocolError,
               httpx.ReadError, httpx.PoolTimeout)
@@ -35,7 +42,7 @@ def response_format(schema: dict, form: str = "json_schema") -> dict:
             "json_schema": {"name": name, "schema": schema, "strict": True}}
 
 
-class RemoteBackend:
+class RemoteBackend(InProcessBackend):
     is_remote = True
 
     def __init__(self, model_id: str, endpoint: RemoteEndpoint) -> None:
@@ -209,18 +216,6 @@ class RemoteBackend:
         return int(len(text) / 3.5) + 1
 
     def rss_bytes(self) -> int | None:
-        return None
-
-    def pid(self) -> int | None:
-        return None
-
-    def alive(self) -> bool:
-        return self._alive
-
-    def shared_with(self) -> int:
-        return 1
-
-    def state_bytes(self) -> int | None:
         return None
 
     @property

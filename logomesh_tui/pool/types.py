@@ -114,6 +114,25 @@ class Backend(Protocol):
     async def close(self) -> None: ...
 
 
+class InProcessBackend:
+    """What a backend without a worker process of its own (scripted replies, a remote server)
+    answers alike: no pid, no KV state counted here, one role on it; alive until closed."""
+
+    _alive: bool = False
+
+    def pid(self) -> int | None:
+        return None
+
+    def alive(self) -> bool:
+        return self._alive
+
+    def shared_with(self) -> int:
+        return 1
+
+    def state_bytes(self) -> int | None:
+        return None
+
+
 class SwapReport(BaseModel):
     """What a hot-swap did: which model replaced which behind a role, and how long it took."""
 

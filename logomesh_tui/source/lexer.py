@@ -9,6 +9,7 @@ bracket depth right for idiomatic components.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 _PUNCT3 = ("===", "!==", "...", "**=", "<<=", ">>=", "&&=", "||=", "??=")
@@ -184,20 +185,51 @@ def match_bracket(toks: list[Token], i: int) -> int:
     return len(toks) - 1
 
 
+def _bracket_depths(src: str) -> Iterator[tuple[Token, int]]:
+    """Each bracket of ``src`` (outside strings, templates, regexes and comments) with the
+    depth after it: 1 after a first opening bracket, 0 after the one that closes it."""
+    depth = 0
+    for t in tokenize(src):
+        if t.kind == "punct" and (t.text in OPEN or t.text in CLOSE):
+            depth += 1 if t.text in OPEN else -1
+            yield t, depth
+
+
 def bracket_balance(src: str) -> int:
     """Open brackets left unclosed at the end of ``src`` (outside strings, templates, regexes
     and comments), or -1 when a bracket closes before any opened it."""
     depth = 0
+    for _, depth in _bracket_depths(src):
+        if depth < 0:
+            return -1
+    return depth
+
+
+def split_top(src: str, *, angles: bool = False) -> list[str]:
+    """``src`` split at the commas outside brackets, strings, templates and comments; with
+    ``angles`` also outside ``<...>`` (type arguments: ``Map<string, number>``)."""
+    parts, depth, start = [], 0, 0
     for t in tokenize(src):
         if t.kind != "punct":
             continue
-        if t.text in OPEN:
+        if t.text in OPEN or (angles and t.text == "<"):
             depth += 1
-        elif t.text in CLOSE:
+        elif t.text in CLOSE or (angles and t.text == ">"):
             depth -= 1
-            if depth < 0:
-                return -1
-    return depth
+        elif t.text == "," and depth == 0:
+            parts.append(src[start:t.start])
+            start = t.end
+    parts.append(src[start:])
+    return parts
+
+
+def closing_bracket(src: str, pos: int) -> int:
+    """The index after the bracket that closes the one at ``src[pos]`` (strings, templates and
+    comments skipped); -1 when none does."""
+    for t, depth in _bracket_depths(src[pos:]):
+        if depth <= 0:
+            return pos + t.end if depth == 0 else -1
+    return -1
 
 
 def line_starts(src: str) -> list[int]:

@@ -142,3 +142,16 @@ def test_missing_node_or_npm_is_a_one_line_error(monkeypatch, tmp_path):
 def test_toolchain_module_is_runnable(capsys, toolchain):
     assert tc.main(["--dir", str(toolchain.root), "--check"]) == 0
     assert "TypeScript 7.0.2" in capsys.readouterr().out
+
+
+def test_split_top_and_closing_bracket_skip_strings_templates_and_nested_brackets():
+    from logomesh_tui.source.lexer import closing_bracket, split_top
+
+    assert split_top('a, "b, c", [1, 2], `x, ${y}`') == ["a", ' "b, c"', " [1, 2]", " `x, ${y}`"]
+    # Type arguments are brackets only when asked; an arrow's ">" never is.
+    assert split_top("m: Map<string, number>, f: (x: T) => U", angles=True) == [
+        "m: Map<string, number>", " f: (x: T) => U"]
+    assert split_top("a < b, c") == ["a < b", " c"]
+    text = 'f(a, ")", [1, 2]) rest'
+    assert text[:closing_bracket(text, 1)] == 'f(a, ")", [1, 2])'
+    assert closing_bracket("f(a", 1) == -1
