@@ -14,7 +14,7 @@ from typing import Any
 from ..errors import UsageError
 from . import events as ev
 from .events import Event
-from .lineage import common_prefix
+from .lineage import common_prefix, participants
 from .records import LLMMessage, MessageType
 from .store import SessionStore
 
@@ -116,21 +116,11 @@ def _verdicts(messages: list[LLMMessage]) -> dict[str, bool]:
     return out
 
 
-def _models(events: list[Event]) -> dict[str, str]:
-    models: dict[str, str] = {}
-    for e in events:
-        if isinstance(e, ev.SessionStarted | ev.SessionForked):
-            models = dict(e.participants) or models
-        elif isinstance(e, ev.Swap):
-            models[e.role] = e.new_model_id
-    return models
-
-
 def branch_from(session_id: str, parent: str | None, history: list[Event],
                 shared: int) -> Branch:
     """The part of ``history`` after its first ``shared`` events, summarised."""
     tail = history[shared:]
-    b = Branch(session_id, parent, _models(history))
+    b = Branch(session_id, parent, participants(history))
     for e in tail:
         if isinstance(e, ev.MessagePosted):
             b.messages.append(e.message)

@@ -108,7 +108,7 @@ def parse_assignment(items: list[str] | None) -> dict[str, str]:
     return out
 
 
-def _participants(events: list[Event]) -> dict[str, str]:
+def participants(events: list[Event]) -> dict[str, str]:
     """Role -> model as the history leaves it (start, fork, swaps, loads, unloads)."""
     models: dict[str, str] = {}
     for e in events:
@@ -143,7 +143,7 @@ def fork_session(store: SessionStore, session_id: str, at: str, *,
     start = next((e for e in prefix if isinstance(e, ev.SessionStarted)), None)
     if start is None:
         raise UsageError(f"session {sid} has no start event; it cannot be forked")
-    models = _participants(prefix)
+    models = participants(prefix)
     changes = dict(assignment or {})
     unknown = [r for r in changes if r not in models]
     if unknown:

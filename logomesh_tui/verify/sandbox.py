@@ -294,44 +294,16 @@ class Sandbox:
         limits = limits or self.limits
         cmd = self._command(entry, args, limits)
         walls = self.walls()
-        data_bytes = (limits.memory_mb + _NODE_BASE_DATA_MB) * 2**20
-
-        def confine() -> None:
-            resource.setrlimit(resource.RLIMIT_DATA, (data_bytes, data_bytes))
-            resource.setrlimit(resource.RLIMIT_FSIZE, (_MAX_FILE_MB * 2**20,) * 2)
-            resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-
-        t0 = time.perf_counter()
-        proc = await asyncio.create_subprocess_exec(
-            *cmd, cwd=self.root, env=self._env(), stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-            start_new_session=True, preexec_fn=confine)
-        assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
-        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-            proc.stdin.write(stdin.encode())
-            await proc.stdin.drain()
-        proc.stdin.close()
-        out_task = asyncio.create_task(_read_capped(proc.stdout, limits.output_bytes))
-        err_task = asyncio.create_task(_read_capped(proc.stderr, limits.output_bytes))
-        timed_out = False
-        try:
-            await asyncio.wait_for(proc.wait(), timeout=limits.timeout_s)
-        except TimeoutError:
-            timed_out = True
-        finally:
-            # Also on cancellation: nothing the script started may outlive the run. Under
-            # bwrap, killing it takes its namespace (and every process in it) down with it.
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            if proc.returncode is None:
-                await proc.wait()
-        (stdout, _), (stderr, refusals) = await out_task, await err_task
-        wall = time.perf_counter() - t0
-        code = None if timed_out else proc.returncode
-        memory = any(sign in stderr for sign in _MEMORY_SIGNS)
-        return SandboxResult(exit_code=code, stdout=stdout, stderr=stderr, timed_out=timed_out,
-                             memory_exceeded=memory and not timed_out, denied=bool(refusals),
-                             wall_s=round(wall, 3), walls=walls, refusals=tuple(refusals))
+        run = await run_confined(cmd, cwd=self.root, env=self._env(), stdin=stdin,
+                                 timeout_s=limits.timeout_s,
+                                 data_mb=limits.memory_mb + _NODE_BASE_DATA_MB,
+                                 file_mb=_MAX_FILE_MB, output_bytes=limits.output_bytes)
+        memory = any(sign in run.stderr for sign in _MEMORY_SIGNS)
+        return SandboxResult(exit_code=run.exit_code, stdout=run.stdout, stderr=run.stderr,
+                             timed_out=run.timed_out,
+                             memory_exceeded=memory and not run.timed_out,
+                             denied=bool(run.refusals), wall_s=run.wall_s, walls=walls,
+                             refusals=tuple(run.refusals))
 
     def run_node_sync(self, entry: str, **kw: Any) -> SandboxResult:
         """:meth:`run_node` for synchronous callers (also from inside a running event loop)."""
@@ -341,6 +313,63 @@ class Sandbox:
             return asyncio.run(self.run_node(entry, **kw))
         with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
             return pool.submit(asyncio.run, self.run_node(entry, **kw)).result()
+
+
+@dataclass(frozen=True)
+class ConfinedRun:
+    """How one confined process ended (exit code None when it was killed at its timeout)."""
+
+    exit_code: int | None
+    stdout: str
+    stderr: str
+    refusals: list[str]
+    timed_out: bool
+    wall_s: float
+
+
+async def run_confined(argv: Sequence[str], *, cwd: Path, env: dict[str, str], stdin: str | None,
+                       timeout_s: float, data_mb: int, file_mb: int,
+                       output_bytes: int) -> ConfinedRun:
+    """Run ``argv`` in a session of its own under data and file-size limits; at the timeout
+    (or on cancellation) its whole process group is killed. Output is capped, and the
+    preload's refusal records are collected from all of stderr."""
+
+    def confine() -> None:
+        resource.setrlimit(resource.RLIMIT_DATA, (data_mb * 2**20,) * 2)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (file_mb * 2**20,) * 2)
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+    t0 = time.perf_counter()
+    proc = await asyncio.create_subprocess_exec(
+        *argv, cwd=cwd, env=env,
+        stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        start_new_session=True, preexec_fn=confine)
+    assert proc.stdout is not None and proc.stderr is not None
+    if stdin is not None:
+        assert proc.stdin is not None
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            proc.stdin.write(stdin.encode())
+            await proc.stdin.drain()
+        proc.stdin.close()
+    out_task = asyncio.create_task(_read_capped(proc.stdout, output_bytes))
+    err_task = asyncio.create_task(_read_capped(proc.stderr, output_bytes))
+    timed_out = False
+    try:
+        await asyncio.wait_for(proc.wait(), timeout=timeout_s)
+    except TimeoutError:
+        timed_out = True
+    finally:
+        # Also on cancellation: nothing the process started may outlive the run. Under
+        # bwrap, killing it takes its namespace (and every process in it) down with it.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        if proc.returncode is None:
+            await proc.wait()
+    (stdout, _), (stderr, refusals) = await out_task, await err_task
+    return ConfinedRun(exit_code=None if timed_out else proc.returncode, stdout=stdout,
+                       stderr=stderr, refusals=refusals, timed_out=timed_out,
+                       wall_s=round(time.perf_counter() - t0, 3))
 
 
 async def _read_capped(stream: asyncio.StreamReader, cap: int) -> tuple[str, list[str]]:

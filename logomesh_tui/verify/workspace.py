@@ -14,21 +14,16 @@ Running a project's tools needs the kernel's walls; where bubblewrap cannot make
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import os
-import resource
 import shutil
-import signal
 import tempfile
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import LogoMeshError
 from .project import _SKIP_DIRS, Project
-from .sandbox import _bwrap, _find_node, _read_capped, _system_binds
+from .sandbox import _bwrap, _find_node, _system_binds, run_confined
 
 # What a project's tools write inside node_modules (caches): a private tmpfs each.
 _CACHE_DIRS = (".vite", ".vite-temp", ".vitest", ".cache")
@@ -179,37 +174,14 @@ class Workspace:
             raise WorkspaceError("running the project's own tools needs bubblewrap (the bwrap "
                                  "command, Debian package bubblewrap) with namespaces allowed")
         limits = self.limits
-        timeout = timeout_s or limits.timeout_s
-        data = limits.memory_mb * 2**20
-
-        def confine() -> None:
-            resource.setrlimit(resource.RLIMIT_DATA, (data, data))
-            resource.setrlimit(resource.RLIMIT_FSIZE, (_MAX_FILE_MB * 2**20,) * 2)
-            resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-
         node_dir = str(Path(_find_node()).parent)
         base_env = {"PATH": f"{node_dir}:/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp",
                     "TZ": "UTC", "LANG": "C.UTF-8", "CI": "1", "NO_COLOR": "1",
                     "FORCE_COLOR": "0", "NODE_ENV": "test"}
-        t0 = time.perf_counter()
-        proc = await asyncio.create_subprocess_exec(
-            *self._argv(exe, ro_binds), *argv, cwd=self.copy, env={**base_env, **(env or {})},
-            stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE, start_new_session=True, preexec_fn=confine)
-        assert proc.stdout is not None and proc.stderr is not None
-        out_task = asyncio.create_task(_read_capped(proc.stdout, limits.output_bytes))
-        err_task = asyncio.create_task(_read_capped(proc.stderr, limits.output_bytes))
-        timed_out = False
-        try:
-            await asyncio.wait_for(proc.wait(), timeout=timeout)
-        except TimeoutError:
-            timed_out = True
-        finally:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            if proc.returncode is None:
-                await proc.wait()
-        (stdout, _), (stderr, _) = await out_task, await err_task
-        return WorkspaceRun(exit_code=None if timed_out else proc.returncode, stdout=stdout,
-                            stderr=stderr, timed_out=timed_out,
-                            wall_s=round(time.perf_counter() - t0, 3))
+        run = await run_confined([*self._argv(exe, ro_binds), *argv], cwd=self.copy,
+                                 env={**base_env, **(env or {})}, stdin=None,
+                                 timeout_s=timeout_s or limits.timeout_s,
+                                 data_mb=limits.memory_mb, file_mb=_MAX_FILE_MB,
+                                 output_bytes=limits.output_bytes)
+        return WorkspaceRun(exit_code=run.exit_code, stdout=run.stdout, stderr=run.stderr,
+                            timed_out=run.timed_out, wall_s=run.wall_s)
