@@ -52,6 +52,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="seconds one model turn may take before it costs its step (default 240)")
     p.add_argument("--fake", action="store_true",
                    help="scripted fake models (to try the flow; they change nothing)")
+    p.add_argument("--apply", action="store_true",
+                   help="also write the kept changes into the files themselves: only when git "
+                        "holds them committed and unchanged; OUTPUT/revert.patch undoes it "
+                        "(git apply)")
     p.add_argument("--json", action="store_true",
                    help="print report.json as one JSON document (progress goes to stderr)")
     p.set_defaults(func=cmd_refactor)
@@ -76,7 +80,11 @@ def cmd_refactor(args: argparse.Namespace) -> int:
     from ..verify.harness import load_script
     from ..verify.toolchain import ensure_checks, ensure_tsc
 
-    _, files = load_inputs(args.path)
+    base, files = load_inputs(args.path)
+    if args.apply:
+        from ..codepipe.apply import check_clean
+
+        check_clean([base / f for f in files])
     options = RefactorOptions(time_budget_s=args.budget, max_findings=args.max_findings,
                               samples=max(0, args.samples), use_models=not args.no_models,
                               script=load_script(args.script) if args.script else None)
@@ -97,7 +105,7 @@ def cmd_refactor(args: argparse.Namespace) -> int:
 
 async def _run(args: argparse.Namespace, roles: dict[str, str], options: Any,
                config: EngineConfig, toolchain: Any) -> int:
-    from ..codepipe.pipeline import run_refactor
+    from ..codepipe.pipeline import load_inputs, run_refactor
     from ..codepipe.report import outcome, report_json, write_output
     from ..sessions.store import SessionStore
     from .run import fake_factory
@@ -120,7 +128,16 @@ async def _run(args: argparse.Namespace, roles: dict[str, str], options: Any,
                                     recorder=recorder)
     finally:
         await engine.close()
-    report = write_output(result, Path(args.output))
+    applied, refused = None, None
+    if args.apply and result.accepted:
+        from ..codepipe.apply import ApplyError, apply_changes
+
+        try:
+            applied = apply_changes(load_inputs(args.path)[0], result.files_before,
+                                    result.files_after, Path(args.output) / "revert.patch")
+        except ApplyError as exc:
+            refused = exc
+    report = write_output(result, Path(args.output), applied=applied)
     print(f"{outcome(result)}: {len(result.findings_before)} findings before, "
           f"{len(result.findings_after)} after; {result.seconds} s.", file=out)
     print(f"report: {report}  diff: {Path(args.output) / 'changes.diff'}", file=out)
@@ -129,8 +146,16 @@ async def _run(args: argparse.Namespace, roles: dict[str, str], options: Any,
               file=out)
     else:
         print(recorder.warning, file=out)
+    if applied is not None and applied.files:
+        print(f"applied to {len(applied.files)} file(s): {', '.join(applied.files)}; undo with: "
+              f"{applied.undo_command()}", file=out)
+    elif args.apply and refused is None:
+        print("nothing applied: no change was kept", file=out)
     if args.json:
-        print(json.dumps(report_json(result), indent=2))
+        print(json.dumps(report_json(result, applied=applied), indent=2))
+    if refused is not None:
+        print(f"error: {refused}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     return refactor_exit_code(result)
 
 

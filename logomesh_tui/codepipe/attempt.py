@@ -20,7 +20,7 @@ from ..verify.harness import HarnessRun
 from ..verify.lint import RULE_TEXT, LintFinding
 from . import prompts
 from .edits import (
-    apply_edits,
+    apply_edit_set,
     apply_range_fix,
     clear_timer_in_effect,
     edits_from_reply,
@@ -81,19 +81,28 @@ class FindingAttempt:
 
     async def judge(self, candidate: CandidateRecord, new_text: str | None) -> Kept | None:
         """Record ``candidate`` and run the gate on the file it makes (None: no match)."""
-        rec, text = self.rec, self.text
-        rec.candidates.append(candidate)
         if new_text is None:
-            candidate.verdict = candidate.verdict or "the edit did not match the file"
+            return await self.judge_files(candidate, "the edit did not match the file")
+        return await self.judge_files(candidate, {**self.files, self.target.file: new_text})
+
+    async def judge_files(self, candidate: CandidateRecord, made: dict[str, str] | str
+                          ) -> Kept | None:
+        """Record ``candidate`` and run the gate on the files it makes (a string: why it
+        made none). A change may touch several files; each changed file gets its diff."""
+        rec = self.rec
+        rec.candidates.append(candidate)
+        if isinstance(made, str):
+            candidate.verdict = candidate.verdict or made
             return None
-        if new_text in self.tried or new_text == text:
-            candidate.verdict = "same as an earlier candidate" if new_text != text \
-                else "changes nothing"
+        new_files = {f: ensure_react_imports(t) if t != self.files[f] else t
+                     for f, t in made.items()}
+        key = repr(sorted((f, t) for f, t in new_files.items() if t != self.files[f]))
+        if new_files == self.files or key in self.tried:
+            candidate.verdict = "changes nothing" if new_files == self.files \
+                else "same as an earlier candidate"
             return None
-        new_text = ensure_react_imports(new_text)
-        self.tried.add(new_text)
-        candidate.diff = unified_diff(text, new_text, self.target.file)
-        new_files = {**self.files, self.target.file: new_text}
+        self.tried.add(key)
+        candidate.diff = files_diff(self.files, new_files)
         verdict = await self.pipeline.gate.judge(new_files, self.findings, self.refs,
                                                  self.scripts)
         candidate.passed, candidate.verdict = verdict.passed, verdict.reason
@@ -105,13 +114,9 @@ class FindingAttempt:
         return None
 
     async def _suggestions(self) -> Kept | None:
-        """eslint's own suggestions for this very finding: tiny, smallest first."""
-        target = self.target
-        if target.source != "lint":
-            return None
-        match = [f for f in self.lint_now if f.file == target.file and f.line == target.line
-                 and f.rule == target.rule]
-        sugg = sorted((s for f in match for s in f.suggestions),
+        """eslint's own fixes and suggestions for this very finding (LogoMesh's rules, or the
+        project's eslint inside a project): tiny, smallest first."""
+        sugg = sorted(self.pipeline.gate.suggestions(self.files, self.target, self.lint_now),
                       key=lambda s: (s.end - s.start) + len(s.replacement))
         for s in sugg[:2]:
             new = apply_range_fix(self.text, s.start, s.end, s.replacement)
@@ -203,7 +208,8 @@ class FindingAttempt:
         content = prompts.edit(target.file, text, target.rule, target.line, target.message,
                                RULE_TEXT.get(target.rule, ""), self.a, self.b, self.excerpt,
                                whole=estimate_tokens(text)
-                               <= self.pipeline.options.whole_file_tokens)
+                               <= self.pipeline.options.whole_file_tokens,
+                               others=[f for f in self.files if f != target.file])
         if origin != "model repair":
             return content, []
         history = [{"role": "user", "content": content},
@@ -224,11 +230,18 @@ class FindingAttempt:
         for edit_set in sorted(options, key=lambda es: sum(e.size for e in es)):
             cand = CandidateRecord(origin=origin, model_id=p.executors[p.editor].model_id,
                                    message_id=message_id, size=sum(e.size for e in edit_set))
-            kept = await self.judge(cand, apply_edits(self.text, edit_set))
+            kept = await self.judge_files(cand, apply_edit_set(self.files, self.target.file,
+                                                               edit_set))
             if kept:
                 return kept, feedback
             feedback = cand.verdict
         return None, feedback
+
+
+def files_diff(before: dict[str, str], after: dict[str, str]) -> str:
+    """One unified diff with a section per changed file."""
+    return "".join(unified_diff(before[f], after[f], f) for f in before
+                   if after.get(f, before[f]) != before[f])
 
 
 def last_verdict(rec: ChangeRecord) -> str:

@@ -10,16 +10,24 @@ from dataclasses import dataclass
 from ..source.lexer import CLOSE, bracket_balance
 from ..source.patches import fenced_blocks, merge_imports
 
-_SR_RE = re.compile(r"<{5,9} ?SEARCH[^\n]*\n(.*?)\n?={5,9}[^\n]*\n(.*?)\n?>{5,9} ?REPLACE", re.S)
+# A SEARCH/REPLACE block, optionally after a line naming the file it edits (a path alone on
+# its line, as aider writes it, or "FILE: path").
+_SR_RE = re.compile(
+    r"(?:^[ \t]*(?:file\s*:?\s*)?`?(?P<file>[\w@.\-/]+\.[cm]?[jt]sx?)`?[ \t]*:?\n"
+    r"(?:```\w*\n)?)?"
+    r"<{5,9} ?SEARCH[^\n]*\n(?P<search>.*?)\n?={5,9}[^\n]*\n(?P<replace>.*?)\n?>{5,9} ?REPLACE",
+    re.S | re.M | re.I)
 _HOOK_RE = re.compile(r"\buse[A-Z]\w*\s*\(")
 
 
 @dataclass(frozen=True)
 class Edit:
-    """Replace the exact text ``search`` (once) with ``replace``."""
+    """Replace the exact text ``search`` (once) with ``replace``, in ``file`` when the reply
+    named one (else in the file the finding is in)."""
 
     search: str
     replace: str
+    file: str | None = None
 
     def apply(self, text: str) -> str | None:
         """The new text, or None when ``search`` does not occur exactly once."""
@@ -78,7 +86,7 @@ def edits_from_reply(reply: str, excerpt: str) -> list[list[Edit]]:
     """Candidate edit sets from a model reply: its SEARCH/REPLACE blocks (all together), and
     a fenced block taken as the new version of ``excerpt``. Empty when it holds neither."""
     out: list[list[Edit]] = []
-    blocks = [Edit(m.group(1), m.group(2)) for m in _SR_RE.finditer(reply)]
+    blocks = [Edit(m["search"], m["replace"], m["file"]) for m in _SR_RE.finditer(reply)]
     if blocks:
         out.append(blocks)
     code = [body for lang, body in fenced_blocks(reply)
@@ -98,14 +106,31 @@ def edits_from_reply(reply: str, excerpt: str) -> list[list[Edit]]:
     return out
 
 
-def apply_edits(text: str, edits: list[Edit]) -> str | None:
-    """Apply every edit in order; None if any does not match exactly once."""
+def scope_name(files: dict[str, str], name: str) -> str | None:
+    """The key of ``files`` that ``name`` (as a model wrote it) stands for: the same path, or
+    the one file whose path ends with it; None when none or several do."""
+    name = name.strip().lstrip("./")
+    if name in files:
+        return name
+    hits = [f for f in files if f.endswith("/" + name)]
+    return hits[0] if len(hits) == 1 else None
+
+
+def apply_edit_set(files: dict[str, str], target: str, edits: list[Edit]
+                   ) -> dict[str, str] | str:
+    """``files`` with ``edits`` applied (an edit naming no file edits ``target``); a string
+    saying why when an edit names a file outside ``files`` or does not match."""
+    out = dict(files)
     for e in edits:
-        new = e.apply(text)
+        name = target if e.file is None else scope_name(files, e.file)
+        if name is None:
+            return (f"the edit names {e.file}, which is not one of the files being refactored "
+                    f"({', '.join(sorted(files)[:6])})")
+        new = e.apply(out[name])
         if new is None:
-            return None
-        text = new
-    return text
+            return "the edit did not match the file" + ("" if name == target else f" {name}")
+        out[name] = new
+    return out
 
 
 def apply_range_fix(text: str, start: int, end: int, replacement: str) -> str:

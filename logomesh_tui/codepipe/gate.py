@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from ..verify.compiler import CompileResult, typecheck_sources
 from ..verify.harness import HarnessRun, compare, run_behaviour, runtime_problems
-from ..verify.lint import LintFinding, lint_sources
+from ..verify.lint import LintFinding, Suggestion, lint_sources
 from ..verify.toolchain import CheckToolchain, Toolchain
 from .measures import Measures, measure_source
 from .records import Finding
@@ -140,6 +140,15 @@ class Gate:
         found = await asyncio.to_thread(lint_sources, files, checks=self.checks)
         self.last_lint = found
         return found
+
+    def suggestions(self, files: dict[str, str], target: Finding,
+                    lint_now: list[LintFinding]) -> list[Suggestion]:
+        """eslint's fixes and suggestions for ``target`` in the current ``files`` (whose lint
+        is ``lint_now``)."""
+        if target.source != "lint":
+            return []
+        return [s for f in lint_now if f.file == target.file and f.line == target.line
+                and f.rule == target.rule for s in f.suggestions]
 
     async def judge(self, files: dict[str, str], before: list[Finding],
                     refs: dict[str, HarnessRun], scripts: dict[str, dict]) -> Verdict:

@@ -37,14 +37,14 @@ from ..conversation.executors import StepFailed, TokenLedger, TurnExecutor, ask,
 from ..conversation.messages import LLMMessage, MessageType
 from ..errors import LogoMeshError, UsageError
 from ..sessions import events as ev
-from ..source.patches import unified_diff
 from ..source.splitter import estimate_tokens
 from ..verify.compiler import CompileResult, Diagnostic
 from ..verify.harness import HarnessRun, compare, run_behaviour
 from ..verify.lint import LintFinding
+from ..verify.project import is_test_name
 from ..verify.toolchain import CheckToolchain, Toolchain, ensure_checks, ensure_tsc
 from . import prompts
-from .attempt import FindingAttempt
+from .attempt import FindingAttempt, files_diff
 from .edits import excerpt_range
 from .gate import SECONDARY_RUNTIME, Gate, Verdict, missing_deps
 from .measures import Measures, measure_source
@@ -149,7 +149,9 @@ def load_inputs(path: Path | str) -> tuple[Path, dict[str, str]]:
     files = {}
     for f in sorted(p.rglob("*")):
         rel = f.relative_to(p)
-        if f.is_file() and f.suffix in TS_SUFFIXES and not _SKIP_DIRS & set(rel.parts[:-1]):
+        # Test files are evidence a change is judged by, never what it changes.
+        if f.is_file() and f.suffix in TS_SUFFIXES and not _SKIP_DIRS & set(rel.parts[:-1]) \
+                and not is_test_name(rel.as_posix()):
             files[rel.as_posix()] = _read(f)
     if not files:
         raise InputError(f"{p} holds no .ts or .tsx files: give a TypeScript file or folder")
@@ -318,7 +320,8 @@ class RefactorPipeline:
     async def _keep(self, state: RunState, rec: ChangeRecord, target: Finding,
                     new_files: dict[str, str], verdict: Verdict) -> None:
         """The change passed the gate: its version is the current one from here on."""
-        rec.diff = unified_diff(state.files[target.file], new_files[target.file], target.file)
+        rec.diff = files_diff(state.files, new_files)
+        rec.files = [f for f in state.files if new_files.get(f, state.files[f]) != state.files[f]]
         rec.status = "accepted"
         rec.removed = verdict.removed
         if isinstance(self.gate, ProjectGate) and self.gate.tests_now is not None:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ..verify.compiler import CompileResult, Diagnostic
 from ..verify.harness import HarnessRun
-from ..verify.lint import LintFinding
+from ..verify.lint import LintFinding, Suggestion
 from ..verify.project import Project, ProjectError, find_project
 from ..verify.project_checks import ProjectChecker, ProjectVerdict, TestReport
 from ..verify.toolchain import CheckToolchain, Toolchain
@@ -39,25 +39,25 @@ class ProjectGate(Gate):
     tests_now: TestReport | None = None
     last_check: ProjectVerdict | None = None
     _tsc_cache: dict[str, list[Diagnostic]] = field(default_factory=dict)
+    # The project's eslint errors (with their fixes) per version of the files.
+    _lint_cache: dict[str, list[dict]] = field(default_factory=dict)
 
     def _changes(self, files: dict[str, str]) -> dict[Path | str, str]:
         return {self.base / f: t for f, t in files.items() if self.originals.get(f) != t}
 
+    def _key(self, files: dict[str, str]) -> str:
+        return hashlib.sha256(repr(sorted((str(p), t) for p, t in self._changes(files).items()))
+                              .encode()).hexdigest()
+
     def _to_base(self, d: Diagnostic) -> Diagnostic:
-        assert self.project is not None
-        if d.file:
-            full = (self.project.root / d.file).resolve()
-            if full.is_relative_to(self.base):
-                d = d.model_copy(update={"file": full.relative_to(self.base).as_posix()})
-        return d
+        name = self._base_name(d.file) if d.file else None
+        return d.model_copy(update={"file": name}) if name is not None else d
 
     async def compile(self, files: dict[str, str]) -> CompileResult:
         assert self.checker is not None
-        changes = self._changes(files)
-        key = hashlib.sha256(repr(sorted((str(p), t) for p, t in changes.items()))
-                             .encode()).hexdigest()
+        key = self._key(files)
         if key not in self._tsc_cache:
-            self._tsc_cache[key] = await self.checker.typecheck(changes)
+            self._tsc_cache[key] = await self.checker.typecheck(self._changes(files))
         diags = [self._to_base(d) for d in self._tsc_cache[key]]
         errors = [d for d in diags if d.category == "error"]
         return CompileResult(ok=not errors, diagnostics=diags,
@@ -72,12 +72,8 @@ class ProjectGate(Gate):
                                              [self.base / f for f in files], self.checks)
         if found is None:
             return await super().lint(files)
-        assert self.project is not None
-        out = []
-        for f in found:
-            full = (self.project.root / f.file).resolve()
-            if full.is_relative_to(self.base):
-                out.append(f.model_copy(update={"file": full.relative_to(self.base).as_posix()}))
+        out = [f.model_copy(update={"file": name}) for f in found
+               if (name := self._base_name(f.file)) is not None]
         self.last_lint = out
         return out
 
@@ -85,19 +81,38 @@ class ProjectGate(Gate):
                        ) -> list[Finding]:
         found = await super().findings(files, runs)
         assert self.checker is not None
-        return found + self._project_lint((await self.checker.baseline()).lint)
+        lint = (await self.checker.baseline()).lint
+        self._lint_cache[self._key(files)] = lint
+        return found + self._project_lint(lint)
+
+    def suggestions(self, files: dict[str, str], target: Finding,
+                    lint_now: list[LintFinding]) -> list[Suggestion]:
+        """For a finding of the project's eslint: its autofix and suggestions on the current
+        version of the file; else LogoMesh's own."""
+        if target.source != "project-lint":
+            return super().suggestions(files, target, lint_now)
+        assert self.project is not None
+        out = []
+        for m in self._lint_cache.get(self._key(files), []):
+            if f"project/{m['rule']}" == target.rule and m["line"] == target.line and \
+                    self._base_name(m["file"]) == target.file:
+                out += [Suggestion(**x) for x in m.get("fixes", [])]
+        return out
+
+    def _base_name(self, project_file: str) -> str | None:
+        """A file named from the project's root, named from ``base`` (None: outside it)."""
+        assert self.project is not None
+        full = (self.project.root / project_file).resolve()
+        return full.relative_to(self.base).as_posix() if full.is_relative_to(self.base) else None
 
     def _project_lint(self, messages: list[dict]) -> list[Finding]:
         """The project's eslint errors in the files being refactored, as findings."""
-        assert self.project is not None
         out = []
         for m in messages:
-            full = (self.project.root / m["file"]).resolve()
-            if full.is_relative_to(self.base) and full.relative_to(self.base).as_posix() in \
-                    self.originals:
+            name = self._base_name(m["file"])
+            if name is not None and name in self.originals:
                 out.append(Finding(source="project-lint", rule=f"project/{m['rule']}",
-                                   file=full.relative_to(self.base).as_posix(), line=m["line"],
-                                   message=m["message"]))
+                                   file=name, line=m["line"], message=m["message"]))
         return out
 
     async def static_findings(self, files: dict[str, str]) -> list[Finding]:
@@ -107,6 +122,7 @@ class ProjectGate(Gate):
         assert self.checker is not None
         check = await self.checker.check(self._changes(files), tsc=False)
         self.last_check = check
+        self._lint_cache[self._key(files)] = check.lint_after
         return found + self._project_lint(check.lint_after)
 
     async def judge(self, files: dict[str, str], before: list[Finding],

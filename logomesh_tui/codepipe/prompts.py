@@ -51,7 +51,8 @@ def file_prefix(name: str, text: str, *, whole: bool = True) -> str:
 
 
 def edit(name: str, text: str, rule: str, line: int, message: str, rule_text: str,
-         start: int, end: int, excerpt: str, *, whole: bool = True) -> str:
+         start: int, end: int, excerpt: str, *, whole: bool = True,
+         others: list[str] | None = None) -> str:
     where = f"line {line}" if line else "this file"
     rule_line = f"Rule: {rule_text}\n" if rule_text else ""
     around = ""
@@ -65,7 +66,10 @@ def edit(name: str, text: str, rule: str, line: int, message: str, rule_text: st
             f"Reply with lines {start}-{end} corrected, in one ```tsx block: the same lines with "
             "the smallest change that fixes this problem. If the fix also needs a change "
             "elsewhere in the file, add SEARCH/REPLACE blocks after it:\n"
-            "<<<<<<< SEARCH\n(exact lines from the file)\n=======\n(new lines)\n>>>>>>> REPLACE")
+            "<<<<<<< SEARCH\n(exact lines from the file)\n=======\n(new lines)\n>>>>>>> REPLACE"
+            + (f"\nThe other files being refactored: {', '.join(others[:12])}. If the fix needs "
+               "a change in one of them, write its path alone on the line before that "
+               "SEARCH/REPLACE block." if others else ""))
 
 
 def edit_repair(feedback: str, start: int, end: int) -> str:

@@ -44,7 +44,8 @@ class ChangeRecord(BaseModel):
     final_from: str = ""
     final_message_id: str | None = None
     removed: list[str] = Field(default_factory=list)
-    diff: str = ""
+    diff: str = ""  # a unified diff with a section per changed file
+    files: list[str] = Field(default_factory=list)  # the files the kept change touches
     documentation: str = ""
     doc_model_sentence: str = ""
     doc_identifiers_unknown: list[str] = Field(default_factory=list)

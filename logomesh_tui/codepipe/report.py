@@ -19,6 +19,7 @@ from pathlib import Path
 
 from ..source.patches import unified_diff
 from ..verify.compiler import safe_relpath
+from .apply import ApplyResult
 from .pipeline import ChangeRecord, RefactorResult
 
 
@@ -26,8 +27,10 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_-]+", "-", text).strip("-")[:40] or "change"
 
 
-def write_output(result: RefactorResult, out_dir: Path | str) -> Path:
-    """Write everything to ``out_dir`` (created if needed); return the report.md path."""
+def write_output(result: RefactorResult, out_dir: Path | str,
+                 applied: ApplyResult | None = None) -> Path:
+    """Write everything to ``out_dir`` (created if needed); return the report.md path.
+    ``applied``: what ``--apply`` wrote into the tree (said in the report)."""
     out = Path(out_dir)
     (out / "refactored").mkdir(parents=True, exist_ok=True)
     for name, text in result.files_after.items():
@@ -51,12 +54,13 @@ def write_output(result: RefactorResult, out_dir: Path | str) -> Path:
     with (out / "conversation.jsonl").open("w", encoding="utf-8") as fh:
         for m in result.messages:
             fh.write(m.model_dump_json(by_alias=True) + "\n")
-    (out / "report.json").write_text(json.dumps(report_json(result), indent=2), encoding="utf-8")
-    (out / "report.md").write_text(report_md(result), encoding="utf-8")
+    (out / "report.json").write_text(json.dumps(report_json(result, applied), indent=2),
+                                     encoding="utf-8")
+    (out / "report.md").write_text(report_md(result, applied), encoding="utf-8")
     return out / "report.md"
 
 
-def report_json(result: RefactorResult) -> dict:
+def report_json(result: RefactorResult, applied: ApplyResult | None = None) -> dict:
     before, after = _count(result.findings_before), _count(result.findings_after)
     return {
         "run_id": result.run_id,
@@ -87,6 +91,7 @@ def report_json(result: RefactorResult) -> dict:
         "seconds": result.seconds,
         "notes": result.notes,
         "project": result.project,
+        "applied": applied.as_json() if applied is not None else None,
     }
 
 
@@ -107,7 +112,7 @@ def outcome(result: RefactorResult) -> str:
     return "no change was kept; the code is unchanged"
 
 
-def report_md(result: RefactorResult) -> str:
+def report_md(result: RefactorResult, applied: ApplyResult | None = None) -> str:
     lines = [f"# Refactor report: {result.input_path}", "",
              f"**Outcome:** {outcome(result)}.", "",
              f"{len(result.findings_before)} findings before, {len(result.findings_after)} after; "
@@ -152,6 +157,10 @@ def report_md(result: RefactorResult) -> str:
     lines += ["", "## Cost", "",
               f"{t['calls']} model calls, {t['prompt_tokens']} prompt + {t['completion_tokens']} "
               f"completion tokens, {result.seconds} s wall time.", ""]
+    if applied is not None and applied.files:
+        lines += ["## Applied", "", f"Written into {applied.repo}: "
+                  + ", ".join(f"`{f}`" for f in applied.files)
+                  + f". Undo with `{applied.undo_command()}`.", ""]
     if result.notes:
         lines += ["## Notes", "", *[f"- {n}" for n in result.notes], ""]
     return "\n".join(lines)

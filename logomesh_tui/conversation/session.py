@@ -41,7 +41,8 @@ from .seating import Seating
 from .turns import CHARS_PER_TOKEN, RETRY_TEMPERATURE_STEP, TurnRunner
 
 __all__ = ["CHARS_PER_TOKEN", "RETRY_TEMPERATURE_STEP", "CollaborativeResponse",
-           "MultiModelSession", "ResourceLimits", "TokenListener", "read_input_files"]
+           "MultiModelSession", "ResourceLimits", "TokenListener", "read_input_files",
+           "read_inputs"]
 
 TokenListener = Callable[[str, str], None]
 """(role, text piece) for live views of a turn being generated."""
@@ -330,13 +331,29 @@ class MultiModelSession:
 
 
 def read_input_files(names: list[str] | None) -> dict[str, str]:
-    """Files named by the user (relative to the current folder), by base name, for a session's
-    ``input_files``. A file that cannot be read is a one-line LogoMeshError."""
+    """Files named by the user (relative to the current folder), by the name given, for a
+    session's ``input_files``; a folder stands for its scope (see :func:`read_inputs`)."""
+    return read_inputs(names)[0]
+
+
+def read_inputs(names: list[str] | None) -> tuple[dict[str, str], str]:
+    """(texts by name, scope outlines) for the files and folders named by the user. A folder
+    gives its TypeScript sources and the tests that cover them, as far as the context budget
+    allows, and an outline (files, their imports, tests) for the prompt. A file that cannot be
+    read is a one-line LogoMeshError."""
+    from ..verify.scope import read_scope
+
     inputs: dict[str, str] = {}
+    outlines: list[str] = []
     for name in names or []:
         path = Path(name).expanduser()
+        if path.is_dir():
+            scope = read_scope(path)
+            inputs.update(scope.texts())
+            outlines.append(scope.outline())
+            continue
         try:
-            inputs[path.name] = path.read_text(encoding="utf-8", errors="replace")
+            inputs[name] = path.read_text(encoding="utf-8", errors="replace")
         except OSError as exc:
             raise LogoMeshError(f"cannot read input file {name!r}: {exc.strerror}") from exc
-    return inputs
+    return inputs, "\n\n".join(outlines)

@@ -31,6 +31,7 @@ from ..conversation.messages import Artifact, LLMMessage, MessageType, Vote
 from ..conversation.protocols import RoundPlan, register_program
 from ..errors import LogoMeshError
 from ..sessions import events as ev
+from ..verify.project import is_test_name
 
 if TYPE_CHECKING:
     from ..conversation.session import MultiModelSession
@@ -44,11 +45,13 @@ CONVERSATION_REPAIR_ROUNDS = 3
 _TS_SUFFIXES = (".ts", ".tsx", ".mts", ".cts")
 
 
+def _is_source(name: str) -> bool:
+    """A TypeScript file to work on (a test file is evidence, not the task)."""
+    return name.endswith(_TS_SUFFIXES) and not is_test_name(name)
+
+
 def _first_ts(files: dict[str, str]) -> tuple[str, str] | None:
-    for name, text in files.items():
-        if name.endswith(_TS_SUFFIXES):
-            return name, text
-    return None
+    return next(((n, t) for n, t in files.items() if _is_source(n)), None)
 
 
 async def code_task_for(prompt: str, files: dict[str, str]) -> CodeTask | None:
@@ -62,7 +65,7 @@ async def code_task_for(prompt: str, files: dict[str, str]) -> CodeTask | None:
     if picked is None:
         return None
     name, text = picked
-    support = {n: t for n, t in files.items() if n != name and n.endswith(_TS_SUFFIXES)}
+    support = {n: t for n, t in files.items() if n != name and _is_source(n)}
     task = CodeTask(instruction=prompt.strip(), file_name=name.rsplit("/", 1)[-1],
                     starter=text, support={n.rsplit("/", 1)[-1]: t for n, t in support.items()})
     if estimate_tokens(text) <= PART_TOKENS:

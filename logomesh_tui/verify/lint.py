@@ -147,17 +147,21 @@ def parse_eslint_json(data: list[dict], files: list[str], prefix: str) -> list[L
         for m in entry.get("messages", []):
             rule = m.get("ruleId") or "syntax"
             first = str(m.get("message", "")).strip().splitlines()[0]
-            fixes = [*([{"desc": "autofix", "fix": m["fix"]}] if m.get("fix") else []),
-                     *m.get("suggestions", [])]
             found.append(LintFinding(
                 file=rel, line=int(m.get("line") or 0), rule=rule,
                 message=first.removeprefix("Error: ")[:300], severity=int(m.get("severity") or 1),
-                suggestions=[Suggestion(description=str(x.get("desc", "")),
-                                        start=int(x["fix"]["range"][0]),
-                                        end=int(x["fix"]["range"][1]),
-                                        replacement=str(x["fix"]["text"]))
-                             for x in fixes if x.get("fix")]))
+                suggestions=eslint_fixes(m)))
     return sorted(found, key=lambda f: (f.file, f.line, f.rule))
+
+
+def eslint_fixes(message: dict) -> list[Suggestion]:
+    """An eslint message's autofix and its suggestions, as character-range replacements of the
+    file eslint read."""
+    fixes = [*([{"desc": "autofix", "fix": message["fix"]}] if message.get("fix") else []),
+             *message.get("suggestions", [])]
+    return [Suggestion(description=str(x.get("desc", "")), start=int(x["fix"]["range"][0]),
+                       end=int(x["fix"]["range"][1]), replacement=str(x["fix"]["text"]))
+            for x in fixes if isinstance(x.get("fix"), dict) and "range" in x["fix"]]
 
 
 def project_lint_config(checks: CheckToolchain, tsconfig: Path) -> str:

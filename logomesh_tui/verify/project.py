@@ -108,8 +108,14 @@ class Project:
 
 
 def is_test_file(path: Path, root: Path) -> bool:
-    rel = path.relative_to(root)
-    return bool(_TEST_FILE_RE.search(path.name)) or "__tests__" in rel.parts[:-1]
+    return is_test_name(path.relative_to(root).as_posix())
+
+
+def is_test_name(name: str) -> bool:
+    """Whether a path (``/``-separated) names a test file: ``*.test.*``, ``*.spec.*`` or a
+    file under ``__tests__``."""
+    parts = name.split("/")
+    return bool(_TEST_FILE_RE.search(parts[-1])) or "__tests__" in parts[:-1]
 
 
 def _walk_sources(root: Path) -> Iterable[Path]:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .compiler import Diagnostic, parse_diagnostics
-from .lint import LintFinding, parse_eslint_json, project_lint_config
+from .lint import LintFinding, eslint_fixes, parse_eslint_json, project_lint_config
 from .project import Project, covering_tests
 from .toolchain import CheckToolchain
 from .workspace import Workspace, WorkspaceError, WorkspaceLimits
@@ -280,7 +280,8 @@ class ProjectChecker:
                 if m.get("severity") == 2:
                     out.append({"file": _rel(p, rep.get("filePath", "")), "line": m.get("line", 0),
                                 "column": m.get("column", 0), "rule": m.get("ruleId") or "parse",
-                                "message": m.get("message", ""), "severity": 2})
+                                "message": m.get("message", ""), "severity": 2,
+                                "fixes": [x.model_dump() for x in eslint_fixes(m)]})
         return out, True, ""
 
     async def _tests(self, ws: Workspace) -> TestReport:

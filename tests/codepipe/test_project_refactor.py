@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from logomesh_tui.codepipe.pipeline import run_refactor
+from logomesh_tui.codepipe.pipeline import RefactorOptions, run_refactor
 from logomesh_tui.codepipe.report import report_json
 from logomesh_tui.pool.fake import FakeBackend
 from logomesh_tui.verify.workspace import Workspace
@@ -77,7 +77,9 @@ async def test_lint_fixes_are_kept_with_the_projects_tests_as_green_as_before(sh
 
 async def test_a_candidate_that_breaks_a_covering_test_is_rejected_quoting_it(shop, toolchain):
     target = shop / "src" / "cart" / "total.ts"
-    result = await run_refactor(pool(scripted(BREAKS_TESTS)), target, toolchain=toolchain)
+    # Without the eslint fixes, so the model's edit is the first candidate.
+    result = await run_refactor(pool(scripted(BREAKS_TESTS)), target, toolchain=toolchain,
+                                options=RefactorOptions(use_suggestions=False))
     first = result.changes[0]
     assert first.finding is not None and first.finding.rule == "project/no-var"
     assert first.status == "rejected"
@@ -85,6 +87,19 @@ async def test_a_candidate_that_breaks_a_covering_test_is_rejected_quoting_it(sh
     assert verdict.startswith("breaks the project's test src/cart/__tests__/total.test.ts > ")
     assert "AssertionError: expected 600 to be 599" in verdict
     assert result.files_after == result.files_before
+
+
+async def test_the_projects_own_eslint_fixes_are_candidates_judged_by_its_tests(shop, toolchain):
+    target = shop / "src" / "cart" / "total.ts"
+    result = await run_refactor(pool(scripted(FIX_VAR)), target, toolchain=toolchain,
+                                options=RefactorOptions(use_models=False))
+    kept = result.accepted
+    assert [c.finding.rule for c in kept if c.finding] == ["project/no-var", "project/prefer-const"]
+    assert all(c.final_from == "eslint suggestion: autofix" for c in kept)
+    assert all(c.tests == {"passed": 4, "failed": 0} for c in kept)
+    assert "let total = 0;" in result.files_after["total.ts"]
+    assert "const line = lines[i];" in result.files_after["total.ts"]
+    assert not [f for f in result.findings_after if f.source == "project-lint"]
 
 
 async def test_a_project_without_node_modules_says_how_to_install_and_checks_the_file(
@@ -117,3 +132,43 @@ async def test_the_conversation_verifier_weighs_the_projects_tests(shop):
     assert "tests" in ev["C2"].failed_checks() and not ev["C2"].passes_all
     assert "expected 600 to be 599" in ev["C2"].facts()
     assert "4 passed" in ev["C1"].tests_line()
+
+
+def _commit_all(repo: Path) -> None:
+    import subprocess
+
+    for args in (["init", "-q"], ["add", "."],
+                 ["-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "i"]):
+        subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True)
+
+
+def test_refactor_apply_writes_kept_changes_into_a_clean_tree(shop, tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    _commit_all(shop)
+    target = shop / "src" / "cart" / "total.ts"
+    original = target.read_text()
+    out = tmp_path / "out"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
+           "LOGOMESH_SESSIONS_DIR": str(tmp_path / "sessions")}
+    argv = [sys.executable, "-m", "logomesh_tui", "refactor", str(target), "-o", str(out),
+            "--fake", "--no-models", "--apply", "--json"]
+    proc = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    report = json.loads(proc.stdout)
+    assert report["kept_changes"] == 2
+    assert report["applied"]["files"] == ["src/cart/total.ts"]
+    assert target.read_text() == (out / "refactored" / "total.ts").read_text() != original
+    assert "undo with: git -C" in proc.stderr
+    subprocess.run(["git", "-C", str(shop), "apply", str(out / "revert.patch")], check=True)
+    assert target.read_text() == original
+    # A second --apply on a tree with uncommitted changes is refused before any model loads.
+    target.write_text(original + "// mine\n")
+    again = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=120)
+    assert again.returncode == 2
+    assert again.stderr.strip().splitlines()[-1].startswith("error: --apply: src/cart/total.ts "
+                                                            "has uncommitted changes")
+    assert target.read_text() == original + "// mine\n"
