@@ -108,11 +108,12 @@ def edits_from_reply(reply: str, excerpt: str) -> list[list[Edit]]:
 
 def scope_name(files: dict[str, str], name: str) -> str | None:
     """The key of ``files`` that ``name`` (as a model wrote it) stands for: the same path, or
-    the one file whose path ends with it; None when none or several do."""
-    name = name.strip().lstrip("./")
+    the one file whose path ends with it or that it ends with (a path from the project's root);
+    None when none or several do."""
+    name = name.strip().removeprefix("./")
     if name in files:
         return name
-    hits = [f for f in files if f.endswith("/" + name)]
+    hits = [f for f in files if f.endswith("/" + name) or name.endswith("/" + f)]
     return hits[0] if len(hits) == 1 else None
 
 

@@ -172,3 +172,34 @@ def test_refactor_apply_writes_kept_changes_into_a_clean_tree(shop, tmp_path):
     assert again.stderr.strip().splitlines()[-1].startswith("error: --apply: src/cart/total.ts "
                                                             "has uncommitted changes")
     assert target.read_text() == original + "// mine\n"
+
+
+# A fix in one file with a change in another file of the folder.
+TWO_FILES = """<<<<<<< SEARCH
+  var total = 0;
+=======
+  let total = 0;
+>>>>>>> REPLACE
+lib/money.ts
+<<<<<<< SEARCH
+  const value = Cents.parse(cents);
+=======
+  const value: number = Cents.parse(cents);
+>>>>>>> REPLACE"""
+
+
+async def test_a_folder_refactor_keeps_a_change_that_touches_two_files(shop, toolchain):
+    result = await run_refactor(pool(scripted(TWO_FILES, FIX_CONST)), shop / "src",
+                                toolchain=toolchain,
+                                options=RefactorOptions(use_suggestions=False))
+    # Test files are the evidence, never refactored.
+    assert sorted(result.files_before) == ["cart/index.ts", "cart/total.ts", "lib/money.ts"]
+    first = result.accepted[0]
+    assert first.finding is not None and first.finding.rule == "project/no-var"
+    assert first.files == ["cart/total.ts", "lib/money.ts"]
+    assert "+++ b/cart/total.ts" in first.diff and "+++ b/lib/money.ts" in first.diff
+    assert "const value: number" in result.files_after["lib/money.ts"]
+    assert first.tests is not None and first.tests["failed"] == 0
+    report = report_json(result)
+    assert report["project"]["tests"] == ["src/cart/__tests__/total.test.ts",
+                                          "src/lib/money.test.ts"]

@@ -155,3 +155,21 @@ def test_split_top_and_closing_bracket_skip_strings_templates_and_nested_bracket
     text = 'f(a, ")", [1, 2]) rest'
     assert text[:closing_bracket(text, 1)] == 'f(a, ")", [1, 2])'
     assert closing_bracket("f(a", 1) == -1
+
+
+def test_an_edit_set_may_name_other_files_of_the_scope_and_nothing_else():
+    from logomesh_tui.codepipe.edits import apply_edit_set, edits_from_reply
+
+    files = {"cart/total.ts": "var a = 1;\n", "lib/money.ts": "const b = 2;\n"}
+    reply = ("<<<<<<< SEARCH\nvar a = 1;\n=======\nlet a = 1;\n>>>>>>> REPLACE\n"
+             "`src/lib/money.ts`\n<<<<<<< SEARCH\nconst b = 2;\n=======\nconst b = 3;\n"
+             ">>>>>>> REPLACE\n")
+    (edits,) = edits_from_reply(reply, "")
+    assert [e.file for e in edits] == [None, "src/lib/money.ts"]
+    # "src/lib/money.ts" is not a key; it ends with one, so it stands for it.
+    assert apply_edit_set(files, "cart/total.ts", [edits[0]])["cart/total.ts"] == "let a = 1;\n"
+    both = apply_edit_set(files, "cart/total.ts", edits)
+    assert both == {"cart/total.ts": "let a = 1;\n", "lib/money.ts": "const b = 3;\n"}
+    outside = edits_from_reply(reply.replace("src/lib/money.ts", "lib/other.ts"), "")[0]
+    why = apply_edit_set(files, "cart/total.ts", outside)
+    assert isinstance(why, str) and why.startswith("the edit names lib/other.ts, which is not")
