@@ -13,7 +13,7 @@ from ..config import EngineConfig
 from ..conversation.protocols import protocol_names
 from ..errors import UnknownModelError, UsageError
 from ..sessions.compare import Comparison, compare_sessions
-from ..sessions.lineage import fork_session, parse_assignment
+from ..sessions.lineage import START, fork_session, parse_assignment
 from ..sessions.store import SessionStore
 
 
@@ -25,7 +25,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "`logomesh-tui resume ID` (or --run).")
     p.add_argument("session", metavar="SESSION", help="session id (a unique prefix is enough)")
     p.add_argument("--at", required=True, metavar="MESSAGE_ID",
-                   help="the last shared message: its id or short id (m3)")
+                   help=f"the last shared message: its id or short id (m3), or {START!r} "
+                        "(before the first turn: only the task is shared)")
     p.add_argument("--role", action="append", metavar="ROLE=MODEL", default=[],
                    help="a role the branch gives another model (repeatable)")
     p.add_argument("--protocol", choices=protocol_names(), help="another protocol")
@@ -45,8 +46,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.set_defaults(func=cmd_compare)
 
 
-def check_models(assignment: dict[str, str], config: EngineConfig) -> None:
-    """Every model named must be one the catalog knows (a name, remote:..., a .gguf path)."""
+def check_models(assignment: dict[str, str], config: EngineConfig, flag: str = "--role") -> None:
+    """Every model named must be one the catalog knows (a name, remote:..., a .gguf path);
+    ``flag`` is the option the error names."""
     from ..catalog.catalog import Catalog
 
     catalog = Catalog.from_config(config)
@@ -54,7 +56,7 @@ def check_models(assignment: dict[str, str], config: EngineConfig) -> None:
         try:
             catalog.get(model)
         except UnknownModelError as exc:
-            raise UsageError(f"--role {role}={model}: {exc}") from exc
+            raise UsageError(f"{flag} {role}={model}: {exc}") from exc
 
 
 def cmd_fork(args: argparse.Namespace) -> int:
@@ -84,7 +86,9 @@ def cmd_fork(args: argparse.Namespace) -> int:
 def comparison_table(comparison: Comparison) -> Group:
     """One row per branch (the models it varies, consensus, passing artifacts, tokens, wall
     time), then tokens per second per role and branch."""
-    table = Table(title=f"from {comparison.fork_short_id} ({comparison.fork_at})",
+    point = ("the start" if comparison.fork_at == START
+             else f"{comparison.fork_short_id} ({comparison.fork_at})")
+    table = Table(title=f"from {point}",
                   box=box.SIMPLE_HEAD, pad_edge=False)
     differ = comparison.differing_roles()
     table.add_column("session", no_wrap=True)

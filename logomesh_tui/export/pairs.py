@@ -4,8 +4,8 @@ Two branches share their history up to the fork point and then answer the same t
 different models. Where both wrote code for the same file at the same position after the
 fork (the same round, role and file, the n-th such answer of each) and the verifier passed one
 and failed the other, the passing answer is chosen and the failing one rejected. The prompt is
-the shared prefix: the task and the messages both branches saw; each record's ``metadata``
-names both sessions and both models.
+the shared prefix: the task and the messages both branches saw (only the task for branches
+forked before the first turn); each record's ``metadata`` names both sessions and both models.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 from ..conversation.messages import LLMMessage, MessageType
 from ..errors import UsageError
 from ..sessions import events as ev
-from ..sessions.lineage import common_prefix
+from ..sessions.lineage import common_prefix, shared_point
 from .formats import code_reply, verdicts
 from .view import SessionView
 
@@ -55,10 +55,9 @@ def _positions(view: SessionView, shared: int) -> dict[Position, LLMMessage]:
 def fork_pair_records(a: SessionView, b: SessionView) -> list[dict[str, Any]]:
     """DPO records from two branches of one session, wherever evidence separated them."""
     shared = common_prefix([a.events, b.events])
-    last = next((e.message for e in reversed(a.events[:shared])
-                 if isinstance(e, ev.MessagePosted)), None)
-    if last is None:
-        raise UsageError(f"{a.session_id} and {b.session_id} share no messages: --pair takes "
+    point = shared_point(a.events[:shared])
+    if point is None:
+        raise UsageError(f"{a.session_id} and {b.session_id} share no history: --pair takes "
                          "a branch of the same session (see `logomesh-tui sessions list`)")
     prompt = shared_prompt(a, shared)
     passed = {**verdicts(a), **verdicts(b)}
@@ -74,7 +73,7 @@ def fork_pair_records(a: SessionView, b: SessionView) -> list[dict[str, Any]]:
             "prompt": prompt,
             "chosen": [{"role": "assistant", "content": code_reply(chosen)}],
             "rejected": [{"role": "assistant", "content": code_reply(rejected)}],
-            "metadata": {"fork_at": last.id, "fork_short_id": last.short_id,
+            "metadata": {"fork_at": point[0], "fork_short_id": point[1],
                          "round": pos[0], "role": pos[1], "file": pos[2],
                          "chosen_session": cv.session_id, "chosen_model": chosen.model_id,
                          "chosen_message": chosen.id,

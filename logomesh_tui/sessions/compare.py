@@ -4,6 +4,8 @@ messages each wrote after the point they share.
 The fork point is where the branches' histories stop sharing events (each event is known by
 the session and ``seq`` that recorded it), so a root compared with its branch, two branches of
 one root, or a branch with its own branch all compare from the last message they share.
+Branches forked before the first turn share only the start and compare from there
+(``fork_at`` is :data:`~.lineage.START`).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any
 from ..errors import UsageError
 from . import events as ev
 from .events import Event
-from .lineage import common_prefix, participants
+from .lineage import common_prefix, participants, shared_point
 from .records import LLMMessage, MessageType
 from .store import SessionStore
 
@@ -168,10 +170,10 @@ def compare_sessions(store: SessionStore, session_ids: list[str]) -> Comparison:
     results = [store.read(i) for i in ids]
     histories = [r.events for r in results]
     shared = common_prefix(histories)
-    if not any(isinstance(e, ev.MessagePosted) for e in histories[0][:shared]):
-        raise UsageError(f"{', '.join(ids)} share no messages: compare branches of one "
+    point = shared_point(histories[0][:shared])
+    if point is None:
+        raise UsageError(f"{', '.join(ids)} share no history: compare branches of one "
                          "session (made with `logomesh-tui fork`)")
-    last = next(e for e in reversed(histories[0][:shared]) if isinstance(e, ev.MessagePosted))
     branches = [branch_from(i, r.parent, r.events, shared)
                 for i, r in zip(ids, results, strict=True)]
-    return Comparison(last.message.id, last.message.short_id, histories[0][:shared], branches)
+    return Comparison(*point, histories[0][:shared], branches)

@@ -23,6 +23,11 @@ if TYPE_CHECKING:
 MAX_DEPTH = 64
 """Branches of branches deeper than this are refused (a loop in hand-edited files)."""
 
+START = "start"
+"""The fork point before the first turn: the branch shares only the session's start (the
+prompt, the task and the roles), so it differs from its parent from the very first message.
+Message ids are hex and short ids are ``m<n>``, so the word cannot name a message."""
+
 
 @dataclass
 class ForkResult:
@@ -58,7 +63,14 @@ def find_message(events: list[Event], ref: str) -> ev.MessagePosted | None:
 
 def cut_at(events: list[Event], message_id: str) -> list[Event]:
     """The events up to and including message ``message_id``, with the vote (or the note that
-    it gave none) the message carried, which are recorded right after it."""
+    it gave none) the message carried, which are recorded right after it; with
+    :data:`START`, the events up to and including the session's start."""
+    if message_id == START:
+        begin = next((i for i, e in enumerate(events) if isinstance(e, ev.SessionStarted)),
+                     None)
+        if begin is None:
+            raise UsageError("the parent session has no start event; it cannot be forked")
+        return events[:begin + 1]
     index = next((i for i, e in enumerate(events)
                   if isinstance(e, ev.MessagePosted) and e.message.id == message_id), None)
     if index is None:
@@ -127,19 +139,16 @@ def fork_session(store: SessionStore, session_id: str, at: str, *,
                  assignment: dict[str, str] | None = None, protocol: str | None = None,
                  limits: dict[str, Any] | None = None,
                  new_id: str | None = None) -> ForkResult:
-    """Record a branch of ``session_id`` after message ``at`` (an id or a short id) that goes
-    on with ``assignment`` (role -> model), another ``protocol`` or other ``limits``. The branch
-    is not run here: it is an unfinished session that ``resume`` continues."""
+    """Record a branch of ``session_id`` after message ``at`` (an id, a short id, or
+    :data:`START` for before the first turn) that goes on with ``assignment`` (role -> model),
+    another ``protocol`` or other ``limits``. The branch is not run here: it is an unfinished
+    session that ``resume`` continues."""
     from .store import SessionRecorder, new_session_id
 
     sid = store.resolve_id(session_id)
     history = store.read(sid).events
-    posted = find_message(history, at)
-    if posted is None:
-        known = [e.message.short_id for e in history if isinstance(e, ev.MessagePosted)]
-        raise UsageError(f"session {sid} has no message {at!r}; its messages are "
-                         f"{', '.join(known[:12]) or 'none'}{' ...' if len(known) > 12 else ''}")
-    prefix = cut_at(history, posted.message.id)
+    fork_at, fork_short_id = _fork_point(sid, history, at)
+    prefix = cut_at(history, fork_at)
     start = next((e for e in prefix if isinstance(e, ev.SessionStarted)), None)
     if start is None:
         raise UsageError(f"session {sid} has no start event; it cannot be forked")
@@ -156,12 +165,25 @@ def fork_session(store: SessionStore, session_id: str, at: str, *,
     branch = new_id or new_session_id()
     recorder = SessionRecorder(branch, store.path_for(branch), next_seq=prefix[-1].seq + 1)
     recorder.append(ev.SessionForked(
-        parent=sid, fork_at=posted.message.id, fork_short_id=posted.message.short_id,
+        parent=sid, fork_at=fork_at, fork_short_id=fork_short_id,
         prefix_seq=prefix[-1].seq, assignment=changes, participants=models,
         protocol=protocol or start.protocol, limits=merged, prompt=start.prompt))
     if not recorder.saving:
         raise UsageError(f"cannot write the branch into {store.dir}: {recorder.warning}")
-    return ForkResult(branch, sid, posted.message.id, posted.message.short_id, changes, models)
+    return ForkResult(branch, sid, fork_at, fork_short_id, changes, models)
+
+
+def _fork_point(sid: str, history: list[Event], at: str) -> tuple[str, str]:
+    """The id and short id of the message ``at`` names (both :data:`START` for the start)."""
+    if at == START:
+        return START, START
+    posted = find_message(history, at)
+    if posted is None:
+        known = [e.message.short_id for e in history if isinstance(e, ev.MessagePosted)]
+        raise UsageError(f"session {sid} has no message {at!r}; its messages are "
+                         f"{', '.join(known[:12]) or 'none'}{' ...' if len(known) > 12 else ''}"
+                         f" (or {START!r}: before the first turn)")
+    return posted.message.id, posted.message.short_id
 
 
 def common_prefix(histories: list[list[Event]]) -> int:
@@ -175,6 +197,18 @@ def common_prefix(histories: list[list[Event]]) -> int:
         if len({k[i] for k in keys}) != 1:
             return i
     return n
+
+
+def shared_point(shared: list[Event]) -> tuple[str, str] | None:
+    """Where sessions that share the events ``shared`` part: the id and short id of the last
+    shared message, :data:`START` twice when they share the start but no message (branches
+    forked before the first turn), None when they share nothing."""
+    last = next((e.message for e in reversed(shared) if isinstance(e, ev.MessagePosted)), None)
+    if last is not None:
+        return last.id, last.short_id
+    if any(isinstance(e, ev.SessionStarted) for e in shared):
+        return START, START
+    return None
 
 
 def tree_order(rows: list[Any]) -> list[tuple[Any, int]]:
