@@ -46,7 +46,7 @@ from ..sessions.grid import (
 )
 from ..sessions.store import SessionStore
 from .fork import check_models, comparison_table
-from .run import ProgressView, make_engine, outcome_code
+from .run import ProgressView, make_engine, outcome_code, prepare_scenario
 
 
 def plan_grid(items: list[str], scenario: Any, config: EngineConfig) -> list[Assignment]:
@@ -92,17 +92,11 @@ class GridRun:
             await engine.load_model(model, role)
 
     async def run_root(self, engine: Any, runner: ConversationRunner, line: _Line) -> Any:
-        s = self.scenario
         await self.load(engine, self.roles_for(self.assignments[0]), line)
-        session = await runner.prepare(
-            list(s.roles), protocol=s.protocol, limits=self.limits,
-            arbitration=self.args.arbitration or s.arbitration,
-            role_weights={r: spec.weight for r, spec in s.roles.items()},
-            role_instructions={r: spec.instructions for r, spec in s.roles.items()
-                               if spec.instructions},
-            input_files=self.inputs)
+        session = await prepare_scenario(runner, self.scenario, self.limits,
+                                         self.args.arbitration, self.inputs)
         self.ids.append(session.session_id)
-        response = await runner.run(session, s.prompt)
+        response = await runner.run(session, self.scenario.prompt)
         self.fork_rest()
         return response
 

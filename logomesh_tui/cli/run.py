@@ -22,7 +22,7 @@ from ..config import EngineConfig
 from ..conversation.consensus import ARBITRATION_POLICIES, arbitration_policy
 from ..conversation.protocols import protocol_names
 from ..conversation.runner import ConversationRunner, RunnerView, TurnReport
-from ..errors import EXIT_FAILED, EXIT_OK, LogoMeshError
+from ..errors import EXIT_FAILED, EXIT_OK, LogoMeshError, UsageError
 from ..pool.fake import FakeBackend
 from ..pool.types import GenerationRequest
 from ..sessions.events import Event
@@ -35,6 +35,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("scenario", metavar="SCENARIO.toml", help="scenario file")
     add_run_options(p)
     p.add_argument("--protocol", choices=protocol_names(), help="override the scenario's")
+    p.add_argument("--path", action="append", default=[], metavar="DIR",
+                   help="a folder (or file) the conversation works on, beside the scenario's "
+                        "input files: its TypeScript sources, what they import and the tests "
+                        "that cover them (repeatable)")
+    p.add_argument("--grid", action="append", metavar="ROLE=M1,M2", default=[],
+                   help="run once per combination of these models (repeatable): every run a "
+                        "branch of one root from the start, then a comparison and a chart")
+    p.add_argument("--chart", metavar="PATH",
+                   help="with --grid: where to write the SVG chart (default: "
+                        "SESSIONS_DIR/grid-ROOT.svg)")
     p.set_defaults(func=cmd_run)
 
 
@@ -185,13 +195,41 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.protocol:
         scenario.protocol = args.protocol
     inputs = scenario.read_inputs()
+    if args.path:
+        from ..conversation.session import read_inputs
+
+        extra, outline = read_inputs(args.path)
+        inputs.update(extra)
+        if outline:
+            scenario.prompt = f"{scenario.prompt.rstrip()}\n\n{outline}"
     limits = scenario.resource_limits(max_rounds=args.max_rounds)
     # The pool's own per-turn watchdog must not fire before the scenario's turn timeout.
     config = EngineConfig.load(n_ctx=scenario.limits.n_ctx,
                                turn_timeout_s=scenario.limits.turn_timeout_s)
     # With --json, stdout carries only the JSON document: the timeline goes to stderr.
     console = Console(stderr=args.json)
+    if args.grid:
+        from .grid import plan_grid, run_grid
+
+        assignments = plan_grid(args.grid, scenario, config)
+        return asyncio.run(run_grid(scenario, inputs, limits, config, args, console,
+                                    assignments))
+    if args.chart:
+        raise UsageError("--chart goes with --grid")
     return asyncio.run(_run(scenario, inputs, limits, config, args, console))
+
+
+async def prepare_scenario(runner: ConversationRunner, scenario: Any, limits: Any,
+                           arbitration: str | None, inputs: dict[str, str]) -> Any:
+    """A new session of the scenario's roles (loaded already), protocol, weights and
+    instructions."""
+    return await runner.prepare(
+        list(scenario.roles), protocol=scenario.protocol, limits=limits,
+        arbitration=arbitration or scenario.arbitration,
+        role_weights={r: s.weight for r, s in scenario.roles.items()},
+        role_instructions={r: s.instructions for r, s in scenario.roles.items()
+                           if s.instructions},
+        input_files=inputs)
 
 
 async def _run(scenario: Any, inputs: dict[str, str], limits: Any, config: EngineConfig,
@@ -200,13 +238,7 @@ async def _run(scenario: Any, inputs: dict[str, str], limits: Any, config: Engin
     try:
         await load_roles(engine, {r: s.model for r, s in scenario.roles.items()}, console)
         runner = headless_runner(engine, config, console, metrics=args.metrics)
-        session = await runner.prepare(
-            list(scenario.roles), protocol=scenario.protocol, limits=limits,
-            arbitration=args.arbitration or scenario.arbitration,
-            role_weights={r: s.weight for r, s in scenario.roles.items()},
-            role_instructions={r: s.instructions for r, s in scenario.roles.items()
-                               if s.instructions},
-            input_files=inputs)
+        session = await prepare_scenario(runner, scenario, limits, args.arbitration, inputs)
         try:
             with progress_line(runner, session, console):
                 response = await runner.run(session, scenario.prompt)
