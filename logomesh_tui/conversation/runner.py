@@ -33,7 +33,13 @@ from ..sessions.events import Event
 from ..sessions.store import ReadResult, SessionStore
 from .consensus import ArbitrationCallback, ArbitrationDecision, ConsensusState, arbitration_policy
 from .gate import GatedExecutor
-from .session import CollaborativeResponse, MultiModelSession, ResourceLimits, read_input_files
+from .session import (
+    CollaborativeResponse,
+    MultiModelSession,
+    ResourceLimits,
+    mentioned_paths,
+    read_inputs,
+)
 
 
 class RunState(StrEnum):
@@ -355,12 +361,16 @@ class ConversationRunner:
     async def start(self, prompt: str, protocol: str = "four-round", *,
                     max_rounds: int | None = None, roles: list[str] | None = None,
                     files: list[str] | None = None, arbitration: str | None = None) -> str:
-        """Start a collaboration among the loaded roles (or ``roles``) in the background."""
+        """Start a collaboration among the loaded roles (or ``roles``) in the background.
+        ``files``, and the files and folders the prompt names with ``@``, are what the models
+        work on."""
+        names = list(files or [])
+        names += [m for m in mentioned_paths(prompt) if m not in names]
+        inputs, outline = read_inputs(names)
         session = await self.prepare(roles, protocol=protocol,
                                      limits=ResourceLimits(max_rounds=max_rounds),
-                                     arbitration=arbitration,
-                                     input_files=read_input_files(files))
-        self.launch(session, prompt)
+                                     arbitration=arbitration, input_files=inputs)
+        self.launch(session, f"{prompt.rstrip()}\n\n{outline}" if outline else prompt)
         if self.wait:
             await self.wait_done()
             if self.error is not None:

@@ -12,6 +12,7 @@ retry and its vote). Every event is appended to the session file as it happens
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -328,6 +329,22 @@ class MultiModelSession:
                                       self.role_instructions, self.summarizer,
                                       models=self.seating.role_models)
         return await self.rounds.run(start_round=start)
+
+
+_MENTION_RE = re.compile(r"(?<![\w@])@([\w.~/-][^\s,;:!?()\[\]{}\"'`]*)")
+
+
+def mentioned_paths(prompt: str, cwd: Path | None = None) -> list[str]:
+    """Files and folders a prompt names with ``@`` (``review @src/features/auth``) that exist,
+    in order; a mention of something that is not there (``@/components``, a path alias) is
+    left as text."""
+    base = cwd or Path.cwd()
+    out: list[str] = []
+    for m in _MENTION_RE.finditer(prompt):
+        name = m.group(1).rstrip(".")
+        if name and name not in out and (base / Path(name).expanduser()).exists():
+            out.append(name)
+    return out
 
 
 def read_input_files(names: list[str] | None) -> dict[str, str]:

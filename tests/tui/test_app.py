@@ -545,3 +545,21 @@ async def test_keys_and_palette_take_the_command_pane_route(app):
         # The reply is the dispatcher's, whichever way the command came.
         await wait_for(pilot, lambda: "swapped primary-analyzer: smollm2-135m -> gemma-3-270m"
                        in result_line(app), what="the swap's reply")
+
+
+async def test_a_prompt_that_names_a_folder_with_at_gives_the_models_its_scope(
+        app, monkeypatch, tmp_path):
+    from pathlib import Path
+
+    fixture = Path(__file__).resolve().parents[1] / "fixtures" / "ts-project"
+    monkeypatch.chdir(fixture)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await load_by_keys(pilot, "primary-analyzer", "smollm2-135m")
+        await start_by_keys(pilot, "Review @src/cart for clarity")
+        session = app.runner.session
+        assert session is not None
+        assert list(session.input_files) == ["src/cart/index.ts", "src/cart/total.ts",
+                                             "src/cart/__tests__/total.test.ts"]
+        # The outline (files, imports, tests) is part of what every role is told.
+        assert "imports @/lib/money -> src/lib/money.ts (outside the scope)" in session.prompt
+        assert "FILE src/cart/total.ts:" in session.task_text()

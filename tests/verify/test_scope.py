@@ -64,3 +64,13 @@ def test_inputs_take_folders_and_the_evidence_task_is_a_source_not_a_test(monkey
     tests_first = {"src/cart/__tests__/total.test.ts": "x", "src/lib/money.test.ts": "y",
                    "src/cart/total.ts": "z"}
     assert _first_ts(tests_first) == ("src/cart/total.ts", "z")
+
+
+def test_a_prompt_attaches_the_files_and_folders_it_names_with_at(tmp_path):
+    from logomesh_tui.conversation.session import mentioned_paths
+
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "a.ts").write_text("export const a = 1;\n")
+    prompt = ("Review @src/a.ts, then @src. Not @/components/x (an alias), not "
+              "mail@example.com, not @missing.ts")
+    assert mentioned_paths(prompt, cwd=tmp_path) == ["src/a.ts", "src"]

@@ -46,7 +46,8 @@ class ConversationFlows:
                     lambda protocol: protocol_picked(prompt, protocol))
 
         app.push_screen(PromptScreen("What should the models work on?",
-                                     placeholder="Analyse this component for performance…"),
+                                     placeholder="Analyse @src/components/Cart.tsx for "
+                                                 "performance… (@ attaches a file or folder)"),
                         prompt_given)
 
     def export(self) -> None:
