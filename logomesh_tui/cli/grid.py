@@ -90,6 +90,7 @@ class GridRun:
         for role, model in roles.items():
             line.update(f"loading {model} as {role}")
             await engine.load_model(model, role)
+        line.update("waiting for the first turn ...")
 
     async def run_root(self, engine: Any, runner: ConversationRunner, line: _Line) -> Any:
         await self.load(engine, self.roles_for(self.assignments[0]), line)
@@ -120,7 +121,8 @@ class GridRun:
         runner = ConversationRunner(engine, self.config, ask=arbitration_policy("ask"))
         # The "ask" policy reads from this terminal; a live bar would overwrite its prompt.
         live = console.is_terminal and (self.args.arbitration or self.scenario.arbitration) != "ask"
-        progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+        progress = Progress(SpinnerColumn(), TextColumn("{task.description}"),
+                            BarColumn(bar_width=20),
                             MofNCompleteColumn(), TimeElapsedColumn(),
                             TextColumn("[dim]{task.fields[detail]}"), console=console,
                             disable=not live)
@@ -130,7 +132,8 @@ class GridRun:
                 line = _Line(progress, task)
                 runner.attach(ProgressView(line))
                 for i, assignment in enumerate(self.assignments):
-                    progress.update(task, description=f"{letter(i)} {assignment_label(assignment)}")
+                    # The bar names the models only; the line printed after the run names roles.
+                    progress.update(task, description=f"{letter(i)} {' · '.join(assignment.values())}")
                     began = time.monotonic()
                     response = (await self.run_root(engine, runner, line) if i == 0 else
                                 await self.run_branch(engine, runner, line, self.ids[i]))
