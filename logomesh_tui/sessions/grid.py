@@ -11,6 +11,7 @@ front end's part (it owns the engine and the conversation runner).
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -116,10 +117,19 @@ COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8
 PANEL_W, PANEL_H, MARGIN = 380, 240, 56
 
 
+def _round_up(value: float) -> float:
+    """The axis end at or above ``value``: 1, 1.5, 2 ... 8 times a power of ten, so the
+    ticks (0, half, end) are round numbers."""
+    if value <= 0:
+        return 1.0
+    power = 10 ** math.floor(math.log10(value))
+    return next(m * power for m in (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10) if m * power >= value)
+
+
 def _panel(x0: float, title: str, xs: list[float], ys: list[float | None], y_max: float,
            x_unit: str, y_name: str, names: list[str]) -> list[str]:
     """One scatter plot: its frame, three ticks per axis and a labelled dot per point."""
-    top, x_max = 40.0, max(max(xs, default=0.0) * 1.1, 1e-9)
+    top, x_max = 40.0, _round_up(max(xs, default=0.0) * 1.05)
     out = [f'<text x="{x0}" y="{top - 14}" font-weight="bold">{escape(title)}</text>',
            f'<rect x="{x0}" y="{top}" width="{PANEL_W}" height="{PANEL_H}" fill="none" '
            'stroke="#888"/>']
