@@ -272,6 +272,10 @@ class MultiModelSession:
         start = state.start
         self.prompt = start.prompt
         self._restored_task = start.task or self.prompt
+        if not self.input_files and start.input_files and start.task:
+            # The files' text as the models saw it, so an evidence round after a resume has
+            # its task (the files on disk may have changed since).
+            self.input_files = files_from_task(start.task, list(start.input_files))
         self.conversation_id = cid = self.bus.initialize_conversation(
             list(start.participants) or ["?"], start.conversation_id or self.session_id)
         for step in state.steps:
@@ -329,6 +333,21 @@ class MultiModelSession:
                                       self.role_instructions, self.summarizer,
                                       models=self.seating.role_models)
         return await self.rounds.run(start_round=start)
+
+
+def files_from_task(task: str, names: list[str]) -> dict[str, str]:
+    """The input files inside a task text made by :meth:`MultiModelSession.task_text`
+    (``FILE name:`` and a fenced block per file, in order); a name not found is left out."""
+    heads = []
+    for name in names:
+        at = task.find(f"\n\nFILE {name}:\n```\n", heads[-1][2] if heads else 0)
+        if at >= 0:
+            heads.append((name, at, at + len(f"\n\nFILE {name}:\n```\n")))
+    out = {}
+    for i, (name, _, body) in enumerate(heads):
+        end = heads[i + 1][1] if i + 1 < len(heads) else len(task)
+        out[name] = task[body:end].rstrip().removesuffix("```").rstrip("\n") + "\n"
+    return out
 
 
 _MENTION_RE = re.compile(r"(?<![\w@])@([\w.~/-][^\s,;:!?()\[\]{}\"'`]*)")

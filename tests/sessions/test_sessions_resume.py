@@ -94,3 +94,23 @@ async def test_resume_rejects_finished_and_unknown_sessions(tmp_path):
         MultiModelSession.restore(store, s.session_id)
     with pytest.raises(LogoMeshError, match="no session"):
         MultiModelSession.restore(store, "nope")
+
+
+async def test_a_restored_session_has_its_input_files_as_the_models_saw_them(tmp_path):
+    from logomesh_tui.conversation.session import files_from_task
+
+    store = SessionStore(tmp_path)
+    files = {"src/a.tsx": "export const A = () => <p>```a```</p>;\n",
+             "src/b.ts": "export const b = 1;\n\nFILE not-a-header\n"}
+    s = MultiModelSession(store=store, limits=ResourceLimits(max_rounds=2), input_files=files)
+    await s.add_model("a", FakeBackend("model-0", responder=reply))
+    task = asyncio.ensure_future(s.execute_collaborative_prompt("Review both files."))
+    s.add_listener(lambda e: e.kind == "message" and task.cancel())
+    try:
+        await task
+    except asyncio.CancelledError:
+        pass
+    restored = MultiModelSession.restore(store, s.session_id)
+    assert restored.input_files == files
+    assert files_from_task(s.task_text(), ["src/b.ts", "missing.ts"]) == {
+        "src/b.ts": files["src/b.ts"]}
