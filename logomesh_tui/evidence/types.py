@@ -214,7 +214,7 @@ class Evidence(BaseModel):
         if not self.project:
             return []
         out = []
-        if self.project.get("added_tsc"):
+        if self.project.get("added_tsc") and self.compiles:
             out.append("project-tsc")
         if self.project.get("added_lint"):
             out.append("project-lint")

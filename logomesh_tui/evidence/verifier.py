@@ -161,6 +161,8 @@ class Verifier:
                                 output=f"the probe does not parse: {bad_probes[p.id]}")
                        for p in unparsed]
             runs = {c.id: [*r, *skipped] for c, r in zip(batch, results, strict=True)}
+        if self.project is not None:
+            probes, runs = _without_unrunnable(probes, runs)
         self.seconds += loop.time() - t0
         self.runs += 1
         base = _evidence(starter, compile_errors[0], lint_errors.get(0, []), lint_ran,
@@ -198,8 +200,24 @@ class Verifier:
         for cand in candidates:
             ev = out[cand.id]
             if ev.unchanged:
+                # The project's own state: only the errors a change adds count there.
+                ev.compile_errors, ev.compiles = [], True
                 continue
             v = await self.project.check({target: cand.text})
+            # The project's tsc, with its tsconfig and node_modules, is the type check here, and
+            # LogoMesh's rules typed by it are the lint: the scratch folder cannot resolve the
+            # project's imports, so its types there say nothing.
+            ev.compile_errors = [Diagnostic(tool="tsc", line=d.line, column=d.col,
+                                            code=f"TS{d.code}", message=d.message)
+                                 for d in v.added_tsc]
+            ev.compiles = not ev.compile_errors
+            if self.checks is not None:
+                found = await self.project.lint_ours({target: cand.text}, [target], self.checks)
+                if found is not None:
+                    ev.lint_errors = [Diagnostic(tool="eslint", line=f.line, code=f.rule,
+                                                 message=f.message)
+                                      for f in found if f.rule in LINT_RULES]
+                    ev.lint_ran = True
             ev.project = {
                 "added_tsc": [d.render() for d in v.added_tsc],
                 "added_lint": [f"{m['rule']} at {m['file']}:{m['line']}: {m['message']}"
@@ -464,6 +482,24 @@ def _new_findings(task: CodeTask, text: str, found: list[Diagnostic],
 
 def _probe_source(probe: Probe) -> str:
     return _PROBE_PRELUDE + _ASSERT_IMPORT_RE.sub("", probe.code)
+
+
+_MODULE_MISSING = re.compile(r"Cannot find module|ERR_MODULE_NOT_FOUND|is not available")
+
+
+def _without_unrunnable(probes: list[Probe], runs: dict[str, list[ProbeRun]]
+                        ) -> tuple[list[Probe], dict[str, list[ProbeRun]]]:
+    """Inside a project: a probe that cannot even load the starter because the scratch folder
+    lacks the project's modules is no evidence about any candidate (the project's tests and
+    tsc judge them); it is shown as not run and not counted."""
+    dead = {r.probe for r in runs.get(STARTER_ID, [])
+            if r.status == "threw" and _MODULE_MISSING.search(r.output)}
+    if not dead:
+        return probes, runs
+    note = "not run: the probe cannot load the project's modules outside the project"
+    return ([p for p in probes if p.id not in dead],
+            {cid: [ProbeRun(probe=r.probe, status="not-run", output=note) if r.probe in dead
+                   else r for r in rs] for cid, rs in runs.items()})
 
 
 def _evidence(cand: Candidate, compile_errors: list[Diagnostic], lint_errors: list[Diagnostic],

@@ -203,3 +203,26 @@ async def test_a_folder_refactor_keeps_a_change_that_touches_two_files(shop, too
     report = report_json(result)
     assert report["project"]["tests"] == ["src/cart/__tests__/total.test.ts",
                                           "src/lib/money.test.ts"]
+
+
+async def test_in_a_project_the_verifiers_types_and_lint_are_the_projects(shop):
+    from logomesh_tui.evidence.types import Candidate, CodeTask
+    from logomesh_tui.evidence.verifier import Verifier, VerifierConfig, project_checker_for
+
+    target = shop / "src" / "cart" / "total.ts"
+    text = target.read_text()
+    checker = project_checker_for(target, [])
+    assert checker is not None
+    task = CodeTask(instruction="Use let or const instead of var.", file_name="total.ts",
+                    starter=text)
+    verifier = Verifier(task, config=VerifierConfig(with_types=True), project=checker)
+    good = Candidate(id="C1", text=text.replace("var total", "let total"), author="coder")
+    loose = Candidate(id="C2", text=text.replace("(lines: Line[]): number {\n  var",
+                                                 "(lines: any[]): number {\n  var"),
+                      author="coder")
+    ev = await verifier.verify([good, loose], [])
+    # `@/lib/money` resolves through the project's tsconfig: no "cannot find module".
+    assert ev["C1"].compiles and not ev["C1"].compile_errors
+    assert ev["C1"].lint_ran and not ev["C1"].lint_errors
+    assert [d.code for d in ev["C2"].lint_errors] == ["@typescript-eslint/no-explicit-any"]
+    assert "lint" in ev["C2"].failed_checks()
