@@ -338,7 +338,7 @@ class MultiModelSession:
 def files_from_task(task: str, names: list[str]) -> dict[str, str]:
     """The input files inside a task text made by :meth:`MultiModelSession.task_text`
     (``FILE name:`` and a fenced block per file, in order); a name not found is left out."""
-    heads = []
+    heads: list[tuple[str, int, int]] = []
     for name in names:
         at = task.find(f"\n\nFILE {name}:\n```\n", heads[-1][2] if heads else 0)
         if at >= 0:
