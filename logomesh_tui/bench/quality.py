@@ -24,7 +24,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..conversation.executors import TokenLedger
+from ..conversation.executors import ExecutorWrapper, TokenLedger
 from ..evidence.engine import CODER_SYSTEM, EvidenceConfig, EvidenceEngine
 from ..evidence.rates import PassRates, Plan, plan_roles, task_set_name
 from ..evidence.types import Candidate, CodeTask
@@ -65,18 +65,10 @@ class GreedyMemo:
         return _Memoized(ex, self)
 
 
-class _Memoized:
+class _Memoized(ExecutorWrapper):
     def __init__(self, inner: TurnExecutor, memo: GreedyMemo) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.memo = memo
-
-    @property
-    def model_id(self) -> str:
-        return self.inner.model_id
-
-    @property
-    def n_ctx(self) -> int:
-        return self.inner.n_ctx
 
     async def generate(self, request: GenerationRequest,
                        on_token: TokenCallback | None = None) -> GenerationResult:
@@ -91,12 +83,6 @@ class _Memoized:
         result = await self.inner.generate(request, on_token)
         self.memo.answers[key] = (result.model_copy(deep=True), time.perf_counter() - t0)
         return result
-
-    async def count_tokens(self, text: str) -> int:
-        return await self.inner.count_tokens(text)
-
-    async def cancel(self) -> None:
-        await self.inner.cancel()
 
 
 class _Run:

@@ -21,6 +21,33 @@ ROLE_ORDER = list(SEED_ROLES)
 TEMPLATE_SLACK_TOKENS = 48
 
 
+class ExecutorWrapper:
+    """A :class:`TurnExecutor` that hands everything to ``inner`` (normally the engine's
+    RoleExecutor, which follows hot-swaps); a wrapper overrides what it changes, mostly
+    ``generate``."""
+
+    def __init__(self, inner: TurnExecutor) -> None:
+        self.inner = inner
+
+    @property
+    def model_id(self) -> str:
+        return self.inner.model_id
+
+    @property
+    def n_ctx(self) -> int:
+        return self.inner.n_ctx
+
+    async def generate(self, request: GenerationRequest,
+                       on_token: TokenCallback | None = None) -> GenerationResult:
+        return await self.inner.generate(request, on_token)
+
+    async def count_tokens(self, text: str) -> int:
+        return await self.inner.count_tokens(text)
+
+    async def cancel(self) -> None:
+        await self.inner.cancel()
+
+
 @dataclass
 class TokenLedger:
     """Tokens and calls spent, in total and per role."""

@@ -28,7 +28,7 @@ from typing import Any
 
 from ..config import EngineConfig
 from ..errors import LogoMeshError
-from ..pool.types import GenerationRequest, GenerationResult, TokenCallback
+from ..pool.types import GenerationRequest, GenerationResult, TokenCallback, emit_token
 from ..sessions.events import Event
 from ..sessions.store import ReadResult, SessionStore
 from .consensus import ArbitrationCallback, ArbitrationDecision, ConsensusState, arbitration_policy
@@ -102,6 +102,16 @@ class RunnerView:
 _turn_ids = itertools.count(1)
 
 
+def tell_views(views: list[RunnerView], call: Callable[[RunnerView], None]) -> None:
+    """``call`` each view (a copy of the list, so a view may detach itself); a view that
+    raises is passed over: a broken view must not stop the turn or the conversation."""
+    for view in list(views):
+        try:
+            call(view)
+        except Exception:  # noqa: BLE001
+            pass
+
+
 class ReportingExecutor(GatedExecutor):
     """A role's executor as the session sees it: waits at the pause gate before each turn and
     reports the turn and its tokens to the runner's views."""
@@ -112,11 +122,7 @@ class ReportingExecutor(GatedExecutor):
         self._views = views
 
     def _each(self, call: Callable[[RunnerView], None]) -> None:
-        for view in list(self._views):
-            try:
-                call(view)
-            except Exception:  # noqa: BLE001 - a broken view must not stop the turn
-                pass
+        tell_views(self._views, call)
 
     async def generate(self, request: GenerationRequest,
                        on_token: TokenCallback | None = None) -> GenerationResult:
@@ -127,14 +133,11 @@ class ReportingExecutor(GatedExecutor):
 
         async def token(text: str) -> None:
             self._each(lambda v: v.token(turn_id, self.role, text))
-            if on_token is not None:
-                out = on_token(text)
-                if asyncio.iscoroutine(out):
-                    await out
+            await emit_token(on_token, text)
 
         t0 = time.perf_counter()
         try:
-            result = await self._inner.generate(request, on_token=token)
+            result = await self.inner.generate(request, on_token=token)
         except BaseException:
             self._each(lambda v: v.turn(TurnReport(turn_id, self.role, model_id, "aborted")))
             raise
@@ -193,11 +196,7 @@ class ConversationRunner:
             self.views.remove(view)
 
     def _each(self, call: Callable[[RunnerView], None]) -> None:
-        for view in list(self.views):
-            try:
-                call(view)
-            except Exception:  # noqa: BLE001 - a broken view must not stop the conversation
-                pass
+        tell_views(self.views, call)
 
     def _set(self, state: RunState, detail: str = "") -> None:
         change = StateChange(state, self.state, detail, self.session_id)

@@ -7,18 +7,17 @@ GGUF models in real worker processes.
 from __future__ import annotations
 
 import asyncio
-import inspect
 import json
 import time
 from collections.abc import Callable, Sequence
 
 from .types import (
-    ExitCallback,
     GenerationRequest,
     GenerationResult,
     InProcessBackend,
     Timings,
     TokenCallback,
+    TokenStream,
 )
 
 Responder = Callable[[GenerationRequest, "FakeBackend"], str]
@@ -43,8 +42,7 @@ class FakeBackend(InProcessBackend):
                  responder: Responder | Sequence[str] | None = None,
                  token_delay_s: float = 0.0, load_delay_s: float = 0.0,
                  rss: int = 100_000_000, fail_on_load: str | None = None) -> None:
-        self.model_id = model_id
-        self.n_ctx = n_ctx
+        super().__init__(model_id, n_ctx)
         self.calls = 0
         self.requests: list[GenerationRequest] = []
         self._script = list(responder) if isinstance(responder, (list, tuple)) else None
@@ -53,12 +51,7 @@ class FakeBackend(InProcessBackend):
         self.load_delay_s = load_delay_s
         self._rss = rss
         self._fail_on_load = fail_on_load
-        self._alive = False
-        self.load_s: float | None = None
-        self.on_exit: ExitCallback | None = None
         self.death_reason: str | None = None
-        self._cancel = asyncio.Event()
-        self._lock = asyncio.Lock()
 
     async def start(self) -> float:
         from ..errors import ModelFileError
@@ -83,12 +76,12 @@ class FakeBackend(InProcessBackend):
             self.calls += 1
             self.requests.append(request)
             self._cancel.clear()
-            t0 = time.perf_counter()
+            stream = TokenStream(on_token)
             text = self._reply(request)
             pieces = [p + " " for p in text.split(" ")] if text else []
             if pieces:
                 pieces[-1] = pieces[-1][:-1]
-            out, finish, ttft = [], "stop", None
+            finish = "stop"
             for i, piece in enumerate(pieces):
                 if i >= request.max_tokens:
                     finish = "length"
@@ -98,23 +91,15 @@ class FakeBackend(InProcessBackend):
                     break
                 if self.token_delay_s:
                     await asyncio.sleep(self.token_delay_s)
-                if ttft is None:
-                    ttft = time.perf_counter() - t0
-                out.append(piece)
-                if on_token is not None:
-                    r = on_token(piece)
-                    if inspect.isawaitable(r):
-                        await r
-            total = time.perf_counter() - t0
+                await stream.add(piece)
+            total = stream.elapsed()
             prompt_tokens = sum([await self.count_tokens(m["content"]) for m in request.messages])
             return GenerationResult(
-                text="".join(out), finish_reason=finish, prompt_tokens=prompt_tokens,
-                completion_tokens=len(out), prompt_tokens_evaluated=prompt_tokens,
-                timings=Timings(generation_s=total, total_s=total, time_to_first_token_s=ttft),
+                text=stream.text, finish_reason=finish, prompt_tokens=prompt_tokens,
+                completion_tokens=len(stream.parts), prompt_tokens_evaluated=prompt_tokens,
+                timings=Timings(generation_s=total, total_s=total,
+                                time_to_first_token_s=stream.ttft),
                 mean_token_prob=0.5, model_id=self.model_id)
-
-    async def cancel(self) -> None:
-        self._cancel.set()
 
     async def count_tokens(self, text: str) -> int:
         return len(text) // 4 + 1

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
-import inspect
 import json
 import os
 import re
@@ -32,7 +31,14 @@ from ..errors import (
     RequestError,
     WorkerCrashedError,
 )
-from .types import ExitCallback, GenerationRequest, GenerationResult, Timings, TokenCallback
+from .types import (
+    ExitCallback,
+    GenerationRequest,
+    GenerationResult,
+    Timings,
+    TokenCallback,
+    emit_token,
+)
 
 _STREAM_LIMIT = 16 * 1024 * 1024
 #: The folder that holds the logomesh_tui package: a checkout's root, or site-packages.
@@ -301,10 +307,8 @@ class LocalWorker:
             queue_s = time.perf_counter() - t_queue
 
             async def on_event(ev: dict) -> None:
-                if ev.get("ev") == "token" and on_token is not None:
-                    r = on_token(ev["text"])
-                    if inspect.isawaitable(r):
-                        await r
+                if ev.get("ev") == "token":
+                    await emit_token(on_token, ev["text"])
 
             msg = {"op": "generate", "request": request.model_dump(), "session": session,
                    "token_probs": self.token_probs}

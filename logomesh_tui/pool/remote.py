@@ -7,7 +7,6 @@ sent only in the Authorization header: it is never stored on the object, logged 
 from __future__ import annotations
 
 import asyncio
-import inspect
 import json
 import os
 import re
@@ -18,12 +17,12 @@ import httpx
 from ..config import RemoteEndpoint
 from ..errors import GenerationCancelled, RemoteServerError
 from .types import (
-    ExitCallback,
     GenerationRequest,
     GenerationResult,
     InProcessBackend,
     Timings,
     TokenCallback,
+    TokenStream,
 )
 
 _RETRYABLE = (httpx.ConnectError, httpx.ReadTimeout, httpx.ConnectTimeout, httpx.RemoteProtocolError,
@@ -46,21 +45,14 @@ class RemoteBackend(InProcessBackend):
     is_remote = True
 
     def __init__(self, model_id: str, endpoint: RemoteEndpoint) -> None:
-        self.model_id = model_id
+        super().__init__(model_id, endpoint.n_ctx)
         self.endpoint = endpoint
-        self.n_ctx = endpoint.n_ctx
         self.base = endpoint.base_url.rstrip("/")
         if not self.base.endswith("/v1"):
             self.base += "/v1"
         self._client = httpx.AsyncClient(timeout=httpx.Timeout(endpoint.timeout_s, connect=5.0))
-        self._lock = asyncio.Lock()
-        self._cancel = asyncio.Event()
-        self._alive = False
-        self.load_s: float | None = None
         # Which response_format form this server takes; learnt from its first refusal.
         self.schema_form = "json_schema"
-        # A server has no process of ours that could die unasked: never called.
-        self.on_exit: ExitCallback | None = None
 
     def _headers(self) -> dict[str, str]:
         env = self.endpoint.api_key_env
@@ -129,9 +121,7 @@ class RemoteBackend(InProcessBackend):
         return what
 
     async def _stream(self, body: dict, on_token: TokenCallback | None, queue_s: float) -> GenerationResult:
-        t0 = time.perf_counter()
-        parts: list[str] = []
-        ttft = None
+        stream = TokenStream(on_token)
         usage: dict = {}
         finish = "stop"
         try:
@@ -160,7 +150,7 @@ class RemoteBackend(InProcessBackend):
                     try:
                         chunk = json.loads(data)
                     except json.JSONDecodeError as exc:
-                        if parts:  # tokens already shown: do not replay them on retry
+                        if stream.parts:  # tokens already shown: do not replay them on retry
                             raise RemoteServerError(f"{self.endpoint.name}: garbled stream") from exc
                         raise _RemoteRetry("garbled stream") from exc
                     if chunk.get("usage"):
@@ -168,36 +158,28 @@ class RemoteBackend(InProcessBackend):
                     for choice in chunk.get("choices") or []:
                         text = (choice.get("delta") or {}).get("content")
                         if text:
-                            if ttft is None:
-                                ttft = time.perf_counter() - t0
-                            parts.append(text)
-                            if on_token is not None:
-                                r = on_token(text)
-                                if inspect.isawaitable(r):
-                                    await r
+                            await stream.add(text)
                         if choice.get("finish_reason"):
                             finish = choice["finish_reason"]
         except _RETRYABLE as exc:
-            if parts:
+            if stream.parts:
                 raise RemoteServerError(f"{self.endpoint.name}: connection lost mid-reply ({type(exc).__name__})") from exc
             raise _RemoteRetry(type(exc).__name__) from exc
-        if not parts and finish != "cancelled" and not usage:
+        if not stream.parts and finish != "cancelled" and not usage:
             raise _RemoteRetry("empty reply")
-        if finish == "cancelled" and not parts:
+        if finish == "cancelled" and not stream.parts:
             raise GenerationCancelled(f"{self.model_id}: generation cancelled")
-        total = time.perf_counter() - t0
+        total = stream.elapsed()
+        ttft = stream.ttft
         self._alive = True
-        completion = int(usage.get("completion_tokens") or len(parts))
+        completion = int(usage.get("completion_tokens") or len(stream.parts))
         return GenerationResult(
-            text="".join(parts), finish_reason=finish,
+            text=stream.text, finish_reason=finish,
             prompt_tokens=int(usage.get("prompt_tokens") or 0), completion_tokens=completion,
             timings=Timings(queue_s=queue_s, prompt_eval_s=ttft or 0.0,
                             generation_s=max(total - (ttft or 0.0), 1e-9), total_s=total,
                             time_to_first_token_s=ttft),
             model_id=self.model_id)
-
-    async def cancel(self) -> None:
-        self._cancel.set()
 
     async def count_tokens(self, text: str) -> int:
         """The server's own tokenizer when it offers one (llama-server /tokenize, llama-cpp-python

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import time
 from collections.abc import Awaitable, Callable
 from enum import StrEnum
@@ -62,6 +64,38 @@ class GenerationResult(BaseModel):
 TokenCallback = Callable[[str], Awaitable[None] | None]
 
 
+async def emit_token(on_token: TokenCallback | None, text: str) -> None:
+    """Hand one streamed piece to the caller's callback (sync or async), if there is one."""
+    if on_token is not None:
+        r = on_token(text)
+        if inspect.isawaitable(r):
+            await r
+
+
+class TokenStream:
+    """The pieces of one reply as they stream in: kept in order, timed from creation to the
+    first piece (``ttft``), and each handed to ``on_token`` as it arrives."""
+
+    def __init__(self, on_token: TokenCallback | None) -> None:
+        self.t0 = time.perf_counter()
+        self.parts: list[str] = []
+        self.ttft: float | None = None
+        self._on_token = on_token
+
+    async def add(self, piece: str) -> None:
+        if self.ttft is None:
+            self.ttft = time.perf_counter() - self.t0
+        self.parts.append(piece)
+        await emit_token(self._on_token, piece)
+
+    @property
+    def text(self) -> str:
+        return "".join(self.parts)
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.t0
+
+
 ExitCallback = Callable[[str], None]
 """Called with a reason when a backend's process dies without being asked to."""
 
@@ -116,9 +150,23 @@ class Backend(Protocol):
 
 class InProcessBackend:
     """What a backend without a worker process of its own (scripted replies, a remote server)
-    answers alike: no pid, no KV state counted here, one role on it; alive until closed."""
+    answers alike: no pid, no KV state counted here, one role on it; alive until closed; one
+    generation at a time (``_lock``), cancelled through ``_cancel``. Such a backend has no
+    process of ours that could die unasked, so ``on_exit`` is called only by what simulates it."""
 
-    _alive: bool = False
+    is_remote: bool
+
+    def __init__(self, model_id: str, n_ctx: int) -> None:
+        self.model_id = model_id
+        self.n_ctx = n_ctx
+        self._alive = False
+        self.load_s: float | None = None
+        self.on_exit: ExitCallback | None = None
+        self._cancel = asyncio.Event()
+        self._lock = asyncio.Lock()
+
+    async def cancel(self) -> None:
+        self._cancel.set()
 
     def pid(self) -> int | None:
         return None
