@@ -14,12 +14,14 @@ import psutil
 from rich.console import Console
 from rich.table import Table
 
+from .args import command, json_flag
+
 SPEED_PARTS = ["overhead", "swap", "memory", "pool", "conversation", "shared", "lookup", "ui"]
 ALL_PARTS = SPEED_PARTS + ["quality"]
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("bench", help="run benchmarks (no PART: all of them)")
+    p = command(sub, "bench", cmd_bench, "run benchmarks (no PART: all of them)")
     p.add_argument("part", nargs="?", choices=ALL_PARTS, help="which benchmark")
     p.add_argument("--model", help="model for single-model parts (overhead)")
     p.add_argument("--models", help="comma-separated models for multi-model parts")
@@ -56,9 +58,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--task-set",
                    help="quality: the name to record the rates under (default: the tasks "
                         "folder's name and split, e.g. tasks:dev)")
-    p.add_argument("--json", action="store_true", help="print one JSON object")
+    json_flag(p, "print one JSON object")
     p.add_argument("--out", default="bench/results", help="folder for the JSON results")
-    p.set_defaults(func=cmd_bench)
 
 
 def machine() -> dict:

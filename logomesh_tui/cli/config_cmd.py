@@ -10,16 +10,15 @@ from rich.console import Console
 from rich.table import Table
 
 from ..config import EngineConfig, config_file_origin
+from .args import actions, command, json_flag
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("config", help="show the effective configuration",
-                       description="Precedence, highest first: command line, LOGOMESH_* "
-                                   "environment variables, the config file, defaults.")
-    csub = p.add_subparsers(dest="config_command", metavar="ACTION", required=True)
-    sp = csub.add_parser("show", help="every setting, its value and where it came from")
-    sp.add_argument("--json", action="store_true", help="print one JSON document for scripts")
-    sp.set_defaults(func=cmd_show)
+    csub = actions(sub, "config", "show the effective configuration", "config_command",
+                   description="Precedence, highest first: command line, LOGOMESH_* "
+                               "environment variables, the config file, defaults.")
+    json_flag(command(csub, "show", cmd_show, "every setting, its value and where it came from"),
+              "print one JSON document for scripts")
 
 
 def effective_config() -> dict[str, Any]:

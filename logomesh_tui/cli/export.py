@@ -13,6 +13,7 @@ from ..errors import LogoMeshError, UsageError
 from ..export import FORMATS, SessionView, export_session, load_session
 from ..export.formats import DEFAULT_DPO_MARGIN
 from ..sessions.store import read_events
+from .args import command, json_flag
 
 # A failed write for one of these reasons is a bad output path (exit 2); any other (a full
 # disk, an I/O error) is a failed export (exit 1).
@@ -21,8 +22,8 @@ _BAD_PATH_ERRNOS = {errno.EACCES, errno.EPERM, errno.ENOENT, errno.ENOTDIR, errn
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "export", help="export a session as training data",
+    p = command(
+        sub, "export", cmd_export, "export a session as training data",
         description="Write a session as a dataset folder: train.jsonl (+ metadata.json for "
                     "training-data) and a README.md dataset card. Loads with Hugging Face "
                     "datasets: load_dataset('json', data_files='PATH/train.jsonl').")
@@ -39,8 +40,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                                   "session id); ignored with -o")
     p.add_argument("--force", action="store_true", help="replace an existing export")
     p.add_argument("--no-card", action="store_true", help="do not write README.md")
-    p.add_argument("--json", action="store_true",
-                   help="print what was written as one JSON document")
+    json_flag(p, "print what was written as one JSON document")
     p.add_argument("--content-only", action="store_true",
                    help="replies as plain text instead of the structured JSON the models wrote")
     p.add_argument("--min-quality", type=float, metavar="R",
@@ -51,7 +51,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--pair", metavar="SESSION",
                    help="with --format dpo: a branch of the same session; pairs the two "
                         "branches' code where verification passed one and failed the other")
-    p.set_defaults(func=cmd_export)
 
 
 def cmd_export(args: argparse.Namespace) -> int:

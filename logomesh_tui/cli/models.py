@@ -14,31 +14,26 @@ from ..catalog import Catalog, pull, remove
 from ..catalog.specs import RemoteSource
 from ..config import EngineConfig
 from ..errors import UsageError
+from .args import actions, command, json_flag
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("models", help="list, show, pull and remove models")
-    msub = p.add_subparsers(dest="models_command", metavar="ACTION", required=True)
-    lp = msub.add_parser("list", help="show the catalog")
-    lp.add_argument("--json", action="store_true", help="print JSON for scripts")
-    lp.set_defaults(func=cmd_list)
-    sp = msub.add_parser(
-        "show", help="GGUF metadata and the memory a load would take (before any download)")
+    msub = actions(sub, "models", "list, show, pull and remove models", "models_command")
+    json_flag(command(msub, "list", cmd_list, "show the catalog"), "print JSON for scripts")
+    sp = command(msub, "show", cmd_show,
+                 "GGUF metadata and the memory a load would take (before any download)")
     sp.add_argument("name", metavar="NAME",
                     help="catalog name, hf:OWNER/REPO/FILE.gguf, or a path to a .gguf file")
     sp.add_argument("--n-ctx", type=int, default=None, metavar="N",
                     help="context window to estimate for (default: the config's n_ctx)")
-    sp.add_argument("--json", action="store_true", help="print one JSON document")
-    sp.set_defaults(func=cmd_show)
-    pp = msub.add_parser("pull", help="download models into the models folder")
+    json_flag(sp)
+    pp = command(msub, "pull", cmd_pull, "download models into the models folder")
     pp.add_argument("names", nargs="*", metavar="NAME",
                     help="catalog names or hf:OWNER/REPO/FILE.gguf")
     pp.add_argument("--default-pool", action="store_true", help="pull the four offline models")
     pp.add_argument("--force", action="store_true", help="download again even if on disk")
-    pp.set_defaults(func=cmd_pull)
-    rp = msub.add_parser("rm", help="delete a model from the models folder")
-    rp.add_argument("names", nargs="+", metavar="NAME", help="catalog names or hf: ids")
-    rp.set_defaults(func=cmd_rm)
+    command(msub, "rm", cmd_rm, "delete a model from the models folder").add_argument(
+        "names", nargs="+", metavar="NAME", help="catalog names or hf: ids")
 
 
 def _catalog(config: EngineConfig | None = None) -> Catalog:

@@ -13,6 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..config import EngineConfig
+from .args import actions, command, json_flag
 from .run import (
     PrinterView,
     add_run_options,
@@ -26,21 +27,17 @@ from .run import (
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("sessions", help="list recorded sessions or show one as a timeline")
-    ssub = p.add_subparsers(dest="sessions_command", metavar="ACTION", required=True)
-    lp = ssub.add_parser("list", help="every session in the sessions folder, newest first")
-    lp.add_argument("--json", action="store_true", help="print JSON for scripts")
-    lp.set_defaults(func=cmd_list)
-    sp = ssub.add_parser("show", help="replay a session as a readable timeline")
+    ssub = actions(sub, "sessions", "list recorded sessions or show one as a timeline",
+                   "sessions_command")
+    json_flag(command(ssub, "list", cmd_list, "every session in the sessions folder, newest first"),
+              "print JSON for scripts")
+    sp = command(ssub, "show", cmd_show, "replay a session as a readable timeline")
     sp.add_argument("session_id", metavar="ID", help="session id (a unique prefix is enough)")
     sp.add_argument("--metrics", action="store_true", help="show per-turn token timings")
-    sp.add_argument("--json", action="store_true",
-                    help="print the session as one JSON document (its id and raw events)")
-    sp.set_defaults(func=cmd_show)
-    rp = sub.add_parser("resume", help="continue an interrupted session from its next turn")
+    json_flag(sp, "print the session as one JSON document (its id and raw events)")
+    rp = command(sub, "resume", cmd_resume, "continue an interrupted session from its next turn")
     rp.add_argument("session_id", metavar="ID", help="session id (a unique prefix is enough)")
     add_run_options(rp)
-    rp.set_defaults(func=cmd_resume)
 
 
 def _store():

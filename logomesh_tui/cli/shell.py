@@ -27,23 +27,23 @@ from ..config import APP_NAME, EngineConfig
 from ..conversation.runner import ConversationRunner, RunnerView, RunState, StateChange
 from ..sessions.events import Event
 from ..sessions.timeline import TimelinePrinter
+from .args import command
 
 PROMPT = "DevShell> "
 EXIT_WORDS = {"exit", "quit", "exit()", "quit()"}
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("shell", help="the DevShell command language (REPL or -c COMMAND)",
-                       description="Type DevShell commands such as "
-                                   'llm.registry.load("smollm2-135m", "primary-analyzer"). '
-                                   "help() lists them.")
+    p = command(sub, "shell", cmd_shell, "the DevShell command language (REPL or -c COMMAND)",
+                description="Type DevShell commands such as "
+                            'llm.registry.load("smollm2-135m", "primary-analyzer"). '
+                            "help() lists them.")
     p.add_argument("-c", dest="shell_command", metavar="COMMAND",
                    help="run COMMAND (several separated by ';') and exit: 0 on success, "
                         "1 on error")
     p.add_argument("--fake", action="store_true",
                    help="scripted fake models instead of GGUF workers (to try the flow)")
     p.add_argument("--metrics", action="store_true", help="show per-turn token timings")
-    p.set_defaults(func=cmd_shell)
 
 
 def history_file() -> Path:

@@ -57,8 +57,11 @@ class CommandSpec:
     name: str
     params: tuple[Param, ...]
     summary: str
-    example: str = ""
-    group: str = ""
+    example: str = ""  # a call to show; by default the signature (a command without parameters)
+
+    def __post_init__(self) -> None:
+        if not self.example:
+            object.__setattr__(self, "example", self.signature())
 
     @property
     def target(self) -> tuple[str, ...]:
@@ -72,8 +75,7 @@ class CommandSpec:
         for p in self.params:
             if p.help:
                 lines.append(f"  {p.name}: {p.help}")
-        if self.example:
-            lines.append(f"  e.g. {self.example}")
+        lines.append(f"  e.g. {self.example}")
         return "\n".join(lines)
 
 
@@ -124,24 +126,21 @@ COMMANDS: tuple[CommandSpec, ...] = (
         Param("priority", "int", required=False, default=0,
               help="higher priority roles are evicted last"),
     ), "Load a model into the pool under a role.",
-        'llm.registry.load("qwen2.5-coder-1.5b", "primary-analyzer")', "llm"),
+        'llm.registry.load("qwen2.5-coder-1.5b", "primary-analyzer")'),
     CommandSpec("llm.registry.unload", (_ROLE,), "Unload the model serving a role.",
-                'llm.registry.unload("documentation-writer")', "llm"),
+                'llm.registry.unload("documentation-writer")'),
     CommandSpec("llm.registry.hotswap", (
         _ROLE, Param("model_id", kind="model", help="the model that takes over the role"),
     ), "Replace the model behind a role; a conversation in progress keeps going.",
-        'llm.registry.hotswap("documentation-writer", "smollm2-135m")', "llm"),
+        'llm.registry.hotswap("documentation-writer", "smollm2-135m")'),
     CommandSpec("llm.registry.pin", (
         _ROLE, Param("pinned", "bool", required=False, default=True,
                      help="false unpins"),
     ), "Pin a role so memory pressure never evicts it (pin(role, false) unpins).",
-        'llm.registry.pin("primary-analyzer")', "llm"),
-    CommandSpec("llm.registry.list", (), "List loaded roles: model, status, memory, speed.",
-                "llm.registry.list()", "llm"),
-    CommandSpec("llm.registry.memory", (), "Show memory used per role against the budget.",
-                "llm.registry.memory()", "llm"),
-    CommandSpec("llm.registry.models", (), "List the model names the catalog knows.",
-                "llm.registry.models()", "llm"),
+        'llm.registry.pin("primary-analyzer")'),
+    CommandSpec("llm.registry.list", (), "List loaded roles: model, status, memory, speed."),
+    CommandSpec("llm.registry.memory", (), "Show memory used per role against the budget."),
+    CommandSpec("llm.registry.models", (), "List the model names the catalog knows."),
     CommandSpec("conversation.start", (
         Param("prompt", help="the task for the models"),
         Param("protocol", kind="protocol", required=False, default="four-round",
@@ -155,30 +154,26 @@ COMMANDS: tuple[CommandSpec, ...] = (
         Param("arbitration", kind="policy", required=False, default=None,
               help=f"when no consensus: one of {', '.join(ARBITRATION_POLICIES)}"),
     ), "Start a collaboration among the loaded roles.",
-        'conversation.start("Analyse this component", protocol="four-round")', "conversation"),
-    CommandSpec("conversation.pause", (), "Pause after the turns in flight finish.",
-                "conversation.pause()", "conversation"),
-    CommandSpec("conversation.resume", (), "Resume a paused conversation.",
-                "conversation.resume()", "conversation"),
-    CommandSpec("conversation.stop", (), "Stop the conversation; the session file keeps it.",
-                "conversation.stop()", "conversation"),
+        'conversation.start("Analyse this component", protocol="four-round")'),
+    CommandSpec("conversation.pause", (), "Pause after the turns in flight finish."),
+    CommandSpec("conversation.resume", (), "Resume a paused conversation."),
+    CommandSpec("conversation.stop", (), "Stop the conversation; the session file keeps it."),
     CommandSpec("conversation.export", (
         Param("name", help="export folder name: letters, digits, '.', '_', '-'"),
         Param("format", kind="format", required=False, default="training-data",
               help=f"one of {', '.join(EXPORT_FORMATS)}"),
     ), "Export the current session as a dataset in the export folder.",
-        'conversation.export("multi-model-refactor-session", format="training-data")',
-        "conversation"),
+        'conversation.export("multi-model-refactor-session", format="training-data")'),
     CommandSpec("code.refactor", (
         Param("path", kind="ts-path", help="a .ts/.tsx file or a folder of them"),
         Param("output", required=False, default=None,
               help="output folder under refactor-out/ (default: named after the file)"),
     ), "Refactor TypeScript with the loaded roles; tsc verifies; writes report.md.",
-        'code.refactor("examples/Dashboard.tsx", output="refactor-out/dashboard")', "code"),
+        'code.refactor("examples/Dashboard.tsx", output="refactor-out/dashboard")'),
     CommandSpec("session.open", (Param("session_id", kind="session",
                                        help="an id that `logomesh-tui sessions list` shows"),),
                 "Open a recorded session (to view, resume or export it).",
-                'session.open("20250101-120000-ab12")', "session"),
+                'session.open("20250101-120000-ab12")'),
     CommandSpec("session.fork", (
         Param("session_id", kind="session", help="the recorded session to branch"),
         Param("at", help="the last shared message: its id or short id (\"m3\")"),
@@ -190,16 +185,16 @@ COMMANDS: tuple[CommandSpec, ...] = (
               help="run the branch at once (false: only record it)"),
     ), "Branch a recorded session after a message, with another model for a role.",
         'session.fork("20250101-120000-ab12", at="m3", '
-        'role="architecture-critic=qwen2.5-coder-0.5b")', "session"),
+        'role="architecture-critic=qwen2.5-coder-0.5b")'),
     CommandSpec("session.compare", (
         Param("sessions", "list[str]", kind="session",
               help="two or more sessions that share a fork point"),
     ), "Compare branches from their fork point: consensus, passing code, tokens, time.",
-        'session.compare(["20250101-120000-ab12", "20250101-130000-cd34"])', "session"),
+        'session.compare(["20250101-120000-ab12", "20250101-130000-cd34"])'),
     CommandSpec("help", (Param("command", kind="command", required=False, default=None,
                                help="a command name for its details"),),
                 "List commands, or show one command's details.",
-                'help("llm.registry.hotswap")', ""),
+                'help("llm.registry.hotswap")'),
 )
 
 COMMANDS_BY_NAME: dict[str, CommandSpec] = {spec.name: spec for spec in COMMANDS}

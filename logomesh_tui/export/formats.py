@@ -97,17 +97,18 @@ def prompt_for(view: SessionView, m: LLMMessage) -> tuple[list[dict[str, str]], 
     return reconstructed_prompt(view, m), True
 
 
-def _passes(ratings: dict[str, QualityRating], m: LLMMessage, min_quality: float | None) -> bool:
-    return min_quality is None or ratings[m.id].rating >= min_quality
+def _rated_turns(view: SessionView, min_quality: float | None
+                 ) -> list[tuple[LLMMessage, QualityRating]]:
+    """The model turns rated at least ``min_quality`` (all of them when None), with ratings."""
+    ratings = rate_messages(view)
+    return [(m, ratings[m.id]) for m in view.model_turns()
+            if min_quality is None or ratings[m.id].rating >= min_quality]
 
 
 def openai_chat_records(view: SessionView, *, content_only: bool = False,
                         min_quality: float | None = None) -> list[dict[str, Any]]:
-    ratings = rate_messages(view)
     out = []
-    for m in view.model_turns():
-        if not _passes(ratings, m, min_quality):
-            continue
+    for m, _ in _rated_turns(view, min_quality):
         chat, _ = prompt_for(view, m)
         chat.append({"role": "assistant", "content": response_text(view, m, content_only)})
         out.append({"messages": chat})
@@ -250,15 +251,11 @@ def _model_at_turn(view: SessionView) -> dict[str, bool]:
 def training_data_records(view: SessionView, *, content_only: bool = False,
                           min_quality: float | None = None) -> list[dict[str, Any]]:
     """One record per model turn: prompt-response pair, rating, and measurements."""
-    ratings = rate_messages(view)
     cited_by = view.referenced_by()
     swapped = _model_at_turn(view)
     out = []
-    for m in view.model_turns():
-        if not _passes(ratings, m, min_quality):
-            continue
+    for m, q in _rated_turns(view, min_quality):
         chat, rebuilt = prompt_for(view, m)
-        q = ratings[m.id]
         gen_s = float(m.latency_s)
         out.append({
             "id": m.id,

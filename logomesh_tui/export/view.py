@@ -13,6 +13,12 @@ from ..sessions import events as ev
 from ..sessions.events import Event
 from ..sessions.store import DamagedLine, SessionStore, read_events
 
+# The events a view keeps whole, each kind in its own list (the field named here).
+_KEPT_AS_IS: dict[type[Event], str] = {
+    ev.Swap: "swaps", ev.TurnFailed: "failures", ev.ConsensusScored: "consensus",
+    ev.Arbitration: "arbitrations", ev.TurnMetrics: "turn_metrics", ev.Note: "notes",
+}
+
 
 @dataclass
 class SessionView:
@@ -69,20 +75,10 @@ class SessionView:
             elif isinstance(e, ev.VoteCast):
                 view.votes.append(e.vote)
                 view.vote_message_ids.append(e.message_id or None)
-            elif isinstance(e, ev.Swap):
-                view.swaps.append(e)
-            elif isinstance(e, ev.TurnFailed):
-                view.failures.append(e)
-            elif isinstance(e, ev.ConsensusScored):
-                view.consensus.append(e)
-            elif isinstance(e, ev.Arbitration):
-                view.arbitrations.append(e)
-            elif isinstance(e, ev.TurnMetrics):
-                view.turn_metrics.append(e)
-            elif isinstance(e, ev.Note):
-                view.notes.append(e)
             elif isinstance(e, ev.SessionFinished):
                 view.finished = e
+            elif type(e) in _KEPT_AS_IS:
+                getattr(view, _KEPT_AS_IS[type(e)]).append(e)
         view.by_id = {m.id: m for m in view.messages}
         # Short ids first, so a full id that happens to look like "m3" still wins.
         view._refs = {m.short_id: m for m in view.messages if m.short_id} | view.by_id

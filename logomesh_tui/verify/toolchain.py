@@ -18,6 +18,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,13 +58,11 @@ class ToolchainError(LogoMeshError):
 
 
 @dataclass(frozen=True)
-class Toolchain:
-    """Where the project's TypeScript compiler lives."""
+class _SealedInstall:
+    """An npm install of ours (``root/node_modules``, sealed) and the node that runs it."""
 
     root: Path
     node: str
-    tsc: Path
-    version: str
 
     @property
     def node_modules(self) -> Path:
@@ -71,29 +70,26 @@ class Toolchain:
 
     def check_intact(self) -> None:
         """Raise :class:`ToolchainError` when a file changed since the install (see
-        :func:`check_seal`); called before each unconfined run of the compiler."""
+        :func:`check_seal`); called before each unconfined run of its tools (the compiler,
+        the linter, whose packages the sandbox also reads)."""
         check_seal(self.root)
 
 
 @dataclass(frozen=True)
-class CheckToolchain:
+class Toolchain(_SealedInstall):
+    """Where the project's TypeScript compiler lives."""
+
+    tsc: Path
+    version: str
+
+
+@dataclass(frozen=True)
+class CheckToolchain(_SealedInstall):
     """Where the lint and behaviour-check packages live (eslint, jsdom, react)."""
-
-    root: Path
-    node: str
-
-    @property
-    def node_modules(self) -> Path:
-        return self.root / "node_modules"
 
     @property
     def eslint(self) -> Path:
         return self.node_modules / "eslint" / "bin" / "eslint.js"
-
-    def check_intact(self) -> None:
-        """Raise :class:`ToolchainError` when a file changed since the install; called before
-        each unconfined run of the linter, whose packages the sandbox reads."""
-        check_seal(self.root)
 
 
 def _walk(folder: Path) -> dict[str, os.stat_result]:
@@ -219,17 +215,8 @@ def ensure_tsc(root: Path | str | None = None, *, install: bool = True) -> Toolc
     fails, or ``install`` is False and the compiler is not there.
     """
     root = Path(root) if root is not None else default_toolchain_dir()
-    node = find_node()
-    if not _complete(root):
-        if not install:
-            raise ToolchainError(
-                f"the TypeScript compiler is not installed in {root}: run "
-                "`python -m logomesh_tui.verify.toolchain`")
-        npm = find_npm()
-        with _install_lock(root):
-            if not _complete(root):
-                _npm_install(npm, root)
-    _ensure_seal(root)
+    node = _ensure_installed(root, _complete, "the TypeScript compiler is", install,
+                             lambda npm: _npm_install(npm, root))
     tsc = root / "node_modules" / ".bin" / "tsc"
     if not tsc.exists():
         raise ToolchainError(f"npm finished but {tsc} is missing: delete {root} and run again")
@@ -241,18 +228,28 @@ def ensure_checks(root: Path | str | None = None, *, install: bool = True) -> Ch
     """Return the lint/behaviour-check packages (``<toolchain dir>/checks``), installing them
     with npm first if needed. Raises :class:`ToolchainError` with a one-line message otherwise."""
     root = Path(root) if root is not None else default_toolchain_dir() / "checks"
+    node = _ensure_installed(
+        root, _checks_complete, "the lint and behaviour-check packages are", install,
+        lambda npm: _npm_install(npm, root, CHECK_PACKAGES, "logomesh-tui-checks"))
+    return CheckToolchain(root=root, node=node)
+
+
+def _ensure_installed(root: Path, complete: Callable[[Path], bool], what: str, install: bool,
+                      npm_install: Callable[[str], None]) -> str:
+    """Install into ``root`` with ``npm_install(npm)`` unless ``complete(root)`` (once, under
+    the install lock; ``what`` names it when ``install`` is False), check its seal and return
+    the node executable."""
     node = find_node()
-    if not _checks_complete(root):
+    if not complete(root):
         if not install:
             raise ToolchainError(
-                f"the lint and behaviour-check packages are not installed in {root}: run "
-                "`python -m logomesh_tui.verify.toolchain`")
+                f"{what} not installed in {root}: run `python -m logomesh_tui.verify.toolchain`")
         npm = find_npm()
         with _install_lock(root):
-            if not _checks_complete(root):
-                _npm_install(npm, root, CHECK_PACKAGES, "logomesh-tui-checks")
+            if not complete(root):
+                npm_install(npm)
     _ensure_seal(root)
-    return CheckToolchain(root=root, node=node)
+    return node
 
 
 def _ensure_seal(root: Path) -> None:

@@ -15,7 +15,7 @@ def command_rows() -> list[tuple[str, str]]:
     """(example, summary) for every command the DevShell language knows."""
     from ...commands import COMMANDS
 
-    return [(spec.example or spec.signature(), spec.summary) for spec in COMMANDS]
+    return [(spec.example, spec.summary) for spec in COMMANDS]
 
 
 class HelpScreen(ModalScreen[None]):

@@ -9,35 +9,52 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
+from textual.widget import Widget
 from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
 
-class PickScreen(ModalScreen[str | None]):
+class _Dialog(ModalScreen[str | None]):
+    """A title, one widget (``body``) and a hint line; Escape cancels (returns None)."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog.cancel")]
+
+    def __init__(self, title: str, hint: str, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.title_text = title
+        self.hint = hint
+
+    def body(self) -> Widget:
+        raise NotImplementedError
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(self.title_text, classes="dialog-title")
+            yield self.body()
+            yield Label(self.hint, classes="dialog-hint")
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class PickScreen(_Dialog):
     """A list to choose from with arrows and Enter; Escape cancels (returns None).
 
     ``options`` are ``(value, label)`` pairs; a value of ``None`` makes a disabled row, for
     showing why something cannot be picked.
     """
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog.cancel")]
-
     def __init__(self, title: str, options: Sequence[tuple[str | None, str | Text]],
                  hint: str = "↑↓ choose · Enter pick · Esc cancel", highlight: str | None = None,
                  **kwargs) -> None:
-        super().__init__(**kwargs)
-        self.title_text = title
+        super().__init__(title, hint, **kwargs)
         self.options = options
-        self.hint = hint
         self.highlight = highlight
 
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
-            yield Label(self.title_text, classes="dialog-title")
-            yield OptionList(*[
-                Option(label, id=value, disabled=value is None) for value, label in self.options
-            ], id="pick-list")
-            yield Label(self.hint, classes="dialog-hint")
+    def body(self) -> Widget:
+        return OptionList(*[
+            Option(label, id=value, disabled=value is None) for value, label in self.options
+        ], id="pick-list")
 
     def on_mount(self) -> None:
         options = self.query_one(OptionList)
@@ -55,28 +72,18 @@ class PickScreen(ModalScreen[str | None]):
         event.stop()
         self.dismiss(event.option.id)
 
-    def action_cancel(self) -> None:
-        self.dismiss(None)
 
-
-class PromptScreen(ModalScreen[str | None]):
+class PromptScreen(_Dialog):
     """One line of text; Enter accepts, Escape cancels (returns None)."""
-
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog.cancel")]
 
     def __init__(self, title: str, placeholder: str = "", value: str = "",
                  hint: str = "Enter accept · Esc cancel", **kwargs) -> None:
-        super().__init__(**kwargs)
-        self.title_text = title
+        super().__init__(title, hint, **kwargs)
         self.placeholder = placeholder
         self.value = value
-        self.hint = hint
 
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
-            yield Label(self.title_text, classes="dialog-title")
-            yield Input(value=self.value, placeholder=self.placeholder, id="prompt-input")
-            yield Label(self.hint, classes="dialog-hint")
+    def body(self) -> Widget:
+        return Input(value=self.value, placeholder=self.placeholder, id="prompt-input")
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()
@@ -86,6 +93,3 @@ class PromptScreen(ModalScreen[str | None]):
         text = event.value.strip()
         if text:
             self.dismiss(text)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
