@@ -45,6 +45,24 @@ CONVERSATION_REPAIR_ROUNDS = 3
 _TS_SUFFIXES = (".ts", ".tsx", ".mts", ".cts")
 
 
+async def _starter_findings(checker: Any, task: Any) -> list[str]:
+    """LogoMesh's lint rules and the project's eslint on the file as it is, typed by the
+    project, as lines (``line N: rule: message``)."""
+    from ..verify.toolchain import ToolchainError, ensure_checks
+
+    target = checker.targets[0]
+    try:
+        checks = ensure_checks(install=False)
+    except ToolchainError:
+        checks = None
+    found = await checker.lint_ours({}, [target], checks) if checks is not None else None
+    rel = target.relative_to(checker.project.root).as_posix()
+    lines = [f"line {f.line}: {f.rule}: {f.message}" for f in found or []]
+    lines += [f"line {m['line']}: {m['rule']}: {m['message']}"
+              for m in (await checker.baseline()).lint if m["file"] == rel]
+    return lines[:8]
+
+
 def _is_source(name: str) -> bool:
     """A TypeScript file to work on (a test file is evidence, not the task)."""
     return name.endswith(_TS_SUFFIXES) and not is_test_name(name)
@@ -123,6 +141,13 @@ async def run_program_round(session: MultiModelSession, plan: RoundPlan,
         notes += checker.project.notes() + [
             f"covering tests: {', '.join(checker.test_files) or 'none'} — "
             f"{base.tests.summary()}"]
+        found = await _starter_findings(checker, task)
+        if found:
+            # What the project-typed checks say of the file as it is: the models' best lead.
+            notes.append(f"findings on {task.file_name}: " + "; ".join(found))
+            task = task.model_copy(update={"instruction": task.instruction.rstrip() + "\n\n"
+                                           "The project's checks report on the file as it is:\n"
+                                           + "\n".join(f"- {f}" for f in found)})
     session._record(ev.EvidenceRecorded(event="plan", round=plan.index, file=task.file_name,
                                         focus=task.focus, notes=notes,
                                         **roles.describe(executors)))

@@ -29,7 +29,7 @@ from pathlib import Path
 
 from ..verify.compiler import parse_diagnostics
 from ..verify.project import find_project
-from ..verify.project_checks import ProjectChecker
+from ..verify.project_checks import ProjectChecker, TestReport
 from ..verify.sandbox import Sandbox, SandboxLimits
 from ..verify.toolchain import (
     CheckToolchain,
@@ -200,8 +200,9 @@ class Verifier:
         for cand in candidates:
             ev = out[cand.id]
             if ev.unchanged:
-                # The project's own state: only the errors a change adds count there.
+                # The project as it is: nothing added, and its tests' results as they stand.
                 ev.compile_errors, ev.compiles = [], True
+                ev.project = _project_evidence((await self.project.baseline()).tests)
                 continue
             v = await self.project.check({target: cand.text})
             # The project's tsc, with its tsconfig and node_modules, is the type check here, and
@@ -218,15 +219,12 @@ class Verifier:
                                                  message=f.message)
                                       for f in found if f.rule in LINT_RULES]
                     ev.lint_ran = True
-            ev.project = {
-                "added_tsc": [d.render() for d in v.added_tsc],
-                "added_lint": [f"{m['rule']} at {m['file']}:{m['line']}: {m['message']}"
-                               for m in v.added_lint],
-                "tests": {k: val for k, val in v.tests_after.to_json().items() if k != "cases"},
-                "cases": [c.__dict__ for c in v.tests_after.cases],
-                "newly_failing": [c.__dict__ for c in v.newly_failing],
-                "tests_stopped": v.tests_before.ran and not v.tests_after.ran,
-                "notes": v.notes}
+            ev.project = _project_evidence(
+                v.tests_after, added_tsc=[d.render() for d in v.added_tsc],
+                added_lint=[f"{m['rule']} at {m['file']}:{m['line']}: {m['message']}"
+                            for m in v.added_lint],
+                newly_failing=[c.__dict__ for c in v.newly_failing],
+                stopped=v.tests_before.ran and not v.tests_after.ran, notes=v.notes)
 
     def _write(self, work: Path, batch: list[Candidate], probes: list[Probe]) -> list[str]:
         folders = []
@@ -482,6 +480,17 @@ def _new_findings(task: CodeTask, text: str, found: list[Diagnostic],
 
 def _probe_source(probe: Probe) -> str:
     return _PROBE_PRELUDE + _ASSERT_IMPORT_RE.sub("", probe.code)
+
+
+def _project_evidence(tests: TestReport, *, added_tsc: list[str] | None = None,
+                      added_lint: list[str] | None = None,
+                      newly_failing: list[dict] | None = None, stopped: bool = False,
+                      notes: list[str] | None = None) -> dict:
+    """``Evidence.project``: what the project's tools said of a candidate."""
+    return {"added_tsc": added_tsc or [], "added_lint": added_lint or [],
+            "tests": {k: v for k, v in tests.to_json().items() if k != "cases"},
+            "cases": [c.__dict__ for c in tests.cases], "newly_failing": newly_failing or [],
+            "tests_stopped": stopped, "notes": notes or []}
 
 
 _MODULE_MISSING = re.compile(r"Cannot find module|ERR_MODULE_NOT_FOUND|is not available")
