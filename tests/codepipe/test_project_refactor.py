@@ -226,3 +226,17 @@ async def test_in_a_project_the_verifiers_types_and_lint_are_the_projects(shop):
     assert ev["C1"].lint_ran and not ev["C1"].lint_errors
     assert [d.code for d in ev["C2"].lint_errors] == ["@typescript-eslint/no-explicit-any"]
     assert "lint" in ev["C2"].failed_checks()
+
+
+async def test_the_evidence_task_names_the_project_findings_on_the_file_as_it_is(shop):
+    from logomesh_tui.evidence.program import _starter_findings
+    from logomesh_tui.evidence.types import CodeTask
+    from logomesh_tui.evidence.verifier import project_checker_for
+
+    target = shop / "src" / "cart" / "total.ts"
+    checker = project_checker_for(target, [])
+    assert checker is not None
+    task = CodeTask(instruction="Tidy it.", file_name="total.ts", starter=target.read_text())
+    found = await _starter_findings(checker, task)
+    assert any(f.startswith("line 11: no-var:") for f in found), found
+    assert any(f.startswith("line 13: prefer-const:") for f in found), found
