@@ -57,8 +57,10 @@ def select(candidates: list[Candidate], evidence: dict[str, Evidence],
             alive.append(c.id)
     if not alive:
         fallback = preferred if preferred in order else candidates[0].id
+        why = ("no candidate changes the file" if all(d == "unchanged" for d in dropped.values())
+               else "no changed candidate compiles")
         return Selection(chosen=fallback, dropped=dropped,
-                         reason="no candidate compiles: kept the strongest model's greedy answer")
+                         reason=f"{why}: kept the strongest model's greedy answer")
     differs = [cid for cid in alive if not evidence[cid].same_as_starter]
     if differs and len(differs) < len(alive):
         for cid in alive:
