@@ -15,7 +15,9 @@ _FIELDS = {
                    "saw, and its reply as the last `assistant` message (TRL SFTTrainer format).",
     "sharegpt": "`conversations`: list of `{from, value}` with `from` in system/human/gpt.",
     "dpo": "`prompt`, `chosen`, `rejected`: conversational preference pairs (TRL DPOTrainer "
-           "format); chosen proposals had a higher peer approval share than rejected ones.",
+           "format). Where the verifier judged two candidates for one file, the one that "
+           "passed is chosen over the one that failed; elsewhere the chosen proposal had a "
+           "higher peer approval share in its voting round.",
     "training-data": "one record per model turn: `prompt` (chat), `response`, `quality` "
                      "(`rating` and its components), `references`/`referenced_by`, tokens, "
                      "latency, tokens/s, `after_swap`; session metadata in `metadata.json`.",
