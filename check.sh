@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # The project's one check command (CI runs it through README's test command):
 #   ./check.sh               ruff, mypy, import contracts, size limits, then pytest (all of it)
-#   ./check.sh --fast        the same, but only the tests that need no real model or worker
-#                            process (pytest -m "not real"; a few minutes on 2 cores)
+#   ./check.sh --fast        the same, but only the tests on scripted models and fixtures: no
+#                            real model or worker process (marker real), no real tsc, eslint,
+#                            node sandbox or CLI/server/tmux subprocess (marker toolchain);
+#                            under 4 minutes on 2 cores
 #   ./check.sh --no-tests    ruff, mypy and import contracts only (run before each commit)
 #   ./check.sh tests/tui -x  extra arguments go to pytest (after --fast too)
+#   ./check.sh --help        this text
 # Stops at the first step that fails and exits with its status.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -19,6 +22,11 @@ fi
 
 run_tests=1
 fast=0
+if [ "${1:-}" = "--help" ] || [ "${1:-}" = "-h" ]; then
+  # The comment block at the top of this file, without its "# ".
+  sed -n '2,/^# Stops/{s/^# \{0,1\}//;p}' "$(basename "$0")"
+  exit 0
+fi
 if [ "${1:-}" = "--no-tests" ]; then
   run_tests=0
   shift
@@ -43,7 +51,8 @@ if [ "$run_tests" = 1 ]; then
   step "size limits" "$PY" tests/test_sizes.py
   if [ "$fast" = 1 ]; then
     # -m replaces pyproject's addopts -m 'not soak', so soak is named again.
-    step "pytest (fast: not real)" "$PY" -m pytest -q -m "not real and not soak" "$@"
+    step "pytest (fast: not real, not toolchain)" "$PY" -m pytest -q \
+      -m "not real and not toolchain and not soak" "$@"
   else
     step "pytest" "$PY" -m pytest -q "$@"
   fi

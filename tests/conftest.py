@@ -2,9 +2,11 @@
 (`logomesh-tui models pull --default-pool`); a missing model fails the test with the command that
 fixes it rather than skipping it.
 
-Tests that read real model files or start real worker processes carry the ``real`` marker, so
-that ``./check.sh --fast`` (``-m "not real"``) runs only the ones on scripted backends and
-fixtures. Files named ``*_real.py``, ``tests/soak`` and tests using the ``real_config`` or
+Tests that read real model files or start real worker processes carry the ``real`` marker, and
+tests that run the real TypeScript toolchain (tsc, eslint, the harness, node in the sandbox, a
+fixture project's own tools) or start the CLI, a server or tmux as a subprocess carry the
+``toolchain`` marker, so that ``./check.sh --fast`` (``-m "not real and not toolchain"``) runs
+only the ones on scripted backends and fixtures; the full run runs them all. Files named ``*_real.py``, ``tests/soak`` and tests using the ``real_config`` or
 ``small_config`` fixtures are marked here; any other test marks itself. A test without the mark
 that calls :func:`require_model` or starts a worker fails, saying so."""
 

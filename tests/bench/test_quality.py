@@ -66,6 +66,7 @@ def scripted(tasks, *, greedy_right: bool, samples_right: bool, helper_right: bo
     return executors, seen
 
 
+@pytest.mark.toolchain
 async def test_the_modes_differ_as_designed_and_every_candidate_is_scored(toolchain, two_tasks):
     folder, tasks = two_tasks
     executors, seen = scripted(tasks, greedy_right=False, samples_right=True, helper_right=True)
@@ -98,6 +99,7 @@ async def test_the_modes_differ_as_designed_and_every_candidate_is_scored(toolch
     assert "pool" in format_table(result)
 
 
+@pytest.mark.toolchain
 async def test_self_repair_sends_compiler_errors_and_keeps_the_compiling_answer(toolchain,
                                                                                  two_tasks):
     folder, tasks = two_tasks
@@ -119,6 +121,7 @@ def test_pass_at_k_is_the_unbiased_estimator():
     assert pass_at_k(4, 1, 2) == pytest.approx(0.5)
 
 
+@pytest.mark.toolchain
 async def test_every_mode_starts_from_one_greedy_answer_and_is_charged_its_time(toolchain,
                                                                                 two_tasks):
     folder, tasks = two_tasks

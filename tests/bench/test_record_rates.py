@@ -70,6 +70,7 @@ def plan_now(executors) -> dict:
     return plan_roles(executors, PassRates.load()).describe(executors)
 
 
+@pytest.mark.toolchain
 async def test_a_run_without_record_leaves_the_store_and_the_plan_as_they_were(
         tmp_path, hard_set, store):
     folder, tasks = hard_set
@@ -87,6 +88,7 @@ async def test_a_run_without_record_leaves_the_store_and_the_plan_as_they_were(
     assert plan_now(executors) == before_plan
 
 
+@pytest.mark.toolchain
 async def test_a_run_with_record_records_under_the_task_sets_name(tmp_path, hard_set, store):
     folder, tasks = hard_set
     executors = executors_for(tasks)

@@ -117,6 +117,7 @@ def verdicts(toolchain, tasks):
             "reference": dict(zip([t.name for t in tasks], outcomes[n:], strict=True))}
 
 
+@pytest.mark.toolchain
 def test_every_starter_input_fails_its_check(verdicts):
     passing = [name for name, o in verdicts["input"].items() if o.passed]
     assert passing == []
@@ -133,6 +134,7 @@ def test_failures_come_from_both_the_compiler_and_the_runtime_check(verdicts):
     assert stages == {"compile", "run"}
 
 
+@pytest.mark.toolchain
 def test_single_command_runner_agrees_with_the_batch(toolchain, tasks, verdicts):
     # One compile-stage and one run-stage task, each as starter and as reference, run with the
     # exact documented command line.
@@ -144,6 +146,7 @@ def test_single_command_runner_agrees_with_the_batch(toolchain, tasks, verdicts)
             assert (single.passed, single.stage) == (batch.passed, batch.stage), (t.name, kind)
 
 
+@pytest.mark.toolchain
 def test_a_non_module_answer_in_the_batch_does_not_leak_into_others(toolchain, tasks):
     t = tasks[0]
     script = "function total(prices: number[]): number { return 0; }\n"
@@ -162,6 +165,7 @@ def test_loading_a_missing_or_empty_folder_is_a_clear_error(tmp_path):
         load_tasks(tmp_path)
 
 
+@pytest.mark.toolchain
 async def test_every_reference_passes_the_facts_a_program_reads_from_its_task(tasks):
     """The examples and throws the verifier reads from a task's text (evidence/examples.py) hold
     for its reference: a misread example would damn right answers in every loop."""

@@ -14,6 +14,7 @@ from logomesh_tui.errors import PullError, UnknownModelError
 from tests.conftest import require_model
 
 
+@pytest.mark.toolchain
 def test_models_list_json_reports_every_catalog_entry(tmp_path, monkeypatch):
     monkeypatch.setenv("LOGOMESH_MODELS_DIR", str(tmp_path))
     out = subprocess.run([sys.executable, "-m", "logomesh_tui", "models", "list", "--json"],
@@ -38,6 +39,7 @@ def test_gemma_gets_its_chat_format_and_estimates_grow_with_context():
     assert big - small == info.kv_cache_bytes(8192) - info.kv_cache_bytes(512)
 
 
+@pytest.mark.toolchain
 def test_pull_verifies_and_recovers_from_an_interrupted_pull(tmp_path):
     catalog = Catalog(tmp_path)
     target = tmp_path / "smollm2-135m.gguf"
@@ -54,6 +56,7 @@ def test_pull_verifies_and_recovers_from_an_interrupted_pull(tmp_path):
     assert read_gguf_info(target).arch == "llama"
 
 
+@pytest.mark.toolchain
 def test_checksum_mismatch_leaves_no_file_under_the_final_name(tmp_path):
     catalog = Catalog(tmp_path)
     spec = catalog.get("smollm2-135m")

@@ -170,6 +170,7 @@ def cli(*args: str, **env: str) -> subprocess.CompletedProcess:
                           env={**os.environ, "PYTHONPATH": str(ROOT), **env})
 
 
+@pytest.mark.toolchain
 def test_pull_with_hf_hub_offline_says_so(tmp_path):
     p = cli("models", "pull", HF_ID, HF_HUB_OFFLINE="1", LOGOMESH_MODELS_DIR=str(tmp_path))
     assert p.returncode == 1
@@ -179,6 +180,7 @@ def test_pull_with_hf_hub_offline_says_so(tmp_path):
     assert not list(tmp_path.rglob("*.gguf"))
 
 
+@pytest.mark.toolchain
 def test_pull_without_a_reachable_hub_says_so(tmp_path):
     """No hub is reachable from here: huggingface_hub's own request fails and becomes one line
     (a proxy in HTTPS_PROXY would be used by the same request)."""

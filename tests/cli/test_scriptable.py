@@ -42,12 +42,14 @@ def one_json(stdout: str):
     return json.loads(stdout)
 
 
+@pytest.mark.toolchain
 def test_version():
     p = cli("--version")
     assert p.returncode == 0 and p.stdout.startswith("logomesh-tui ")
     assert p.stdout.split()[1][0].isdigit() or "not installed" in p.stdout
 
 
+@pytest.mark.toolchain
 def test_run_json_is_one_document_with_the_timeline_on_stderr(tmp_path):
     scenario = tmp_path / "s.toml"
     scenario.write_text(SCENARIO)
@@ -72,12 +74,14 @@ def test_run_json_is_one_document_with_the_timeline_on_stderr(tmp_path):
     assert Path(exported["data_file"]).is_file()
 
 
+@pytest.mark.toolchain
 def test_models_list_json_is_one_document(tmp_path):
     p = cli("models", "list", "--json", env={"LOGOMESH_MODELS_DIR": str(tmp_path)})
     rows = one_json(p.stdout)
     assert p.returncode == 0 and "smollm2-135m" in {r["name"] for r in rows}
 
 
+@pytest.mark.toolchain
 def test_refactor_json_is_one_document(tmp_path):
     src = tmp_path / "C.tsx"
     src.write_text("export function C(): number { return 1; }\n")
@@ -88,6 +92,7 @@ def test_refactor_json_is_one_document(tmp_path):
     assert isinstance(report, dict) and "loading smollm2-135m" in p.stderr
 
 
+@pytest.mark.toolchain
 def test_models_pull_without_a_name_is_bad_usage_on_stderr():
     p = cli("models", "pull")
     assert p.returncode == 2 and p.stdout == ""
@@ -145,6 +150,7 @@ def test_interrupted_command_exits_130(monkeypatch, capsys):
     assert capsys.readouterr().err == "interrupted\n"
 
 
+@pytest.mark.toolchain
 def test_refactor_of_a_file_that_does_not_parse_exits_2(tmp_path):
     src = tmp_path / "Broken.tsx"
     src.write_text("export function C( { return <div>;\n")
@@ -155,6 +161,7 @@ def test_refactor_of_a_file_that_does_not_parse_exits_2(tmp_path):
     assert p.stdout == ""  # no report: nothing was tried
 
 
+@pytest.mark.toolchain
 def test_run_json_under_a_config_naming_another_sessions_folder(tmp_path, monkeypatch):
     """As scripts use it: the config file names one sessions folder, --sessions-dir another;
     the command line wins and stdout is the one JSON document."""
@@ -171,6 +178,7 @@ def test_run_json_under_a_config_naming_another_sessions_folder(tmp_path, monkey
     assert not (tmp_path / "from-config").exists()
 
 
+@pytest.mark.toolchain
 def test_models_show_json_as_a_script_reads_it():
     p = cli("models", "show", "qwen2.5-coder-1.5b", "--json")
     doc = one_json(p.stdout)
@@ -194,6 +202,7 @@ def test_a_reader_that_stops_early_ends_the_command_quietly(monkeypatch, capsys)
             out.close()
 
 
+@pytest.mark.toolchain
 def test_a_calibration_is_written_beside_the_quality_results_not_over_them(tmp_path,
                                                                           monkeypatch, capsys):
     from logomesh_tui.cli import bench as bench_cli

@@ -20,6 +20,7 @@ def checks():
     return ensure_checks()
 
 
+@pytest.mark.toolchain
 def test_lint_finds_hook_and_type_problems_with_lines(checks):
     found = {(f.rule, f.line) for f in lint_sources({"Legacy.tsx": LEGACY}, checks=checks)}
     assert ("@typescript-eslint/no-explicit-any", 3) in found
@@ -30,6 +31,7 @@ def test_lint_finds_hook_and_type_problems_with_lines(checks):
     assert any(s.replacement == "void " for s in floating[0].suggestions)
 
 
+@pytest.mark.toolchain
 async def test_the_harness_derives_a_script_and_records_each_step(checks):
     run = await run_behaviour({"Counter.tsx": COUNTER}, "Counter.tsx", checks=checks)
     assert run.ok and run.settled and run.clean, run.error
@@ -66,6 +68,7 @@ export default function Loop(props: { apiBase: string }) {
 """
 
 
+@pytest.mark.toolchain
 async def test_a_component_that_never_settles_and_leaks_timers_is_a_finding(checks):
     script = {"api": [{"match": "/items", "json": {"items": ["a", "b"]}}]}
     run = await run_behaviour({"Loop.tsx": LOOP}, "Loop.tsx", script=script, checks=checks)
@@ -77,12 +80,14 @@ async def test_a_component_that_never_settles_and_leaks_timers_is_a_finding(chec
     assert {"runtime/never-settles", "runtime/timers-left-running"} <= rules
 
 
+@pytest.mark.toolchain
 async def test_a_hanging_component_is_killed(checks):
     hang = "export function Hang() { while (true) { /* spin */ } return null; }\n"
     run = await run_behaviour({"Hang.tsx": hang}, "Hang.tsx", checks=checks, timeout_s=8)
     assert not run.ok and "timed out" in run.error
 
 
+@pytest.mark.toolchain
 async def test_a_render_loop_is_reported(checks):
     src = """import { useState } from "react";
 export function Spin() { const [n, setN] = useState(0); setN(n + 1); return <p>{n}</p>; }

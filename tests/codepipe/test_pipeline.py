@@ -24,6 +24,7 @@ def pool(responder, n_ctx=4096):
             "documentation-writer": FakeBackend("smollm2-135m", n_ctx=n_ctx, responder=responder)}
 
 
+@pytest.mark.toolchain
 async def test_the_fix_for_a_finding_is_kept_with_checked_docs(toolchain, tmp_path):
     result = await run_refactor(pool(scripted(DERIVE)), COUNTER, toolchain=toolchain)
     [change] = result.changes
@@ -51,6 +52,7 @@ async def test_the_fix_for_a_finding_is_kept_with_checked_docs(toolchain, tmp_pa
     assert "same DOM after every step" in (tmp_path / "out" / "report.md").read_text()
 
 
+@pytest.mark.toolchain
 async def test_an_edit_that_changes_the_dom_is_rejected(toolchain):
     result = await run_refactor(pool(scripted(TRIPLE)), COUNTER, toolchain=toolchain,
                                 options=RefactorOptions(samples=0))
@@ -60,6 +62,7 @@ async def test_an_edit_that_changes_the_dom_is_rejected(toolchain):
     assert result.files_after == result.files_before
 
 
+@pytest.mark.toolchain
 async def test_a_compile_error_goes_back_to_the_model_and_the_repair_is_kept(toolchain):
     result = await run_refactor(pool(scripted(BROKEN, DERIVE)), COUNTER, toolchain=toolchain)
     [change] = result.changes
@@ -71,6 +74,7 @@ async def test_a_compile_error_goes_back_to_the_model_and_the_repair_is_kept(too
     assert "TS2322" in repair.prompt_messages[-1]["content"]
 
 
+@pytest.mark.toolchain
 async def test_a_doc_sentence_naming_code_outside_the_diff_is_left_out(toolchain):
     result = await run_refactor(pool(scripted(DERIVE, doc="Memoizes `useTotals` for `doubled`.")),
                                 COUNTER, toolchain=toolchain)
@@ -85,6 +89,7 @@ class _CrashingBackend(FakeBackend):
         raise WorkerCrashedError("worker stopped answering (no reply within 300 s)")
 
 
+@pytest.mark.toolchain
 async def test_a_failed_model_turn_costs_its_step_not_the_run(toolchain):
     executors = pool(scripted(DERIVE))
     executors["primary-analyzer"] = _CrashingBackend("qwen2.5-coder-1.5b")
@@ -101,6 +106,7 @@ async def test_a_failed_model_turn_costs_its_step_not_the_run(toolchain):
     assert result.files_after == result.files_before and result.compile_after.ok
 
 
+@pytest.mark.toolchain
 async def test_bad_inputs_are_clear_errors(tmp_path, toolchain):
     executors = pool(scripted(DERIVE))
     with pytest.raises(InputError, match="does not exist"):
@@ -133,6 +139,7 @@ def test_cli_bad_inputs_are_one_line_and_exit_2(tmp_path, capsys):
     assert "the pool handles files up to" in err and "\n" not in err
 
 
+@pytest.mark.toolchain
 async def test_a_page_that_never_settles_is_repaired_first_and_written_as_the_baseline(
         toolchain, tmp_path):
     loop = FIXTURES / "Loop.tsx"
@@ -149,6 +156,7 @@ async def test_a_page_that_never_settles_is_repaired_first_and_written_as_the_ba
             == result.files_baseline["Loop.tsx"])
 
 
+@pytest.mark.toolchain
 async def test_no_baseline_is_written_for_a_page_that_settles(toolchain, tmp_path):
     result = await run_refactor(pool(scripted(DERIVE)), COUNTER, toolchain=toolchain)
     assert result.files_baseline == {}

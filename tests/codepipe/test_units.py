@@ -31,6 +31,7 @@ def test_dashboard_example_is_a_500_line_component_with_the_advertised_problems(
     assert any(d.endswith("props.orders") for d in m.missing_deps)
 
 
+@pytest.mark.toolchain
 def test_dashboard_example_compiles_under_strict(toolchain):
     from logomesh_tui.verify.compiler import typecheck_sources
 

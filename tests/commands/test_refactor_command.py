@@ -44,6 +44,7 @@ async def load_pool(dispatcher):
     assert r.ok, r.error
 
 
+@pytest.mark.toolchain
 async def test_refactor_writes_the_output_folder_and_streams_progress(
         dispatcher, engine, tmp_path, toolchain):
     await load_pool(dispatcher)
@@ -72,6 +73,7 @@ async def test_refactor_writes_the_output_folder_and_streams_progress(
     assert kinds[0] == "session_started" and kinds[-1] == "session_finished"
 
 
+@pytest.mark.toolchain
 async def test_default_output_is_named_after_the_file(dispatcher, tmp_path, toolchain):
     await load_pool(dispatcher)
     result = await dispatcher.run(f'code.refactor("{FIXTURES / "Counter.tsx"}")')

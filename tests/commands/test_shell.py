@@ -77,6 +77,7 @@ def _env(tmp_path) -> dict[str, str]:
     return env
 
 
+@pytest.mark.toolchain
 def test_repl_reads_lines_until_exit(tmp_path):
     lines = ['llm.registry.load("smollm2-135m", "primary-analyzer")',
              'llm.registry.hotswap("smollm2-135m", "primary-analyzer")',
@@ -120,6 +121,7 @@ class _Terminal:
         self.buf = self.buf[self.buf.index(needle) + len(needle):]
 
 
+@pytest.mark.toolchain
 def test_repl_on_a_terminal_completes_and_keeps_history(tmp_path):
     master, slave = pty.openpty()
     proc = subprocess.Popen([sys.executable, "-m", "logomesh_tui", "shell", "--fake"],

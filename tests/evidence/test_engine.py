@@ -70,6 +70,7 @@ def engine(fake: FakeBackend, **cfg) -> EvidenceEngine:
     return eng
 
 
+@pytest.mark.toolchain
 async def test_selection_by_execution_picks_the_agreeing_group_over_the_greedy_answer():
     fake = backend({0.0: HALF, 0.7: RIGHT, 1.0: RIGHT, 0.5: BROKEN}, repair=None)
     eng = engine(fake, samples=3, repair_rounds=0)
@@ -85,6 +86,7 @@ async def test_selection_by_execution_picks_the_agreeing_group_over_the_greedy_a
     assert {"candidate", "probe", "evidence", "selection"} <= kinds
 
 
+@pytest.mark.toolchain
 async def test_a_passing_greedy_answer_stops_the_loop():
     fake = backend({0.0: RIGHT})
     # The probe holds one assertion; the default asks for two (see test_examples.py).
@@ -94,6 +96,7 @@ async def test_a_passing_greedy_answer_stops_the_loop():
     assert "greedy" in result.stopped
 
 
+@pytest.mark.toolchain
 async def test_without_assertions_a_lone_greedy_answer_is_not_enough():
     # The probe only prints: the greedy answer compiles and differs from the starter, but
     # nothing says it is right, so samples are drawn and the agreeing group wins.
@@ -105,6 +108,7 @@ async def test_without_assertions_a_lone_greedy_answer_is_not_enough():
     assert result.chosen is not None and result.chosen.text == RIGHT
 
 
+@pytest.mark.toolchain
 async def test_where_the_task_states_no_example_a_clean_greedy_answer_stops_the_loop():
     printing = PROBE.split("assert(")[0]
     fake = backend({0.0: HALF, 0.7: RIGHT, 1.0: RIGHT}, probe=printing)
@@ -123,6 +127,7 @@ async def test_where_the_task_states_no_example_a_clean_greedy_answer_stops_the_
     assert result.chosen.text == RIGHT
 
 
+@pytest.mark.toolchain
 async def test_repair_works_from_verifier_facts_and_wins():
     fake = backend({0.0: BROKEN, 0.7: BROKEN, 1.0: BROKEN}, repair=RIGHT)
     result = await engine(fake, samples=2, repair_rounds=2).solve(TASK)
@@ -136,6 +141,7 @@ async def test_repair_works_from_verifier_facts_and_wins():
     assert result.evidence[result.chosen.id].passes_all
 
 
+@pytest.mark.toolchain
 async def test_a_worse_repair_never_replaces_the_best_so_far():
     fake = backend({0.0: HALF, 0.7: HALF}, repair=BROKEN)
     result = await engine(fake, samples=1, repair_rounds=2).solve(TASK)
@@ -145,6 +151,7 @@ async def test_a_worse_repair_never_replaces_the_best_so_far():
     assert "best-so-far" in result.stopped
 
 
+@pytest.mark.toolchain
 async def test_a_candidate_that_loops_is_killed_and_loses():
     fake = backend({0.0: LOOPS, 0.7: RIGHT})
     result = await engine(fake, samples=1, repair_rounds=0).solve(TASK)
@@ -154,6 +161,7 @@ async def test_a_candidate_that_loops_is_killed_and_loses():
     assert result.chosen is not None and result.chosen.text == RIGHT
 
 
+@pytest.mark.toolchain
 async def test_no_evidence_keeps_the_strongest_greedy_answer():
     # The tester writes nothing runnable: every candidate compiles, no probe tells them apart.
     fake = backend({0.0: HALF, 0.7: RIGHT}, probe="")
@@ -163,6 +171,7 @@ async def test_no_evidence_keeps_the_strongest_greedy_answer():
     assert result.selection is not None and "greedy" in result.selection.reason
 
 
+@pytest.mark.toolchain
 async def test_acting_like_the_starter_is_dropped():
     starter_alike = TASK.starter.replace("return x;", "return x + 0;")
     fake = backend({0.0: starter_alike, 0.7: RIGHT, 1.0: starter_alike})
@@ -259,6 +268,7 @@ def test_a_weaker_model_codes_only_where_it_passed_what_the_best_failed(tmp_path
     assert PassRates(counts=rates.counts).rescues("small-0.5b", "big-1.5b") is None
 
 
+@pytest.mark.toolchain
 async def test_a_probe_that_forgot_its_import_still_tests_each_candidate():
     # Small testers call the function without importing it: the runner offers the file's
     # exports as globals, so the probe judges candidates instead of throwing for all alike.
@@ -274,6 +284,7 @@ async def test_a_probe_that_forgot_its_import_still_tests_each_candidate():
     assert ev["C1"].probes[0].output.splitlines()[:3] == ["3", "0", "1"]
 
 
+@pytest.mark.toolchain
 async def test_acting_like_the_starter_alone_is_not_sent_for_repair():
     # Input-only probe; every candidate prints what the starter prints (x unchanged for these
     # inputs): nothing concrete failed, so no repair call is spent on "acts like the starter".
@@ -298,6 +309,7 @@ def test_wording_that_keeps_behaviour():
         assert not keeps_behaviour(text), text
 
 
+@pytest.mark.toolchain
 async def test_in_a_refactor_acting_like_the_starter_is_the_point():
     task = CodeTask(instruction="Extract the bounds check of `clamp` into an exported `bound` "
                                 "function; the output of `clamp` must not change.",
@@ -315,6 +327,7 @@ async def test_in_a_refactor_acting_like_the_starter_is_the_point():
     assert ev["C1"].same_as_starter and not ev["C1"].passes_all
 
 
+@pytest.mark.toolchain
 async def test_a_file_that_does_not_parse_hides_no_other_type_error():
     # tsc reports no type errors while any file has a syntax error: a probe cut off mid-line
     # or one candidate that does not parse must not make the others "compile".
@@ -342,6 +355,7 @@ def test_exported_names():
     assert exported_names(source) == {"a", "b", "C", "D", "e", "g", "default", "k"}
 
 
+@pytest.mark.toolchain
 async def test_a_candidate_that_drops_an_export_fails_unless_the_task_says_so():
     task = CodeTask(instruction=TASK.instruction, starter="export const LIMIT = 3;\n" + TASK.starter)
     dropped = Candidate(id="C1", text=RIGHT, author="coder")
@@ -365,6 +379,7 @@ def test_a_cut_off_probe_keeps_its_complete_statements():
     assert complete_statements("for (const x of xs) {\n  f(x);\n") == ""
 
 
+@pytest.mark.toolchain
 async def test_the_engine_runs_what_a_cut_off_probe_completed():
     cut = PROBE + 'console.log(clamp(-5, 0, 3));\nconsole.log(clamp({ kind: "sq'
     fake = backend({0.0: RIGHT}, probe=cut)
@@ -374,6 +389,7 @@ async def test_the_engine_runs_what_a_cut_off_probe_completed():
     assert run.status == "ok" and run.output.splitlines()[-1] == "0"
 
 
+@pytest.mark.toolchain
 async def test_a_weak_pass_by_a_weaker_model_does_not_stop_the_primarys_repair():
     # No assertion anywhere: the helper's answer passes tsc and lint, the primary's greedy
     # answer has a type error. The primary's answer is repaired from its facts, and on equal
@@ -396,6 +412,7 @@ async def test_a_weak_pass_by_a_weaker_model_does_not_stop_the_primarys_repair()
     assert result.evidence[helper_answer.id].passes_all  # it passed too, and lost the tie
 
 
+@pytest.mark.toolchain
 async def test_a_focused_candidate_answers_for_its_part_and_what_it_breaks_elsewhere():
     # A file too big for a reply: the models rewrite one part. A type error elsewhere that the
     # original already has is not the candidate's; one inside its part, or a new one elsewhere
@@ -428,6 +445,7 @@ async def test_a_focused_candidate_answers_for_its_part_and_what_it_breaks_elsew
     assert not ev["C1"].compiles and ev["C1"].preexisting == 0
 
 
+@pytest.mark.toolchain
 async def test_a_second_framing_of_the_task_can_find_what_the_first_missed():
     # The primary copies the file back when the task comes after the code (code-first) and
     # fixes it when asked straight (direct): the second framing's answer is judged and wins.
@@ -450,6 +468,7 @@ async def test_a_second_framing_of_the_task_can_find_what_the_first_missed():
         eng.task_prompt(TASK, "shout")
 
 
+@pytest.mark.toolchain
 async def test_a_later_repair_round_goes_on_from_the_last_repair():
     # The greedy answer compiles and fails the stated example; its repair fixes the behaviour
     # but breaks the types; only a repair of that repair passes. Repairing the selected answer
@@ -473,6 +492,7 @@ async def test_a_later_repair_round_goes_on_from_the_last_repair():
     assert result.chosen is repairs[1] and result.evidence[repairs[1].id].passes_all
 
 
+@pytest.mark.toolchain
 async def test_a_copied_back_answer_is_repaired_from_a_fresh_prompt_not_its_own_copy():
     # The primary copies the file back when shown its own copy; asked afresh, with the facts
     # in the task prompt, it changes the code.
@@ -494,6 +514,7 @@ async def test_a_copied_back_answer_is_repaired_from_a_fresh_prompt_not_its_own_
     assert result.chosen.text == RIGHT and result.evidence[result.chosen.id].passes_all
 
 
+@pytest.mark.toolchain
 async def test_an_answer_repaired_before_is_asked_afresh_and_sampled_the_next_time():
     # Asked to repair the same answer the same way, the model gives the same repair; the
     # second time it gets the task afresh with the facts, sampled, and that answer passes.

@@ -151,6 +151,7 @@ def engine_for(fake: FakeBackend, **cfg) -> EvidenceEngine:
 
 
 @needs_node
+@pytest.mark.toolchain
 async def test_a_greedy_answer_passing_the_stated_examples_is_the_only_call():
     fake = scripted({0.0: RIGHT})
     result = await engine_for(fake, samples=2).solve(TASK)
@@ -162,6 +163,7 @@ async def test_a_greedy_answer_passing_the_stated_examples_is_the_only_call():
 
 
 @needs_node
+@pytest.mark.toolchain
 async def test_a_sample_passing_the_examples_beats_a_greedy_answer_failing_them():
     fake = scripted({0.0: WRONG, 0.7: RIGHT})
     result = await engine_for(fake, samples=1, repair_rounds=0).solve(TASK)
@@ -243,6 +245,7 @@ RETURNS_NAN = COPIES.replace('  if (values.length === 0) throw new RangeError("e
 
 
 @needs_node
+@pytest.mark.toolchain
 async def test_the_verifier_sees_a_changed_input_and_a_missing_throw():
     verifier = Verifier(MEDIAN, config=VerifierConfig(lint=False))
     probes = example_probes(MEDIAN)
@@ -259,6 +262,7 @@ async def test_the_verifier_sees_a_changed_input_and_a_missing_throw():
 
 
 @needs_node
+@pytest.mark.toolchain
 async def test_one_passing_example_is_not_enough_to_stop():
     task = CodeTask(instruction='Implement `shout(text)`: upper-case and add "!". '
                                 'Example: `shout("hi")` → `"HI!"`.', starter=TASK.starter)

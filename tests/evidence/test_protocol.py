@@ -55,6 +55,7 @@ def no_rates(tmp_path, monkeypatch):
     monkeypatch.setenv("LOGOMESH_PASS_RATES", str(tmp_path / "rates.json"))
 
 
+@pytest.mark.toolchain
 async def test_the_evidence_protocol_posts_artifacts_and_evidence_and_leads_with_passing_code(
         tmp_path, no_rates):
     register_evidence_program()
@@ -143,6 +144,7 @@ def test_code_is_never_hollow_and_plain_talk_is_not_role_play():
                          []) is None
 
 
+@pytest.mark.toolchain
 async def test_a_big_component_is_narrowed_to_a_part_with_its_findings_and_context():
     from pathlib import Path
 

@@ -49,6 +49,7 @@ def run(code: str, **limits) -> tuple:
         return sb.run_node_sync("main.js"), sb.root
 
 
+@pytest.mark.toolchain
 def test_a_normal_script_prints_and_exits_zero():
     result, _ = run("const x = [1, 2, 3].map(n => n * 2); console.log(JSON.stringify(x));")
     assert result.ok
@@ -56,6 +57,7 @@ def test_a_normal_script_prints_and_exits_zero():
     assert result.exit_code == 0
 
 
+@pytest.mark.toolchain
 def test_stdin_reaches_the_script():
     with box() as sb:
         sb.write("main.js", "let s='';process.stdin.on('data',d=>s+=d).on('end',()=>"
@@ -64,6 +66,7 @@ def test_stdin_reaches_the_script():
     assert result.stdout.strip() == "HELLO"
 
 
+@pytest.mark.toolchain
 def test_an_infinite_loop_is_killed_and_reported_timed_out():
     result, _ = run("while (true) {}", timeout_s=1.5)
     assert result.timed_out
@@ -71,6 +74,7 @@ def test_an_infinite_loop_is_killed_and_reported_timed_out():
     assert not result.ok
 
 
+@pytest.mark.toolchain
 def test_a_write_outside_the_folder_is_refused_even_when_caught(tmp_path):
     target = tmp_path / "escaped.txt"
     result, _ = run(f"try {{ require('fs').writeFileSync({str(target)!r}, 'x'); }} "
@@ -81,6 +85,7 @@ def test_a_write_outside_the_folder_is_refused_even_when_caught(tmp_path):
     assert not result.ok
 
 
+@pytest.mark.toolchain
 def test_a_write_inside_the_folder_is_allowed():
     result, root = run("require('fs').mkdirSync('out');require('fs').writeFileSync('out/../made.txt', 'ok');"
                        "console.log(require('fs').readFileSync('made.txt', 'utf8'))")
@@ -88,6 +93,7 @@ def test_a_write_inside_the_folder_is_allowed():
     assert result.stdout.strip() == "ok"
 
 
+@pytest.mark.toolchain
 def test_child_processes_are_refused():
     result, _ = run("try { require('child_process').spawnSync('ls'); console.log('spawned'); }"
                     " catch (e) { console.log('refused'); }")
@@ -95,6 +101,7 @@ def test_child_processes_are_refused():
     assert "spawned" not in result.stdout
 
 
+@pytest.mark.toolchain
 def test_a_network_connect_is_refused():
     result, _ = run("const s = require('net').connect(80, '1.1.1.1');"
                     "s.on('connect', () => console.log('connected'));"
@@ -103,6 +110,7 @@ def test_a_network_connect_is_refused():
     assert "connected" not in result.stdout
 
 
+@pytest.mark.toolchain
 def test_fetch_is_refused():
     result, _ = run("fetch('http://example.com').then(() => console.log('fetched'),"
                     " e => console.log('failed'));")
@@ -110,12 +118,14 @@ def test_fetch_is_refused():
     assert "fetched" not in result.stdout
 
 
+@pytest.mark.toolchain
 def test_an_allocation_bomb_reports_memory_exceeded():
     result, _ = run("const a = []; for (;;) a.push(new Array(1e6).fill(1.5));", memory_mb=64)
     assert result.memory_exceeded
     assert not result.ok
 
 
+@pytest.mark.toolchain
 def test_the_users_environment_is_invisible(monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key-123")
     result, root = run("console.log(JSON.stringify(process.env))")
@@ -125,6 +135,7 @@ def test_the_users_environment_is_invisible(monkeypatch):
     assert str(root) in result.stdout  # HOME is the sandbox folder
 
 
+@pytest.mark.toolchain
 def test_output_beyond_the_cap_is_cut():
     result, _ = run("process.stdout.write('x'.repeat(50000))", output_bytes=1000)
     assert result.stdout.startswith("x" * 1000)
@@ -145,6 +156,7 @@ def test_file_names_cannot_leave_the_folder(name):
         sb.write(name, "x")
 
 
+@pytest.mark.toolchain
 def test_reading_outside_the_read_paths_is_refused(tmp_path):
     secret = tmp_path / "secret.txt"
     secret.write_text("s3cret")
@@ -154,6 +166,7 @@ def test_reading_outside_the_read_paths_is_refused(tmp_path):
     assert result.denied
 
 
+@pytest.mark.toolchain
 async def test_the_async_run_works_inside_a_loop():
     with box() as sb:
         sb.write("m.js", "console.log(6 * 7)")
@@ -173,6 +186,7 @@ def _fake_toolchain(tmp_path):
     return nm
 
 
+@pytest.mark.toolchain
 def test_a_linked_toolchain_is_readable_and_never_writable(tmp_path):
     nm = _fake_toolchain(tmp_path)
     target = nm / "tool" / "bin" / "tool.js"
@@ -210,6 +224,7 @@ def test_a_link_is_placed_beside_the_folder_not_inside_it(tmp_path):
             sb.link("a/node_modules", nm)
 
 
+@pytest.mark.toolchain
 def test_a_signal_to_an_unrelated_process_is_refused_and_it_survives():
     victim = subprocess.Popen(["sleep", "30"])
     try:
@@ -224,6 +239,7 @@ def test_a_signal_to_an_unrelated_process_is_refused_and_it_survives():
         victim.wait()
 
 
+@pytest.mark.toolchain
 def test_the_caller_cannot_be_killed():
     # If the signal got through, the test process itself would die here.
     result, _ = run("for (const sig of ['SIGKILL', 'SIGTERM']) {"
@@ -236,6 +252,7 @@ def test_the_caller_cannot_be_killed():
     assert os.getpid() > 0
 
 
+@pytest.mark.toolchain
 def test_a_script_may_signal_itself():
     result, _ = run("process.on('SIGUSR2', () => { console.log('got it'); process.exit(0); });"
                     " process.kill(process.pid, 'SIGUSR2'); setTimeout(() => {}, 2000);")
@@ -243,6 +260,7 @@ def test_a_script_may_signal_itself():
     assert result.ok, result.stderr
 
 
+@pytest.mark.toolchain
 def test_the_inspector_of_another_process_cannot_be_opened():
     other = subprocess.Popen(["node", "-e", "setTimeout(() => {}, 20000)"],
                              stderr=subprocess.PIPE, text=True)
@@ -274,6 +292,7 @@ def _received(listener: socket.socket) -> bool:
     return True
 
 
+@pytest.mark.toolchain
 def test_a_resolver_with_its_own_servers_reaches_nothing():
     listener = _udp_listener()
     port = listener.getsockname()[1]
@@ -299,6 +318,7 @@ def test_a_resolver_with_its_own_servers_reaches_nothing():
     assert "resolver made" not in result.stdout and "set" not in result.stdout.split()
 
 
+@pytest.mark.toolchain
 def test_a_udp_socket_with_its_own_lookup_reaches_nothing():
     listener = _udp_listener()
     port = listener.getsockname()[1]
@@ -330,6 +350,7 @@ def test_a_udp_socket_with_its_own_lookup_reaches_nothing():
     "try { require(process.execPath); } catch {}",
     "try { require('fs').closeSync(2); } catch {}",
 ])
+@pytest.mark.toolchain
 def test_a_caught_refusal_is_still_reported(code):
     result, _ = run(code + " console.log('finished')")
     assert result.stdout.strip() == "finished"
@@ -338,6 +359,7 @@ def test_a_caught_refusal_is_still_reported(code):
     assert not result.ok
 
 
+@pytest.mark.toolchain
 def test_a_refusal_after_a_flood_of_output_is_still_reported():
     result, _ = run("process.stderr.write('x'.repeat(3000000));"
                     " try { require('child_process').execSync('id'); } catch {}", output_bytes=1000)
@@ -346,6 +368,7 @@ def test_a_refusal_after_a_flood_of_output_is_still_reported():
     assert "child_process" in result.refusals
 
 
+@pytest.mark.toolchain
 def test_the_result_names_the_walls_in_force(namespaces):
     result, _ = run("console.log(JSON.stringify({pid: process.pid,"
                     " nets: Object.keys(require('os').networkInterfaces())}))")

@@ -11,7 +11,10 @@ from logomesh_tui.evidence.types import Candidate, CodeTask, Probe
 from logomesh_tui.evidence.verifier import Verifier, VerifierConfig
 from logomesh_tui.verify.toolchain import ToolchainError, ensure_checks
 
-pytestmark = pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+pytestmark = [
+    pytest.mark.toolchain,
+    pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed"),
+]
 
 TASK = CodeTask(
     instruction="Fix `clamp(x, lo, hi)`: it must return lo when x < lo, hi when x > hi, else x.",

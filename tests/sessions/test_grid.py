@@ -68,6 +68,7 @@ def small(tmp_path):
     return tmp_path / "sessions", path
 
 
+@pytest.mark.toolchain
 def test_a_2x2_grid_records_a_root_and_three_start_branches(seed_grid, capsys):
     sessions, doc = seed_grid
     store = SessionStore(sessions)

@@ -20,6 +20,8 @@ from tests.codepipe.scripted import FIXTURES, refactor_responder
 from .conftest import wait_for
 from .keys import result_line
 
+pytestmark = pytest.mark.toolchain
+
 # How long a tsc call waits for the app's loop to prove it is free; only a blocked loop takes it.
 LOOP_WAIT_S = 10.0
 

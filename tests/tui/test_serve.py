@@ -19,6 +19,8 @@ import aiohttp
 import psutil
 import pytest
 
+pytestmark = pytest.mark.toolchain
+
 REPO = str(Path(__file__).resolve().parents[2])
 
 

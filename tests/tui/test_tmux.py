@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.toolchain
+
 DEMO = Path(__file__).with_name("demo_app.py")
 
 

@@ -16,6 +16,7 @@ FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "ts-project"
 TOTAL = FIXTURE / "src" / "cart" / "total.ts"
 
 pytestmark = [
+    pytest.mark.toolchain,
     pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed"),
     pytest.mark.skipif(not (FIXTURE / "node_modules").is_dir(),
                        reason="the fixture project is not installed (./install.sh --test)"),
