@@ -17,6 +17,7 @@ from tests.codepipe.scripted import scripted
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "ts-project"
 
 pytestmark = [
+    pytest.mark.toolchain,
     pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed"),
     pytest.mark.skipif(not (FIXTURE / "node_modules").is_dir(),
                        reason="the fixture project is not installed (./install.sh --test)"),
@@ -57,7 +58,6 @@ def shop(tmp_path) -> Path:
     return copy
 
 
-@pytest.mark.toolchain
 async def test_lint_fixes_are_kept_with_the_projects_tests_as_green_as_before(shop, toolchain):
     target = shop / "src" / "cart" / "total.ts"
     original = target.read_text()
@@ -76,7 +76,6 @@ async def test_lint_fixes_are_kept_with_the_projects_tests_as_green_as_before(sh
     assert report["project"]["tests_after"]["passed"] == 4
 
 
-@pytest.mark.toolchain
 async def test_a_candidate_that_breaks_a_covering_test_is_rejected_quoting_it(shop, toolchain):
     target = shop / "src" / "cart" / "total.ts"
     # Without the eslint fixes, so the model's edit is the first candidate.
@@ -91,7 +90,6 @@ async def test_a_candidate_that_breaks_a_covering_test_is_rejected_quoting_it(sh
     assert result.files_after == result.files_before
 
 
-@pytest.mark.toolchain
 async def test_the_projects_own_eslint_fixes_are_candidates_judged_by_its_tests(shop, toolchain):
     target = shop / "src" / "cart" / "total.ts"
     result = await run_refactor(pool(scripted(FIX_VAR)), target, toolchain=toolchain,
@@ -105,7 +103,6 @@ async def test_the_projects_own_eslint_fixes_are_candidates_judged_by_its_tests(
     assert not [f for f in result.findings_after if f.source == "project-lint"]
 
 
-@pytest.mark.toolchain
 async def test_a_project_without_node_modules_says_how_to_install_and_checks_the_file(
         tmp_path, toolchain):
     copy = tmp_path / "shop"
@@ -116,7 +113,6 @@ async def test_a_project_without_node_modules_says_how_to_install_and_checks_the
     assert any("`npm ci`" in n and "single-file checks" in n for n in result.notes)
 
 
-@pytest.mark.toolchain
 async def test_the_conversation_verifier_weighs_the_projects_tests(shop):
     from logomesh_tui.evidence.types import Candidate, CodeTask
     from logomesh_tui.evidence.verifier import Verifier, VerifierConfig, project_checker_for
@@ -147,7 +143,6 @@ def _commit_all(repo: Path) -> None:
         subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True)
 
 
-@pytest.mark.toolchain
 def test_refactor_apply_writes_kept_changes_into_a_clean_tree(shop, tmp_path):
     import json
     import os
@@ -194,7 +189,6 @@ lib/money.ts
 >>>>>>> REPLACE"""
 
 
-@pytest.mark.toolchain
 async def test_a_folder_refactor_keeps_a_change_that_touches_two_files(shop, toolchain):
     result = await run_refactor(pool(scripted(TWO_FILES, FIX_CONST)), shop / "src",
                                 toolchain=toolchain,
@@ -212,7 +206,6 @@ async def test_a_folder_refactor_keeps_a_change_that_touches_two_files(shop, too
                                           "src/lib/money.test.ts"]
 
 
-@pytest.mark.toolchain
 async def test_in_a_project_the_verifiers_types_and_lint_are_the_projects(shop):
     from logomesh_tui.evidence.types import Candidate, CodeTask
     from logomesh_tui.evidence.verifier import Verifier, VerifierConfig, project_checker_for
