@@ -337,7 +337,7 @@ class Dispatcher:
         stream = _on_output.get()
         return await refactor(self.context.engine, b["path"], out_dir,
                               on_progress=(lambda line: stream([line])) if stream else None,
-                              sessions_dir=self.context.sessions_dir)
+                              sessions_dir=self.context.sessions_dir, apply=b["apply"])
 
     # -- help ------------------------------------------------------------------------------
 

@@ -61,16 +61,23 @@ def check_inputs(engine: Any, path: str) -> list[str]:
 
 async def refactor(engine: Any, path: str, out_dir: Path, *,
                    on_progress: Callable[[str], None] | None = None,
-                   sessions_dir: Path | None = None, options: Any = None) -> str:
+                   sessions_dir: Path | None = None, options: Any = None,
+                   apply: bool = False) -> str:
     """Refactor ``path`` with every loaded role, write ``out_dir``; return a summary line.
 
-    ``on_progress`` is called on the caller's loop with each progress line.
+    ``on_progress`` is called on the caller's loop with each progress line. ``apply`` also
+    writes the kept changes into the files (see :mod:`logomesh_tui.codepipe.apply`); a tree
+    git does not hold clean is refused before any model turn.
     """
-    from ..codepipe.pipeline import run_refactor
+    from ..codepipe.apply import apply_changes, check_clean
+    from ..codepipe.pipeline import load_inputs, run_refactor
     from ..codepipe.report import write_output
     from ..verify.toolchain import ensure_tsc
 
     roles = check_inputs(engine, path)
+    base, files = load_inputs(path)
+    if apply:
+        await asyncio.to_thread(check_clean, [base / f for f in files])
     executors = {r: engine.executor(r) for r in roles}
     recorder = None
     if sessions_dir is not None:
@@ -83,11 +90,17 @@ async def refactor(engine: Any, path: str, out_dir: Path, *,
     toolchain = await asyncio.to_thread(ensure_tsc)
     result = await run_refactor(executors, path, options=options, toolchain=toolchain,
                                 on_progress=on_progress, recorder=recorder)
-    await asyncio.to_thread(write_output, result, out_dir)
+    applied = None
+    if apply and result.accepted:
+        applied = await asyncio.to_thread(apply_changes, base, result.files_before,
+                                          result.files_after, out_dir / "revert.patch")
+    await asyncio.to_thread(write_output, result, out_dir, applied)
     compiles = "yes" if result.compile_after.ok else "no"
     if not result.compile_before.ok and not result.compile_after.ok:
         compiles = "no (the input did not either)"
     saved = "" if recorder is None or not getattr(recorder, "saving", True) else \
         f"; session {recorder.session_id}"
+    wrote = (f"; applied to {', '.join(applied.files)} (undo: {applied.undo_command()})"
+             if applied is not None and applied.files else "")
     return (f"refactor {path}: compiles {compiles}; {len(result.accepted)} of "
-            f"{len(result.changes)} change(s) kept; output {out_dir}/ (report.md){saved}")
+            f"{len(result.changes)} change(s) kept; output {out_dir}/ (report.md){saved}{wrote}")

@@ -168,6 +168,9 @@ COMMANDS: tuple[CommandSpec, ...] = (
         Param("path", kind="ts-path", help="a .ts/.tsx file or a folder of them"),
         Param("output", required=False, default=None,
               help="output folder under refactor-out/ (default: named after the file)"),
+        Param("apply", "bool", required=False, default=False,
+              help="also write kept changes into the files, only when git holds them "
+                   "committed and unchanged (the output's revert.patch undoes it)"),
     ), "Refactor TypeScript with the loaded roles; tsc verifies; writes report.md.",
         'code.refactor("examples/Dashboard.tsx", output="refactor-out/dashboard")'),
     CommandSpec("session.open", (Param("session_id", kind="session",

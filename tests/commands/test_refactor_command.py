@@ -128,3 +128,32 @@ def test_completion_offers_the_command_and_typescript_paths(tmp_path, monkeypatc
     assert complete('code.refactor("sr') == ['code.refactor("src/']
     assert complete('code.refactor("src/') == ['code.refactor("src/App.tsx"']
     assert 'code.refactor("src/App.tsx", output=' in complete('code.refactor("src/App.tsx", ')
+
+
+@pytest.mark.toolchain
+async def test_refactor_apply_writes_into_a_clean_tree_and_refuses_a_dirty_one(
+        dispatcher, tmp_path, toolchain):
+    import shutil
+    import subprocess
+
+    repo = tmp_path / "app"
+    repo.mkdir()
+    target = repo / "Counter.tsx"
+    shutil.copy(FIXTURES / "Counter.tsx", target)
+    original = target.read_text()
+    for args in (["init", "-q"], ["add", "."],
+                 ["-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "i"]):
+        subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True)
+    await load_pool(dispatcher)
+    target.write_text(original + "// mine\n")
+    r = await dispatcher.run(f'code.refactor("{target}", apply=true)')
+    assert not r.ok and "has uncommitted changes" in r.error
+    assert target.read_text() == original + "// mine\n"
+    target.write_text(original)
+    r = await dispatcher.run(f'code.refactor("{target}", output="applied", apply=true)')
+    assert r.ok, r.error
+    assert "applied to Counter.tsx" in r.lines[-1]
+    assert target.read_text().strip() == FIXED.strip()
+    patch = tmp_path / "refactor-out" / "applied" / "revert.patch"
+    subprocess.run(["git", "-C", str(repo), "apply", str(patch)], check=True)
+    assert target.read_text() == original
