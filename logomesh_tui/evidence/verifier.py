@@ -493,7 +493,7 @@ def _project_evidence(tests: TestReport, *, added_tsc: list[str] | None = None,
             "tests_stopped": stopped, "notes": notes or []}
 
 
-_MODULE_MISSING = re.compile(r"Cannot find module|ERR_MODULE_NOT_FOUND|is not available")
+_MODULE_MISSING = re.compile(r"Cannot find module|ERR_MODULE_NOT_FOUND")
 
 
 def _without_unrunnable(probes: list[Probe], runs: dict[str, list[ProbeRun]]

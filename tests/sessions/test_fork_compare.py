@@ -106,7 +106,7 @@ def test_resume_continues_an_interrupted_branch(recorded, capsys):
     capsys.readouterr()
     path = sessions / f"{branch}.jsonl"
     lines = path.read_text().splitlines(keepends=True)
-    # A crash in round 2: keep the branch up to its round-1 consensus and a torn half line.
+    # A crash after the first consensus: keep the branch up to it and a torn half line.
     cut = next(i for i, line in enumerate(lines) if '"kind":"consensus"' in line)
     path.write_text("".join(lines[:cut + 1]) + lines[cut + 1][:25])
     assert cli(sessions, "resume", branch, "--fake") == 0
